@@ -1,0 +1,2 @@
+// Makes the generated Program class visible to WebApplicationFactory<Program> in the tests.
+public partial class Program { }

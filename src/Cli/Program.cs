@@ -1,0 +1,1 @@
+return VQToken.Cli.CommandLine.Run(args);
