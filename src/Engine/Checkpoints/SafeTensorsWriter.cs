@@ -10,7 +10,12 @@ public static class SafeTensorsWriter
 {
     /// <summary>Writes <paramref name="tensors"/> (name → tensor, written in the given order) to
     /// <paramref name="path"/> atomically (temp file + rename).</summary>
-    public static void Write(string path, IReadOnlyList<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    public static void Write(string path, IReadOnlyList<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
+        Write(path, tensors.Select(kv => new TensorSource(kv.Key, kv.Value.dtype, kv.Value.shape, () => kv.Value.alias())).ToList(), metadata);
+
+    /// <summary>Writes tensors produced one at a time by their factories (each is disposed after it
+    /// is written), so a multi-GB checkpoint never needs more than one tensor in memory.</summary>
+    public static void Write(string path, IReadOnlyList<TensorSource> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         using var header = new MemoryStream();
         using (var json = new Utf8JsonWriter(header))
@@ -23,13 +28,14 @@ public static class SafeTensorsWriter
                 json.WriteEndObject();
             }
             long offset = 0;
-            foreach (var (name, t) in tensors)
+            foreach (var t in tensors)
             {
-                long bytes = t.NumberOfElements * t.ElementSize;
-                json.WriteStartObject(name);
-                json.WriteString("dtype", SafeTensorsDType.FromScalarType(t.dtype));
+                var dtype = SafeTensorsDType.FromScalarType(t.DType);
+                long bytes = t.Shape.Aggregate(1L, (a, b) => a * b) * SafeTensorsDType.ElementSize(dtype);
+                json.WriteStartObject(t.Name);
+                json.WriteString("dtype", dtype);
                 json.WriteStartArray("shape");
-                foreach (var d in t.shape) json.WriteNumberValue(d);
+                foreach (var d in t.Shape) json.WriteNumberValue(d);
                 json.WriteEndArray();
                 json.WriteStartArray("data_offsets");
                 json.WriteNumberValue(offset);
@@ -52,9 +58,12 @@ public static class SafeTensorsWriter
                 file.Write(BitConverter.GetBytes((ulong)header.Length));
                 header.Position = 0;
                 header.CopyTo(file);
-                foreach (var (_, t) in tensors)
+                foreach (var t in tensors)
                 {
-                    using var cpu = t.detach().cpu().contiguous();
+                    using var produced = t.Produce();
+                    if (produced.dtype != t.DType || !produced.shape.SequenceEqual(t.Shape))
+                        throw new InvalidOperationException($"tensor '{t.Name}' was produced as {produced.dtype}{SafeTensorsFile.FormatShape(produced.shape)}, declared {t.DType}{SafeTensorsFile.FormatShape(t.Shape)}");
+                    using var cpu = produced.detach().cpu().contiguous();
                     WriteBytes(file, cpu);
                 }
                 file.Flush(flushToDisk: true);
@@ -82,3 +91,6 @@ public static class SafeTensorsWriter
         }
     }
 }
+
+/// <summary>A tensor to write: its declared name, dtype and shape, and a factory that makes it.</summary>
+public sealed record TensorSource(string Name, ScalarType DType, long[] Shape, Func<Tensor> Produce);

@@ -23,7 +23,8 @@ public sealed class Qwen2ForCausalLM : nn.Module
         Config = config;
         model = new Qwen2Model(config, dtype, device);
         lm_head = model.embed_tokens.weight;
-        RegisterComponents();
+        // Only the decoder is a registered child: lm_head is either the tied embedding or loaded apart.
+        register_module("model", model);
     }
 
     /// <summary>Loads <c>model.*</c> and <c>lm_head.weight</c> (or ties it).</summary>

@@ -29,6 +29,10 @@ public sealed class VQAttention : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>An unloaded instance (e.g. on the meta device, to list parameter names and shapes).</summary>
+    internal static VQAttention Create(long queryDim, long modelDim, long feedForward, int heads, ScalarType dtype, Device device) =>
+        new(queryDim, modelDim, feedForward, heads, dtype, device);
+
     /// <summary>Builds VQ-Attention with dims read from the weight shapes, or returns null when the
     /// checkpoint has no VQ-Attention weights (the codebook-only fallback applies then).</summary>
     public static VQAttention? TryLoad(CheckpointReader checkpoint, int heads, ScalarType dtype, Device device)
