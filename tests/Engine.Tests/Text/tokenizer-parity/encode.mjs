@@ -27,12 +27,10 @@ const tokenizerConfig = existsSync(configPath) ? JSON.parse(readFileSync(configP
 const tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
 
 const cases = JSON.parse(readFileSync(casesPath, "utf8"));
+// decode() refuses an empty list (the encoding of ""): its text is "".
+const decode = (ids, skip) => (ids.length === 0 ? "" : tokenizer.decode(ids, { skip_special_tokens: skip }));
 const results = cases.map((text) => {
   const ids = tokenizer.encode(text, { add_special_tokens: false }).ids;
-  return {
-    ids,
-    decoded: tokenizer.decode(ids, { skip_special_tokens: false }),
-    decodedSkipSpecial: tokenizer.decode(ids, { skip_special_tokens: true }),
-  };
+  return { ids, decoded: decode(ids, false), decodedSkipSpecial: decode(ids, true) };
 });
 writeFileSync(outPath, JSON.stringify({ tokenizerDir: dir, results }));
