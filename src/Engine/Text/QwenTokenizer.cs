@@ -8,7 +8,7 @@ namespace VQToken.Engine.Text;
 /// <see cref="BpeTokenizer"/> in byte-level mode, with Qwen2's NFC normalizer and split regex.
 /// Added tokens (&lt;|endoftext|&gt;, &lt;|im_start|&gt;, &lt;|im_end|&gt;, ...) are matched here, before
 /// the BPE, exactly as Hugging Face does; the BPE never knows about them, so text encoded with
-/// <see cref="EncodePlainText"/> can never produce one.
+/// <see cref="EncodePlainText"/> can never produce one. Thread-safe: one instance serves all requests.
 /// </summary>
 public sealed class QwenTokenizer
 {

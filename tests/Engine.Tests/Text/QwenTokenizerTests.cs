@@ -49,6 +49,18 @@ public class QwenTokenizerTests(SmallSyntheticTokenizer synthetic) : IClassFixtu
     }
 
     [Fact]
+    public void Concurrent_encoding_gives_the_same_ids_as_sequential_encoding()
+    {
+        string[] texts = Enumerable.Range(0, 200).Select(i => $"Question {i}: what happens at {i}:00? 视频 {i} 😀 it's {i}").ToArray();
+        int[][] sequential = texts.Select(Tokenizer.Encode).ToArray();
+
+        var concurrent = new int[texts.Length][];
+        Parallel.For(0, texts.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => concurrent[i] = Tokenizer.Encode(texts[i]));
+
+        Assert.Equal(sequential, concurrent);
+    }
+
+    [Fact]
     public void Missing_tokenizer_files_give_a_clear_error()
     {
         string empty = Path.Combine(synthetic.Directory, "empty");
