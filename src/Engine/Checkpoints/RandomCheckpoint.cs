@@ -102,6 +102,7 @@ public static class RandomCheckpoint
     public static IReadOnlyList<string> Write(string dir, Options options)
     {
         var files = WriteWeights(dir, options);
+        Text.SyntheticTokenizer.Write(dir, RegularTokens(options.Size));
         return files;
     }
 

@@ -64,6 +64,21 @@ public sealed class Qwen2ForCausalLM : nn.Module
         return logits.MoveToOuterDisposeScope();
     }
 
+    /// <summary>One decode step for several sequences at once (ragged batching): token ids [B], each
+    /// sequence at its own position with its own cache. The linear layers run on all B rows together;
+    /// attention runs per sequence over its cache. Returns logits [B, V].</summary>
+    public Tensor DecodeBatch(IReadOnlyList<long> tokens, IReadOnlyList<KvCache> caches)
+    {
+        if (tokens.Count != caches.Count || tokens.Count == 0) throw new ArgumentException("one cache per token is required");
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var embeds = Embed(tensor(tokens.ToArray(), device: model.embed_tokens.weight.device)).unsqueeze(1);   // [B, 1, D]
+        var hidden = model.forward(embeds, caches);
+        ForwardCalls++;
+        ForwardPositions += tokens.Count;
+        return nn.functional.linear(model.norm.forward(hidden), lm_head).squeeze(1).MoveToOuterDisposeScope();
+    }
+
     protected override void Dispose(bool disposing)
     {
         if (disposing && !TiedLmHead) lm_head.Dispose();
@@ -88,14 +103,27 @@ internal sealed class Qwen2Model : nn.Module
     }
 
     /// <summary>embeds [1, L, D] → hidden states [1, L, D] before the final norm.</summary>
-    public Tensor forward(Tensor embeds, KvCache cache)
+    public Tensor forward(Tensor embeds, KvCache cache) => forward(embeds, [cache]);
+
+    /// <summary>embeds [B, L, D] with one cache per row (B &gt; 1 only for single-position decode
+    /// steps) → hidden states [B, L, D] before the final norm.</summary>
+    public Tensor forward(Tensor embeds, IReadOnlyList<KvCache> caches)
     {
+        long b = embeds.shape[0], n = embeds.shape[1];
+        if (b != caches.Count) throw new ArgumentException($"{b} rows but {caches.Count} caches");
+        if (b > 1 && n != 1) throw new ArgumentException("batched rows must be single-position decode steps");
         using var scope = NewDisposeScope();
-        long past = cache.Length, n = embeds.shape[1];
-        var (cos, sin) = _rotary.CosSin(past, n, embeds.dtype, embeds.device);
+        Tensor cos, sin;
+        if (b == 1) (cos, sin) = _rotary.CosSin(caches[0].Length, n, embeds.dtype, embeds.device);    // [L, hd]
+        else
+        {
+            var parts = caches.Select(c => _rotary.CosSin(c.Length, 1, embeds.dtype, embeds.device)).ToList();
+            cos = stack(parts.Select(p => p.Cos), 0).unsqueeze(1);                                       // [B, 1, 1, hd]
+            sin = stack(parts.Select(p => p.Sin), 0).unsqueeze(1);
+        }
         var x = embeds;
-        foreach (var layer in layers) x = layer.forward(x, cos, sin, cache);
-        cache.Advance(n);
+        foreach (var layer in layers) x = layer.forward(x, cos, sin, caches);
+        foreach (var c in caches) c.Advance(n);
         return x.MoveToOuterDisposeScope();
     }
 }
@@ -115,10 +143,12 @@ internal sealed class Qwen2DecoderLayer : nn.Module
         RegisterComponents();
     }
 
-    public Tensor forward(Tensor x, Tensor cos, Tensor sin, KvCache cache)
+    public Tensor forward(Tensor x, Tensor cos, Tensor sin, KvCache cache) => forward(x, cos, sin, [cache]);
+
+    public Tensor forward(Tensor x, Tensor cos, Tensor sin, IReadOnlyList<KvCache> caches)
     {
         using var scope = NewDisposeScope();
-        x = x + self_attn.forward(input_layernorm.forward(x), cos, sin, cache);
+        x = x + self_attn.forward(input_layernorm.forward(x), cos, sin, caches);
         x = x + mlp.forward(post_attention_layernorm.forward(x));
         return x.MoveToOuterDisposeScope();
     }
@@ -140,30 +170,40 @@ internal sealed class Qwen2Attention : nn.Module
     }
 
     /// <summary>x [1, L, D] at positions cache.Length..; attends causally to the cache and itself.</summary>
-    public Tensor forward(Tensor x, Tensor cos, Tensor sin, KvCache cache)
+    public Tensor forward(Tensor x, Tensor cos, Tensor sin, KvCache cache) => forward(x, cos, sin, [cache]);
+
+    /// <summary>x [B, L, D], row b at positions caches[b].Length.. (B &gt; 1 only with L = 1): the
+    /// projections run on all rows at once, attention per row over that row's cache.</summary>
+    public Tensor forward(Tensor x, Tensor cos, Tensor sin, IReadOnlyList<KvCache> caches)
     {
         using var scope = NewDisposeScope();
-        long b = x.shape[0], n = x.shape[1], past = cache.Length;
+        long b = x.shape[0], n = x.shape[1];
         var q = RotaryEmbedding.Apply(q_proj.forward(x).view(b, n, _heads, _headDim).transpose(1, 2), cos, sin);    // [B, H, L, hd]
         var k = RotaryEmbedding.Apply(k_proj.forward(x).view(b, n, _kvHeads, _headDim).transpose(1, 2), cos, sin); // [B, Hkv, L, hd]
         var v = v_proj.forward(x).view(b, n, _kvHeads, _headDim).transpose(1, 2);
-        var (keys, values) = cache.Append(_layer, k, v);                                                            // [B, Hkv, S, hd]
+        var rows = new Tensor[b];
+        for (int i = 0; i < b; i++)
+            rows[i] = Attend(q.narrow(0, i, 1), k.narrow(0, i, 1), v.narrow(0, i, 1), caches[i]);
+        var attended = b == 1 ? rows[0] : cat(rows, 0);                                                            // [B, H, L, hd]
+        return o_proj.forward(attended.transpose(1, 2).reshape(b, n, _heads * _headDim)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>One sequence: q [1, H, L, hd]; k, v [1, Hkv, L, hd] appended to its cache first.</summary>
+    private Tensor Attend(Tensor q, Tensor k, Tensor v, KvCache cache)
+    {
+        long n = q.shape[2], past = cache.Length;
+        var (keys, values) = cache.Append(_layer, k, v);                                                            // [1, Hkv, S, hd]
         int repeat = _heads / _kvHeads;
         if (repeat > 1)
         {
             keys = keys.repeat_interleave(repeat, dim: 1);
             values = values.repeat_interleave(repeat, dim: 1);
         }
-        Tensor attended;
-        if (n == 1) attended = nn.functional.scaled_dot_product_attention(q, keys, values);
-        else if (past == 0) attended = nn.functional.scaled_dot_product_attention(q, keys, values, is_casual: true);
-        else
-        {
-            // New positions past..past+n-1 see every cached position and the new ones up to themselves.
-            var allowed = arange(past + n, device: x.device).unsqueeze(0) <= arange(past, past + n, device: x.device).unsqueeze(1);
-            attended = nn.functional.scaled_dot_product_attention(q, keys, values, allowed);
-        }
-        return o_proj.forward(attended.transpose(1, 2).reshape(b, n, _heads * _headDim)).MoveToOuterDisposeScope();
+        if (n == 1) return nn.functional.scaled_dot_product_attention(q, keys, values);
+        if (past == 0) return nn.functional.scaled_dot_product_attention(q, keys, values, is_casual: true);
+        // New positions past..past+n-1 see every cached position and the new ones up to themselves.
+        var allowed = arange(past + n, device: q.device).unsqueeze(0) <= arange(past, past + n, device: q.device).unsqueeze(1);
+        return nn.functional.scaled_dot_product_attention(q, keys, values, allowed);
     }
 }
 
