@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Globalization;
+using TorchSharp;
+using VQToken.Engine.Compression;
+using VQToken.Engine.Compression.Reference;
+using static TorchSharp.torch;
+
+namespace VQToken.Cli.Compression;
+
+/// <summary>`bench-compress`: times fixed and adaptive VQToken compression on synthetic clustered
+/// tokens, against a faithful re-implementation of the official clustering; prints a Markdown report.</summary>
+public sealed class BenchCompressCommand : ICliCommand
+{
+    public string Name => "bench-compress";
+
+    public string Usage =>
+        "bench-compress [--frames 8] [--tokens 729] [--dim 896] [--clusters 20] [--noise 1.0] [--threads 2] [--seed 1] " +
+        "[--repeat 5] [--k 32] [--min-k 12] [--skip-official] [--write tokens.safetensors]: time compression on synthetic tokens";
+
+    public int Run(string[] args)
+    {
+        var cli = new CliArgs(args, "skip-official");
+        int frames = cli.GetInt("frames", 8), perFrame = cli.GetInt("tokens", 729), dim = cli.GetInt("dim", 896);
+        int clusters = cli.GetInt("clusters", 20), threads = cli.GetInt("threads", 2), repeat = cli.GetInt("repeat", 5);
+        int k = cli.GetInt("k", 32), minK = cli.GetInt("min-k", 12), seed = cli.GetInt("seed", 1);
+        double noise = double.Parse(cli.Get("noise", "1.0"), CultureInfo.InvariantCulture);
+        torch.set_num_threads(threads);
+
+        using var scope = NewDisposeScope();
+        var tokens = SyntheticTokens(frames, perFrame, dim, clusters, noise, (ulong)seed); // [T, P, D]
+        if (cli.Get("write") is { } path)
+        {
+            Float32SafeTensors.Write(path, new Dictionary<string, Tensor> { ["tokens"] = tokens });
+            Console.WriteLine($"wrote {path}: tokens [{frames}, {perFrame}, {dim}]");
+            return 0;
+        }
+        CompressCommand.WarmUp(tokens);
+        Console.WriteLine($"## {frames} x {perFrame} x {dim} float32 tokens, {clusters} true clusters, noise {noise}, " +
+                          $"{threads} threads, seed {seed}, {Environment.ProcessorCount} cores visible");
+        Console.WriteLine();
+        Console.WriteLine("| run | K | ms (median of runs) | iterations | inertia (Σ 1−cos) |");
+        Console.WriteLine("|---|---|---|---|---|");
+
+        var fixedSettings = CompressionSettings.Fixed(k, (ulong)seed);
+        var adaptiveSettings = CompressionSettings.Adaptive(minK, k, (ulong)seed);
+        Row($"ours fixed K={k}", tokens, fixedSettings, repeat);
+        Row($"ours adaptive {minK}..{k}", tokens, adaptiveSettings, repeat);
+
+        var rows = KMeans.NormalizeRows(tokens.reshape(-1, dim));
+        if (!cli.Has("skip-official"))
+        {
+            using var generator = new Generator((ulong)seed);
+            var clock = Stopwatch.StartNew();
+            var (labels, _, iterations) = OfficialClustering.Fit(rows, k, 300, 1e-4, generator);
+            double ms = clock.Elapsed.TotalMilliseconds;
+            Print($"official fixed K={k} (cap 300)", k, ms, iterations.ToString(CultureInfo.InvariantCulture), KMeans.CosineInertia(rows, labels, k));
+
+            clock.Restart();
+            var (adaptiveLabels, _, chosen, curve) = OfficialClustering.FitAdaptive(rows, minK, k, ElbowIndexing.Centered, generator);
+            ms = clock.Elapsed.TotalMilliseconds;
+            int officialIndexing = ElbowRule.Select(curve, minK, ElbowIndexing.Official);
+            Print($"official adaptive {minK}..{k} (cap 100 per K; official indexing would pick {officialIndexing})",
+                chosen, ms, "-", KMeans.CosineInertia(rows, adaptiveLabels, chosen));
+        }
+        Console.WriteLine();
+        Profile(rows, k, minK, (ulong)seed);
+        return 0;
+    }
+
+    /// <summary>C random centres in D dimensions; every token = its centre + Gaussian noise (σ = noise).</summary>
+    internal static Tensor SyntheticTokens(int frames, int perFrame, int dim, int clusters, double noise, ulong seed)
+    {
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(seed);
+        var centres = randn([clusters, dim], generator: generator);
+        var assignment = randint(0, clusters, [frames * perFrame], generator: generator);
+        var tokens = centres.index_select(0, assignment) + noise * randn([frames * perFrame, dim], generator: generator);
+        return tokens.reshape(frames, perFrame, dim).MoveToOuterDisposeScope();
+    }
+
+    private static void Row(string name, Tensor tokens, CompressionSettings settings, int repeat)
+    {
+        var times = new List<double>();
+        CompressedVideo video = null!;
+        for (int r = 0; r < repeat; r++)
+        {
+            var clock = Stopwatch.StartNew();
+            video = VideoCompressor.Compress(tokens, settings);
+            times.Add(clock.Elapsed.TotalMilliseconds);
+        }
+        times.Sort();
+        using var scope = NewDisposeScope();
+        double inertia = KMeans.CosineInertia(tokens, video.IndexMapTensor(), video.K);
+        Print(name, video.K, times[times.Count / 2], "-", inertia,
+            $" (min {times[0]:F1}, max {times[^1]:F1})");
+    }
+
+    private static void Print(string name, int k, double ms, string iterations, double inertia, string extra = "") =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {k} | {ms:F1}{extra} | {iterations} | {inertia:F2} |"));
+
+    /// <summary>Where the time goes, through the public API (each phase timed alone).</summary>
+    private static void Profile(Tensor rows, int k, int minK, ulong seed)
+    {
+        using var scope = NewDisposeScope();
+        var clock = Stopwatch.StartNew();
+        var normalised = KMeans.NormalizeRows(rows);
+        double normalise = Lap(clock);
+        var one = KMeans.Fit(normalised, k, new KMeansOptions(MaxIterations: 1, Seed: seed));
+        double initPlusOne = Lap(clock);
+        var ten = KMeans.Refine(normalised, one.Centroids, new KMeansOptions(MaxIterations: 10, Tolerance: 0));
+        double perIteration = Lap(clock) / 10;
+        var full = KMeans.Fit(normalised, k, new KMeansOptions(Seed: seed));
+        double fullFit = Lap(clock);
+        _ = Codebook.FromLabels(normalised, full.Labels, k);
+        double codebook = Lap(clock);
+        var adaptive = AdaptiveK.Fit(normalised, new AdaptiveKOptions(minK, k, Seed: seed));
+        double adaptiveMs = Lap(clock);
+        Console.WriteLine("Profile (ms):");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"- normalise rows {normalise:F1}; k-means++ init + 1 iteration (K={k}) {initPlusOne:F1}; one Lloyd iteration (K={k}) {perIteration:F1}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"- full fixed fit {fullFit:F1} ({full.Iterations} iterations, converged {full.Converged}, reseeded {full.ReseededClusters}); codebook from labels {codebook:F1}"));
+        var curve = string.Join(" ", adaptive.Distortions.Select(d => d.ToString("F0", CultureInfo.InvariantCulture)));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"- adaptive {adaptiveMs:F1}: chose K={adaptive.K} ({adaptive.Fit.Iterations} polish iterations); distortion curve {curve}"));
+    }
+
+    private static double Lap(Stopwatch clock)
+    {
+        double ms = clock.Elapsed.TotalMilliseconds;
+        clock.Restart();
+        return ms;
+    }
+}

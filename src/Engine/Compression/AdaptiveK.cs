@@ -1,0 +1,52 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace VQToken.Engine.Compression;
+
+/// <summary>
+/// Adaptive-length K: the official elbow choice over K = Kmin..Kmax, computed incrementally.
+/// </summary>
+/// <remarks>
+/// <para>The official code fits every K from scratch (fresh k-means++, up to 100 Lloyd iterations),
+/// records the distortion Σ|x − c|² of each fit, picks K by <see cref="ElbowRule"/> (largest second
+/// difference, never below Kmin) and then fits that K once more from scratch.</para>
+/// <para>Here the fits are nested: one k-means++ fit at Kmin, then each K+1 starts from the K solution
+/// with its worst cluster (largest distortion) bisected along its principal direction, refined by at
+/// most <see cref="AdaptiveKOptions.CurveIterations"/> Lloyd iterations (early exit on the shift
+/// tolerance). The curve is the same quantity over the same K range, but monotone and far less noisy
+/// than independently seeded fits, and each point costs a few iterations instead of a full fit. The
+/// chosen K is then polished (up to <see cref="AdaptiveKOptions.FinalIterations"/> iterations) from
+/// its warm state instead of refitted from scratch. Early exit: when no cluster can be split any more
+/// (the rows hold fewer distinct values than K) the curve stops there.</para>
+/// </remarks>
+public static class AdaptiveK
+{
+    /// <summary>Chooses K and clusters L2-normalised float32 rows [N, D].</summary>
+    public static AdaptiveKFit Fit(Tensor rows, AdaptiveKOptions? options = null)
+    {
+        options ??= new AdaptiveKOptions();
+        options.Validate();
+        int maxK = (int)Math.Min(options.MaxK, rows.shape[0]);
+        int minK = Math.Min(options.MinK, maxK);
+        var curve = new KMeansOptions(options.CurveIterations, options.Tolerance, options.Seed);
+
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(options.Seed, rows.device);
+        var centroidsPerK = new List<Tensor>();
+        var distortions = new List<double>();
+        var fit = KMeans.Refine(rows, KMeans.PlusPlusCentroids(rows, minK, generator), curve);
+        while (true)
+        {
+            centroidsPerK.Add(fit.Centroids);
+            distortions.Add(fit.Distortion);
+            if (fit.K == maxK) break;
+            var grown = KMeans.SplitWorstCluster(rows, fit);
+            if (grown is null) break; // every cluster is one repeated row: more centres cannot help
+            fit = KMeans.Refine(rows, grown, curve);
+        }
+
+        int chosen = ElbowRule.Select(distortions, minK, options.Indexing);
+        var final = KMeans.Refine(rows, centroidsPerK[chosen - minK], curve with { MaxIterations = options.FinalIterations });
+        return new AdaptiveKFit(chosen, distortions, minK, final.MoveToOuterDisposeScope());
+    }
+}

@@ -1,0 +1,169 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace VQToken.Engine.Compression;
+
+/// <summary>
+/// Fixed-K K-means as the official VQToken code defines it, vectorised with TorchSharp:
+/// k-means++ initialisation (sampling weight = squared Euclidean distance to the nearest chosen
+/// centre + 1e-6), assignment by cosine distance (1 − x·c / |x||c|), update to the plain mean of the
+/// assigned (normalised) rows, stop when the Frobenius norm of the centroid shift is below the
+/// tolerance or at the iteration cap.
+/// </summary>
+/// <remarks>
+/// Empty clusters: the official code keeps the old centroid, which lets a cluster stay dead for the
+/// rest of the fit. Here an empty cluster is re-seeded to the row currently farthest (in cosine
+/// distance) from its own centroid, one distinct row per empty cluster; this can only lower the
+/// distortion. A cluster still empty in the final assignment (possible only with duplicate rows or
+/// at the iteration cap) gives a zero codebook row, as in the official code.
+/// Determinism: all randomness comes from one <see cref="Generator"/> seeded with
+/// <see cref="KMeansOptions.Seed"/>, so a seed reproduces the fit on the same data and thread count.
+/// </remarks>
+public static class KMeans
+{
+    /// <summary>Epsilon added to the k-means++ weights (as the official code) so they never sum to zero.</summary>
+    internal const double PlusPlusEpsilon = 1e-6;
+
+    /// <summary>L2-normalises each row of [N, D] (zero rows stay zero).</summary>
+    public static Tensor NormalizeRows(Tensor rows) => nn.functional.normalize(rows, p: 2, dim: 1, eps: 1e-12);
+
+    /// <summary>Clusters L2-normalised rows [N, D] (float32) into k clusters: k-means++ then Lloyd.</summary>
+    public static KMeansFit Fit(Tensor rows, int k, KMeansOptions? options = null)
+    {
+        options ??= new KMeansOptions();
+        options.Validate();
+        ValidateRows(rows, k);
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(options.Seed, rows.device);
+        var initial = PlusPlusCentroids(rows, k, generator);
+        return Lloyd(rows, initial, options.MaxIterations, options.Tolerance).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Runs Lloyd iterations from given centroids [K, D] (a warm start). No randomness.</summary>
+    public static KMeansFit Refine(Tensor rows, Tensor initialCentroids, KMeansOptions? options = null)
+    {
+        options ??= new KMeansOptions();
+        options.Validate();
+        ValidateRows(rows, (int)initialCentroids.shape[0]);
+        using var scope = NewDisposeScope();
+        return Lloyd(rows, initialCentroids, options.MaxIterations, options.Tolerance).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Σ over rows of 1 − cos(row, centroid of its cluster), centroids being the normalised cluster
+    /// means under <paramref name="labels"/>. Rows need not be normalised.
+    /// </summary>
+    public static double CosineInertia(Tensor rows, Tensor labels, int k)
+    {
+        using var scope = NewDisposeScope();
+        var unit = NormalizeRows(Codebook.Flatten(rows));
+        var flatLabels = labels.reshape(-1).to(ScalarType.Int64);
+        var (sums, _) = Codebook.SumsAndCounts(unit, flatLabels, k);
+        var directions = NormalizeRows(sums); // the mean and the sum point the same way
+        var cosines = (unit * directions.index_select(0, flatLabels)).sum(1);
+        return (1 - cosines).sum(ScalarType.Float64).item<double>();
+    }
+
+    /// <summary>k-means++ seeding: k distinct-by-probability rows, each drawn with weight
+    /// (squared distance to the nearest centre so far) + ε. Inherently sequential in k; each step is
+    /// one vectorised pass over the rows.</summary>
+    internal static Tensor PlusPlusCentroids(Tensor rows, int k, Generator generator)
+    {
+        long n = rows.shape[0];
+        var picks = new long[k];
+        picks[0] = randint(0, n, [1], generator: generator).item<long>();
+        var nearest = SquaredDistances(rows, picks[0]); // [N]
+        for (int j = 1; j < k; j++)
+        {
+            picks[j] = (nearest + PlusPlusEpsilon).multinomial(1, false, generator).item<long>();
+            nearest = nearest.minimum(SquaredDistances(rows, picks[j]));
+        }
+        return rows.index_select(0, tensor(picks)); // [K, D]
+    }
+
+    /// <summary>
+    /// Grows a fit by one centre (the warm start of the adaptive mode): the cluster with the largest
+    /// distortion is bisected along its principal direction (a few power iterations on its centred
+    /// rows), its centre replaced by the mean of one half and the mean of the other half appended.
+    /// Deterministic. Returns [K+1, D], or null when no cluster can be split (all clusters are sets
+    /// of identical rows).
+    /// </summary>
+    internal static Tensor? SplitWorstCluster(Tensor rows, KMeansFit fit, int powerIterations = 4)
+    {
+        using var scope = NewDisposeScope();
+        var (spread, worst) = fit.ClusterDistortions.max(0);
+        if (spread.item<double>() <= 1e-9) return null;
+        var members = rows.index_select(0, fit.Labels.eq(worst).nonzero().squeeze(1)); // [m, D]
+        var centred = members - members.mean([0]);
+        var direction = centred[centred.norm(1).argmax().item<long>()]; // start: the member farthest from the mean
+        for (int i = 0; i < powerIterations; i++)
+            direction = NormalizeRows(centred.t().matmul(centred.matmul(direction)).unsqueeze(0)).squeeze(0);
+        var side = centred.matmul(direction).gt(0); // [m]
+        long positives = side.sum().item<long>();
+        if (positives == 0 || positives == members.shape[0]) return null;
+        var grown = cat([fit.Centroids, members[side.logical_not()].mean([0]).unsqueeze(0)], 0); // [K+1, D]
+        grown[worst] = members[side].mean([0]);
+        return grown.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>|x − r|² of every unit row x to the unit row r = rows[index]: 2 − 2 x·r.</summary>
+    private static Tensor SquaredDistances(Tensor rows, long index) =>
+        (2 - 2 * rows.matmul(rows[index])).clamp_min(0);
+
+    /// <summary>The Lloyd loop. Loop-carried tensors live in the caller's dispose scope; each
+    /// iteration's temporaries in its own.</summary>
+    private static KMeansFit Lloyd(Tensor rows, Tensor initialCentroids, int maxIterations, double tolerance)
+    {
+        int k = (int)initialCentroids.shape[0];
+        var centroids = initialCentroids.to(ScalarType.Float32);
+        Tensor labels = null!, sums = null!, counts = null!;
+        int iterations = 0, reseeded = 0;
+        bool converged = false;
+        while (iterations < maxIterations)
+        {
+            iterations++;
+            using var step = NewDisposeScope();
+            var directions = NormalizeRows(centroids);
+            var (best, assigned) = rows.matmul(directions.t()).max(1); // [N, K] cosines -> [N]
+            var (stepSums, stepCounts) = Codebook.SumsAndCounts(rows, assigned, k);
+            var empty = stepCounts.eq(0);
+            var next = where(empty.unsqueeze(1), centroids, Codebook.MeansOf(stepSums, stepCounts));
+            long emptyCount = empty.sum().item<long>();
+            if (emptyCount > 0)
+            {
+                var farthest = best.topk((int)emptyCount, largest: false).indexes;
+                next = next.index_copy(0, empty.nonzero().squeeze(1), rows.index_select(0, farthest));
+                reseeded += (int)emptyCount;
+            }
+            double shift = (next - centroids).norm().item<float>();
+            centroids = next.MoveToOuterDisposeScope();
+            labels = assigned.MoveToOuterDisposeScope();
+            sums = stepSums.MoveToOuterDisposeScope();
+            counts = stepCounts.MoveToOuterDisposeScope();
+            if (shift < tolerance)
+            {
+                converged = true;
+                break;
+            }
+        }
+        var clusterDistortions = ClusterDistortions(sums, counts);
+        return new KMeansFit(labels, centroids, iterations, converged, clusterDistortions.sum().item<double>(), reseeded, clusterDistortions);
+    }
+
+    /// <summary>Per-cluster Σ |x − mean|² over unit rows: n_k − |S_k|² / n_k (S_k: sum of cluster k), float64 [K].</summary>
+    private static Tensor ClusterDistortions(Tensor sums, Tensor counts)
+    {
+        using var scope = NewDisposeScope();
+        var n = counts.to(ScalarType.Float64);
+        return (n - sums.to(ScalarType.Float64).pow(2).sum(1) / n.clamp_min(1)).clamp_min(0).MoveToOuterDisposeScope();
+    }
+
+    private static void ValidateRows(Tensor rows, int k)
+    {
+        if (rows.dim() != 2 || rows.dtype != ScalarType.Float32)
+            throw new ArgumentException($"expected float32 [N, D] rows, got {rows.dtype} with {rows.dim()} dimensions", nameof(rows));
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1, nameof(k));
+        if (k > rows.shape[0])
+            throw new ArgumentOutOfRangeException(nameof(k), $"K = {k} exceeds the {rows.shape[0]} rows");
+    }
+}

@@ -1,0 +1,16 @@
+namespace VQToken.Engine.Compression;
+
+/// <summary>Settings of one K-means fit (see <see cref="KMeans"/>).</summary>
+/// <param name="MaxIterations">Cap on Lloyd iterations (assignment + mean update).</param>
+/// <param name="Tolerance">Stop once the Frobenius norm of the centroid shift of one iteration falls below
+/// this (the official code uses 1e-4).</param>
+/// <param name="Seed">Seed of the k-means++ sampling; the same seed on the same data gives the same fit.</param>
+public sealed record KMeansOptions(int MaxIterations = 50, double Tolerance = 1e-4, ulong Seed = 0)
+{
+    /// <summary>Throws when a setting is out of range.</summary>
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxIterations, 1, nameof(MaxIterations));
+        ArgumentOutOfRangeException.ThrowIfNegative(Tolerance, nameof(Tolerance));
+    }
+}
