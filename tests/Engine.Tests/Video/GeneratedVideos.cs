@@ -54,7 +54,7 @@ public sealed class GeneratedVideos : IDisposable
         var path = Path.Combine(Dir, name);
         if (File.Exists(path)) return path;
         string[] codec = lossless ? ["-c:v", "libx264rgb", "-qp", "0"] : ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", "18"];
-        return Make(name, ["-f", "lavfi", "-i", $"color=c=0x{hex}:size=64x48:rate=10:duration=0.5", .. codec]);
+        return Make(name, ["-f", "lavfi", "-i", $"color=c=0x{hex}:size=64x48:rate=10:duration=0.5,format=rgb24", .. codec]);
     }
 
     public string Make(string name, params string[] args)
