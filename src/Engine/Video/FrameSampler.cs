@@ -84,7 +84,7 @@ public sealed class FrameSampler(VideoProbe probe)
         if (timeout.IsCancellationRequested)
             throw new VideoIngestException(VideoErrorKind.Timeout, $"decoding did not finish within {Options.DecodeTimeoutSeconds} s");
         if (got == 0)
-            throw new VideoIngestException(VideoErrorKind.Undecodable, "no frame could be decoded: " + Describe(ffmpeg.StderrTail));
+            throw new VideoIngestException(VideoErrorKind.Undecodable, "no frame could be decoded: " + Describe(ffmpeg.StderrTail.Replace(path, "input", StringComparison.Ordinal)));
 
         // A damaged tail: repeat the last good frame where frames are missing.
         var last = positions[wanted[got - 1]].First();

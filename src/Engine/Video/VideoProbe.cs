@@ -46,7 +46,7 @@ public sealed class VideoProbe(VideoOptions options)
         }
         catch (FFProbeProcessException e)
         {
-            throw Classify(string.Join('\n', e.StandardError), e);
+            throw Classify(string.Join('\n', e.StandardError).Replace(path, "input", StringComparison.Ordinal), e);
         }
         catch (Exception e) when (e is FFProbeException or System.ComponentModel.Win32Exception)
         {

@@ -41,8 +41,9 @@ public sealed class GuardedConnector(
     public static void Check(string host, IPAddress address, bool allowPrivateAddresses)
     {
         if (!AddressGuard.IsAllowed(address, allowPrivateAddresses))
-            throw new VideoIngestException(VideoErrorKind.UrlRefused,
-                $"{host} resolves to {address}, a {AddressGuard.Classify(address)} address, which may not be fetched");
+            throw new VideoIngestException(VideoErrorKind.UrlRefused, IPAddress.TryParse(host.Trim('[', ']'), out _)
+                ? $"{address} is a {AddressGuard.Classify(address)} address, which may not be fetched"
+                : $"{host} resolves to {address}, a {AddressGuard.Classify(address)} address, which may not be fetched");
     }
 
     private async Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken)
