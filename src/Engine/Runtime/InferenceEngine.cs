@@ -327,7 +327,7 @@ public sealed class InferenceEngine : IAsyncDisposable
             parts.Add((work, work.FramesEncoded, count));
             budget -= count;
         }
-        var pixels = cat(parts.Select(p => Pixels(p.Work.Request.Frames, p.From, p.Count)).ToList(), 0);   // [B, 3, S, S]
+        var pixels = cat(parts.Select(p => p.Work.Request.Frames.ToPixels(p.From, p.Count, model.Device)).ToList(), 0);   // [B, 3, S, S]
         using (EngineMetrics.Activities.StartActivity("engine.vision", ActivityKind.Internal, parts[0].Work.Parent))
         {
             var projected = model.Project(model.EncodeVision(pixels));                                     // [B, P, D]
@@ -349,16 +349,6 @@ public sealed class InferenceEngine : IAsyncDisposable
             work.Progress?.Report(new EncodeProgress("encoding", work.FramesEncoded, work.Request.Frames.Count));
             if (work.FramesEncoded == work.Request.Frames.Count) CompleteEncode(work);
         }
-    }
-
-    /// <summary>Frames [from, from+count) of the RGB bytes → normalised pixels [count, 3, S, S] on the device.</summary>
-    private Tensor Pixels(RgbFrames frames, int from, int count)
-    {
-        long frameBytes = (long)frames.Size * frames.Size * 3;
-        var bytes = new byte[count * frameBytes];
-        Array.Copy(frames.Data, from * frameBytes, bytes, 0, bytes.Length);
-        var hwc = tensor(bytes, [count, frames.Size, frames.Size, 3]).to(_model!.Device);
-        return hwc.permute(0, 3, 1, 2).to_type(ScalarType.Float32).div(255.0).sub(0.5).div(0.5);
     }
 
     private void CompleteEncode(EncodeWork work)

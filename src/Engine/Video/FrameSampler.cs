@@ -1,10 +1,11 @@
 using System.Globalization;
-using TorchSharp;
+using VQToken.Engine.Runtime;
 
 namespace VQToken.Engine.Video;
 
-/// <summary>Samples frames from a video file with ffmpeg and hands them over as the vision tower's input:
-/// [N, 3, S, S] float32, RGB, resized to S x S (bicubic, aspect not kept), normalised to [-1, 1].
+/// <summary>Samples frames from a video file with ffmpeg and hands them over as RGB bytes [N, S, S, 3]
+/// (resized to S x S, bicubic, aspect not kept); <see cref="RgbFrames.ToPixels"/> makes the vision
+/// tower's input [N, 3, S, S] in [-1, 1] on the engine thread, so decoding never touches TorchSharp.
 /// Streaming: ffmpeg decodes, keeps only the chosen frames (select filter on the frame number), resizes
 /// them and writes raw rgb24 to stdout; frames are read one at a time, never the whole video.
 /// Rotation metadata is honoured (ffmpeg autorotates before the filters).
@@ -26,18 +27,9 @@ public sealed class FrameSampler(VideoProbe probe)
     {
         var indices = ChooseIndices(info, request ?? new FrameRequest());
         var size = Options.FrameSize;
-        // [N, 3, S, S]; detached so the caller owns it whatever dispose scope is open on this thread.
-        var frames = torch.empty([indices.Length, 3, size, size], torch.float32).DetachFromDisposeScope();
-        try
-        {
-            var decoded = await DecodeIntoAsync(Path.GetFullPath(path), info, indices, frames, cancellationToken);
-            return new SampledFrames(frames, indices, info, decoded);
-        }
-        catch
-        {
-            frames.Dispose();
-            throw;
-        }
+        var frames = new RgbFrames(indices.Length, size, new byte[(long)indices.Length * size * size * 3]);   // [N, S, S, 3]
+        var decoded = await DecodeIntoAsync(Path.GetFullPath(path), info, indices, frames, cancellationToken);
+        return new SampledFrames(frames, indices, info, decoded);
     }
 
     internal int[] ChooseIndices(VideoInfo info, FrameRequest request)
@@ -55,7 +47,7 @@ public sealed class FrameSampler(VideoProbe probe)
         return FrameSelection.Uniform(info.FrameCount, count);
     }
 
-    private async Task<int> DecodeIntoAsync(string path, VideoInfo info, int[] indices, torch.Tensor frames, CancellationToken cancellationToken)
+    private async Task<int> DecodeIntoAsync(string path, VideoInfo info, int[] indices, RgbFrames frames, CancellationToken cancellationToken)
     {
         var wanted = indices.Distinct().Order().ToArray();
         var positions = indices.Select((frame, position) => (frame, position)).ToLookup(p => p.frame, p => p.position);
@@ -74,7 +66,7 @@ public sealed class FrameSampler(VideoProbe probe)
         {
             var read = await ffmpeg.StandardOutput.ReadAtLeastAsync(rgb, frameBytes, throwOnEndOfStream: false, CancellationToken.None);
             if (read < frameBytes) break;
-            WriteFrame(frames, rgb, size, positions[wanted[got]]);
+            foreach (var p in positions[wanted[got]]) rgb.CopyTo(frames.Data, (long)p * frameBytes);
             got++;
         }
         if (got == wanted.Length) ffmpeg.Kill(); // the rest of the video is not needed
@@ -89,7 +81,7 @@ public sealed class FrameSampler(VideoProbe probe)
         // A damaged tail: repeat the last good frame where frames are missing.
         var last = positions[wanted[got - 1]].First();
         for (int k = got; k < wanted.Length; k++)
-            foreach (var p in positions[wanted[k]]) CopyFrame(frames, last, p);
+            foreach (var p in positions[wanted[k]]) Array.Copy(frames.Data, (long)last * frameBytes, frames.Data, (long)p * frameBytes, frameBytes);
         return got;
     }
 
@@ -108,21 +100,6 @@ public sealed class FrameSampler(VideoProbe probe)
             "-fps_mode", "passthrough", // no frame duplication or dropping: one output frame per selected frame
             "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1",
         ];
-    }
-
-    private static void WriteFrame(torch.Tensor frames, byte[] rgb, int size, IEnumerable<int> positions)
-    {
-        using var scope = torch.NewDisposeScope();
-        var hwc = torch.tensor(rgb, [size, size, 3]);                     // [S, S, 3] uint8
-        var chw = hwc.permute(2, 0, 1).to(torch.float32)                  // [3, S, S]
-            .div_(255f).sub_(0.5f).div_(0.5f);
-        foreach (var p in positions) frames[p].copy_(chw);
-    }
-
-    private static void CopyFrame(torch.Tensor frames, int from, int to)
-    {
-        using var scope = torch.NewDisposeScope();
-        frames[to].copy_(frames[from]);
     }
 
     private static string Describe(string stderr) => stderr.Length == 0 ? "ffmpeg gave no details" : stderr.Length > 400 ? stderr[..400] : stderr;
