@@ -10,9 +10,11 @@ public sealed class DirectorySourceStore : ISourceStore
     private const string Extension = ".video";
     private readonly string _root;
     private readonly string _staging;
+    private readonly TimeProvider _time;
 
-    public DirectorySourceStore(string root)
+    public DirectorySourceStore(string root, TimeProvider time)
     {
+        _time = time;
         _root = Path.GetFullPath(root);
         _staging = Path.Combine(_root, ".staging");
         Directory.CreateDirectory(_staging);
@@ -50,7 +52,7 @@ public sealed class DirectorySourceStore : ISourceStore
     {
         var path = PathOf(videoId);
         AtomicFile.MoveIntoPlace(StagedPath(staged), path);
-        File.SetLastWriteTimeUtc(path, DateTime.UtcNow);
+        File.SetLastWriteTimeUtc(path, _time.GetUtcNow().UtcDateTime);
         return Task.FromResult(path);
     }
 
@@ -65,12 +67,12 @@ public sealed class DirectorySourceStore : ISourceStore
         var path = PathOf(videoId);
         try
         {
-            File.SetLastWriteTimeUtc(path, DateTime.UtcNow);
+            File.SetLastWriteTimeUtc(path, _time.GetUtcNow().UtcDateTime);
             return Task.FromResult<string?>(path);
         }
         catch (FileNotFoundException)
         {
-            return Task.FromResult<string?>(null);
+            return Task.FromResult<string?>(null); // never stored, or evicted
         }
     }
 

@@ -2,7 +2,7 @@ namespace VQToken.Api.Storage;
 
 /// <summary>Cache entries as <c>{root}/{videoId}/{fingerprint}.vqc</c> (<see cref="CompressedEntryFormat"/>),
 /// written atomically; a file's modification time is its last use.</summary>
-public sealed class FileCompressedCache(string root) : ICompressedCache
+public sealed class FileCompressedCache(string root, TimeProvider time) : ICompressedCache
 {
     private const string Extension = ".vqc";
     private readonly string _root = Directory.CreateDirectory(Path.GetFullPath(root)).FullName;
@@ -29,7 +29,9 @@ public sealed class FileCompressedCache(string root) : ICompressedCache
     public Task PutAsync(string videoId, CompressedVideoEntry entry, CancellationToken cancellationToken = default)
     {
         var bytes = CompressedEntryFormat.Write(entry);
-        AtomicFile.WriteAllBytes(PathOf(videoId, entry.ModelFingerprint), bytes);
+        var path = PathOf(videoId, entry.ModelFingerprint);
+        AtomicFile.WriteAllBytes(path, bytes);
+        File.SetLastWriteTimeUtc(path, time.GetUtcNow().UtcDateTime);
         return Task.CompletedTask;
     }
 
@@ -73,9 +75,9 @@ public sealed class FileCompressedCache(string root) : ICompressedCache
         return Path.Combine(_root, StorageNames.VideoId(videoId), StorageNames.Fingerprint(fingerprint) + Extension);
     }
 
-    private static void TouchIfPresent(string path)
+    private void TouchIfPresent(string path)
     {
-        try { File.SetLastWriteTimeUtc(path, DateTime.UtcNow); }
+        try { File.SetLastWriteTimeUtc(path, time.GetUtcNow().UtcDateTime); }
         catch (FileNotFoundException) { } // evicted between read and touch
     }
 

@@ -59,8 +59,9 @@ public sealed class RedisJobQueue(IConnectionMultiplexer redis, RedisStorageKeys
     private async Task<VideoJob?> TryReclaimAsync()
     {
         var claimed = await Db.StreamAutoClaimAsync(keys.Jobs, RedisStorageKeys.JobGroup, consumer, (long)idleTimeout.TotalMilliseconds, "0-0", count: 1);
-        var entry = claimed.ClaimedEntries.FirstOrDefault(e => !e.IsNull);
-        if (entry.IsNull) return null;
+        var entries = claimed.ClaimedEntries.Where(e => !e.Id.IsNull).ToArray();
+        if (entries.Length == 0) return null;
+        var entry = entries[0];
         var pending = await Db.StreamPendingMessagesAsync(keys.Jobs, RedisStorageKeys.JobGroup, 1, consumer, entry.Id, entry.Id);
         int deliveries = pending.Length > 0 ? pending[0].DeliveryCount : 2;
         return new VideoJob(VideoOf(entry), entry.Id!, consumer, deliveries);

@@ -3,11 +3,10 @@ using Microsoft.Extensions.Options;
 
 namespace VQToken.Api.Storage;
 
-/// <summary>Keeps sources + cache entries under <see cref="StorageOptions.MaxBytes"/>, least recently
-/// used first, in an order that never strands a video: first sources of videos that have a cached
-/// entry (still askable), then cache entries of videos whose source is still there (recomputable).
-/// A source with no entry yet (waiting or processing) and an entry whose source is gone (the only copy)
-/// are never evicted. Records are not touched.</summary>
+/// <summary>Keeps sources + cache entries under <see cref="StorageOptions.MaxBytes"/> by evicting the
+/// least recently used first, but only what never strands a video: a source only while its video has a
+/// cached entry (still askable), an entry only while its video's source is there (recomputable). So a
+/// source not yet processed, and an entry that is a video's last copy, stay. Records are not touched.</summary>
 public sealed class StorageEvictor(ISourceStore sources, ICompressedCache cache, IOptions<StorageOptions> options, ILogger<StorageEvictor> logger)
 {
     public async Task<EvictionReport> EnforceAsync(CancellationToken cancellationToken = default)
@@ -18,23 +17,29 @@ public sealed class StorageEvictor(ISourceStore sources, ICompressedCache cache,
         long total = before, limit = options.Value.MaxBytes;
         int sourcesEvicted = 0, entriesEvicted = 0;
 
-        var cachedVideos = entryItems.Select(e => e.VideoId).ToHashSet(StringComparer.Ordinal);
-        var presentSources = sourceItems.Select(s => s.VideoId).ToHashSet(StringComparer.Ordinal);
-        foreach (var source in sourceItems.Where(s => cachedVideos.Contains(s.VideoId)).OrderBy(s => s.LastUsed))
+        var entriesPerVideo = entryItems.CountBy(e => e.VideoId).ToDictionary(StringComparer.Ordinal);
+        var sourcePresent = sourceItems.Select(s => s.VideoId).ToHashSet(StringComparer.Ordinal);
+        // One pass in LRU order is enough: evicting only ever makes other items ineligible, never eligible.
+        foreach (var item in sourceItems.Concat(entryItems).OrderBy(i => i.LastUsed))
         {
             if (total <= limit) break;
-            if (await sources.DeleteAsync(source.VideoId, cancellationToken)) { total -= source.Bytes; sourcesEvicted++; }
-            presentSources.Remove(source.VideoId);
-            logger.LogInformation("Evicted the source of video {VideoId} ({Bytes} bytes; its cached entry stays)", source.VideoId, source.Bytes);
-        }
-        foreach (var entry in entryItems.Where(e => presentSources.Contains(e.VideoId)).OrderBy(e => e.LastUsed))
-        {
-            if (total <= limit) break;
-            if (await cache.DeleteAsync(entry.VideoId, entry.Fingerprint!, cancellationToken)) { total -= entry.Bytes; entriesEvicted++; }
-            logger.LogInformation("Evicted the cached entry of video {VideoId} for model {Fingerprint} ({Bytes} bytes; its source stays)", entry.VideoId, entry.Fingerprint, entry.Bytes);
+            if (item.Fingerprint is null)
+            {
+                if (entriesPerVideo.GetValueOrDefault(item.VideoId) == 0) continue;
+                if (await sources.DeleteAsync(item.VideoId, cancellationToken)) { total -= item.Bytes; sourcesEvicted++; }
+                sourcePresent.Remove(item.VideoId);
+                logger.LogInformation("Evicted the source of video {VideoId} ({Bytes} bytes); its cached entry stays", item.VideoId, item.Bytes);
+            }
+            else
+            {
+                if (!sourcePresent.Contains(item.VideoId)) continue;
+                if (await cache.DeleteAsync(item.VideoId, item.Fingerprint, cancellationToken)) { total -= item.Bytes; entriesEvicted++; }
+                entriesPerVideo[item.VideoId]--;
+                logger.LogInformation("Evicted the cached entry of video {VideoId} for model {Fingerprint} ({Bytes} bytes); its source stays", item.VideoId, item.Fingerprint, item.Bytes);
+            }
         }
         if (total > limit)
-            logger.LogWarning("Storage holds {Bytes} bytes, above Storage:MaxBytes = {Limit}, and nothing more can be evicted without losing a video", total, limit);
+            logger.LogWarning("Storage holds {Bytes} bytes, above Storage:MaxBytes = {Limit}; the rest cannot be evicted without losing a video", total, limit);
         return new EvictionReport(before, total, sourcesEvicted, entriesEvicted);
     }
 }

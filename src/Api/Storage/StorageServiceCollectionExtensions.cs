@@ -23,7 +23,7 @@ public static class StorageServiceCollectionExtensions
             services.TryAddSingleton<IConnectionMultiplexer>(sp => ConnectionMultiplexer.Connect(Options(sp).Redis!));
             services.AddSingleton<IVideoStore, RedisVideoStore>();
             services.AddSingleton<ICompressedCache, RedisCompressedCache>();
-            services.AddSingleton<ISourceStore>(sp => new DirectorySourceStore(Options(sp).SharedSourcePath!));
+            services.AddSingleton<ISourceStore>(sp => new DirectorySourceStore(Options(sp).SharedSourcePath!, sp.GetRequiredService<TimeProvider>()));
             services.AddSingleton<IJobQueue>(sp =>
             {
                 var o = Options(sp);
@@ -35,8 +35,8 @@ public static class StorageServiceCollectionExtensions
         {
             services.AddSingleton<IVideoStore>(sp => new FileVideoStore(Path.Combine(Options(sp).Path, "videos"),
                 sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<FileVideoStore>>()));
-            services.AddSingleton<ICompressedCache>(sp => new FileCompressedCache(Path.Combine(Options(sp).Path, "cache")));
-            services.AddSingleton<ISourceStore>(sp => new DirectorySourceStore(Path.Combine(Options(sp).Path, "sources")));
+            services.AddSingleton<ICompressedCache>(sp => new FileCompressedCache(Path.Combine(Options(sp).Path, "cache"), sp.GetRequiredService<TimeProvider>()));
+            services.AddSingleton<ISourceStore>(sp => new DirectorySourceStore(Path.Combine(Options(sp).Path, "sources"), sp.GetRequiredService<TimeProvider>()));
             services.AddSingleton<IJobQueue>(sp => new LocalJobQueue(sp.GetRequiredService<TimeProvider>(), Options(sp).JobIdleTimeout));
         }
         services.AddSingleton<StorageEvictor>();
