@@ -7,8 +7,8 @@ namespace VQToken.Api.Storage;
 public static class StorageServiceCollectionExtensions
 {
     /// <summary>Registers the store chosen by Storage:Kind: <see cref="IVideoStore"/>,
-    /// <see cref="ICompressedCache"/>, <see cref="ISourceStore"/>, <see cref="IJobQueue"/>, the evictor
-    /// and its periodic service. Options are validated on start, naming the bad setting.</summary>
+    /// <see cref="ICompressedCache"/>, <see cref="ISourceStore"/>, <see cref="IJobQueue"/>,
+    /// <see cref="CachedVideoResolver"/>, the evictor and its periodic service. Options are validated on start, naming the bad setting.</summary>
     public static IServiceCollection AddVideoStorage(this IServiceCollection services, IConfiguration configuration)
     {
         var section = configuration.GetSection(StorageOptions.Section);
@@ -40,6 +40,7 @@ public static class StorageServiceCollectionExtensions
             services.AddSingleton<IJobQueue>(sp => new LocalJobQueue(sp.GetRequiredService<TimeProvider>(), Options(sp).JobIdleTimeout));
         }
         services.AddSingleton<StorageEvictor>();
+        services.AddSingleton<CachedVideoResolver>();
         services.AddHostedService<StorageEvictionService>();
         return services;
     }

@@ -11,6 +11,7 @@ public sealed class RedisStorageBackend : StorageBackend
     private readonly ConnectionMultiplexer _redis;
     private readonly RedisStorageKeys _keys;
     private readonly Dictionary<string, ConnectionMultiplexer> _consumers = [];
+    private readonly Dictionary<string, RedisJobQueue> _queues = [];
 
     private RedisStorageBackend(string connectionString, ConnectionMultiplexer redis)
     {
@@ -33,9 +34,10 @@ public sealed class RedisStorageBackend : StorageBackend
 
     public override IJobQueue Consumer(string name, TimeSpan idleTimeout)
     {
+        if (_queues.TryGetValue(name, out var existing)) return existing;
         var connection = ConnectionMultiplexer.Connect(_connectionString);
         _consumers.Add(name, connection);
-        return new RedisJobQueue(connection, _keys, name, idleTimeout, TimeSpan.FromMilliseconds(20));
+        return _queues[name] = new RedisJobQueue(connection, _keys, name, idleTimeout, TimeSpan.FromMilliseconds(20));
     }
 
     /// <summary>Closes the consumer's connection, as if its replica died.</summary>

@@ -25,8 +25,8 @@ public abstract class StorageBackend : IAsyncDisposable
     /// <summary>A new store instance over the same data, as after a restart.</summary>
     public abstract IVideoStore ReopenVideos();
 
-    /// <summary>A queue consumer named <paramref name="name"/> (for the file store, every consumer shares
-    /// the one in-process queue). The idle timeout is fixed by the first call.</summary>
+    /// <summary>The queue consumer named <paramref name="name"/>, made on first use (for the file store,
+    /// every consumer shares the one in-process queue, whose idle timeout the first call fixes).</summary>
     public abstract IJobQueue Consumer(string name, TimeSpan idleTimeout);
 
     /// <summary>Makes the consumer go away without acknowledging its jobs, as a replica killed mid-job
