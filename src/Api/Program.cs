@@ -1,8 +1,18 @@
+using VQToken.Api;
+using VQToken.Api.Ask;
+using VQToken.Api.ServiceDefaults;
+using VQToken.Api.Videos;
+
 var builder = WebApplication.CreateBuilder(args);
-builder.Services.AddProblemDetails();
-builder.Services.AddHealthChecks();
+builder.AddServiceDefaults();
+builder.AddApplicationServices();
+builder.AddOpenApiDocs();
 
 var app = builder.Build();
-app.UseExceptionHandler();
-app.MapHealthChecks("/healthz");
+app.UseServiceDefaults();
+app.UseOpenApiDocs();
+app.UseDefaultFiles();
+app.UseStaticFiles();
+app.MapVideosApi();
+app.MapAskApi();
 app.Run();

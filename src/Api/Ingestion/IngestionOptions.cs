@@ -2,10 +2,10 @@ using System.ComponentModel.DataAnnotations;
 
 namespace VQToken.Api.Ingestion;
 
-/// <summary>Uploads and the temporary store (configuration section "Video:Ingestion").</summary>
+/// <summary>Uploads and the temporary store (configuration section "Video": MaxUploadBytes, TempRoot).</summary>
 public sealed class IngestionOptions
 {
-    public const string Section = "Video:Ingestion";
+    public const string Section = "Video";
 
     /// <summary>Largest accepted upload, counted while streaming (default 2 GiB).</summary>
     [Range(1, long.MaxValue)] public long MaxUploadBytes { get; set; } = 2L * 1024 * 1024 * 1024;

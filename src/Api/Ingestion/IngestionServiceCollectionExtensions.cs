@@ -7,7 +7,7 @@ namespace VQToken.Api.Ingestion;
 public static class IngestionServiceCollectionExtensions
 {
     /// <summary>Video probing, sampling, uploads and URL fetching, configured from "Video",
-    /// "Video:Ingestion" and "Video:Url".</summary>
+    /// "Video" and "Video:Url".</summary>
     public static IServiceCollection AddVideoIngestion(this IServiceCollection services)
     {
         services.AddOptions<VideoOptions>().BindConfiguration(VideoOptions.Section).ValidateDataAnnotations().ValidateOnStart();

@@ -15,9 +15,17 @@ public sealed class VideoUploadService(TempVideoStore store, VideoProbe probe, I
     /// <summary>Room for multipart boundaries and part headers on top of the file itself.</summary>
     private const long MultipartOverhead = 1024 * 1024;
 
+    /// <summary>Form fields of a multipart upload: at most this many, each at most this long.</summary>
+    private const int MaxFields = 32, MaxFieldChars = 4096;
+
     /// <summary>The caller owns the result and disposes it (which deletes the file).</summary>
     /// <exception cref="VideoIngestException">TooLarge, MalformedUpload, or a probe error (NotAVideo, ...).</exception>
-    public async Task<IngestedVideo> ReceiveAsync(HttpRequest request, CancellationToken cancellationToken)
+    public async Task<IngestedVideo> ReceiveAsync(HttpRequest request, CancellationToken cancellationToken) =>
+        (await ReceiveWithFieldsAsync(request, cancellationToken)).Video;
+
+    /// <summary>As <see cref="ReceiveAsync"/>, plus the multipart form fields (before or after the file
+    /// part) and the file name. The caller owns the result and disposes it.</summary>
+    public async Task<UploadedVideo> ReceiveWithFieldsAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         var max = options.Value.MaxUploadBytes;
         var isMultipart = MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
@@ -33,7 +41,7 @@ public sealed class VideoUploadService(TempVideoStore store, VideoProbe probe, I
         {
             return isMultipart
                 ? await ReceiveMultipartAsync(request, mediaType!, max, cancellationToken)
-                : await store.IngestAsync(request.Body, max, probe, cancellationToken);
+                : new UploadedVideo(await store.IngestAsync(request.Body, max, probe, cancellationToken), new Dictionary<string, string>(), null);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -45,19 +53,51 @@ public sealed class VideoUploadService(TempVideoStore store, VideoProbe probe, I
         }
     }
 
-    private async Task<IngestedVideo> ReceiveMultipartAsync(HttpRequest request, MediaTypeHeaderValue mediaType, long max, CancellationToken cancellationToken)
+    private async Task<UploadedVideo> ReceiveMultipartAsync(HttpRequest request, MediaTypeHeaderValue mediaType, long max, CancellationToken cancellationToken)
     {
         var boundary = HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value;
         if (string.IsNullOrWhiteSpace(boundary) || boundary.Length > 200)
             throw new VideoIngestException(VideoErrorKind.MalformedUpload, "the multipart upload has no usable boundary");
         // No length limit from the reader: the store counts the file part against MaxUploadBytes itself.
         var reader = new MultipartReader(boundary, request.Body) { BodyLengthLimit = null };
-        while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
+        var fields = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        IngestedVideo? video = null;
+        string? fileName = null;
+        try
         {
-            if (ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
-                && disposition.IsFileDisposition())
-                return await store.IngestAsync(section.Body, max, probe, cancellationToken);
+            while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
+            {
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)) continue;
+                if (disposition.IsFileDisposition())
+                {
+                    if (video is not null) throw new VideoIngestException(VideoErrorKind.MalformedUpload, "the multipart upload has more than one file part");
+                    fileName = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
+                    video = await store.IngestAsync(section.Body, max, probe, cancellationToken);
+                }
+                else if (disposition.IsFormDisposition())
+                {
+                    if (fields.Count >= MaxFields) throw new VideoIngestException(VideoErrorKind.MalformedUpload, $"the multipart upload has more than {MaxFields} fields");
+                    var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value ?? "";
+                    var buffer = new char[MaxFieldChars + 1];
+                    using var text = new StreamReader(section.Body);
+                    int read = await text.ReadBlockAsync(buffer.AsMemory(), cancellationToken);
+                    if (read > MaxFieldChars) throw new VideoIngestException(VideoErrorKind.MalformedUpload, $"form field '{name}' is longer than {MaxFieldChars} characters");
+                    fields[name] = new string(buffer, 0, read);
+                }
+            }
         }
-        throw new VideoIngestException(VideoErrorKind.MalformedUpload, "the multipart upload has no file part");
+        catch
+        {
+            video?.Dispose();
+            throw;
+        }
+        if (video is null) throw new VideoIngestException(VideoErrorKind.MalformedUpload, "the multipart upload has no file part");
+        return new UploadedVideo(video, fields, fileName);
     }
+}
+
+/// <summary>An uploaded video with the form fields that came with it. Disposing deletes the file.</summary>
+public sealed record UploadedVideo(IngestedVideo Video, IReadOnlyDictionary<string, string> Fields, string? FileName) : IDisposable
+{
+    public void Dispose() => Video.Dispose();
 }

@@ -33,6 +33,11 @@ public sealed class CompressedVideo
         Settings = settings;
     }
 
+    /// <summary>Rebuilds a compressed video from stored arrays (codebook [K, D], index map [T, g, g]);
+    /// validates shapes and ids.</summary>
+    public static CompressedVideo FromArrays(int frames, int grid, int k, int dim, float[] codebook, short[] indexMap, CompressionSettings settings) =>
+        new(frames, grid, k, dim, codebook, indexMap, settings);
+
     /// <summary>T: number of frames.</summary>
     public int Frames { get; }
 

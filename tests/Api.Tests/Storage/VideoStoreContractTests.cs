@@ -54,7 +54,7 @@ public sealed class VideoStoreContractTests(RedisServerFixture redis) : StorageC
         var ready = await backend.Videos.GetAsync(video.Id);
         Assert.Equal(VideoStatus.Ready, ready!.Status);
         Assert.Equal(1, ready.Attempts);
-        Assert.Equal(6273.0 / 33, ready.Tokens!.Ratio, 6);
+        Assert.Equal(33 / 6273.0, ready.Tokens!.Ratio, 6);
         Assert.Equal(900, ready.StageMilliseconds["vision"]);
         Assert.Equal(Epoch.AddSeconds(5), processing.UpdatedAt);
         Assert.Equal(Epoch.AddSeconds(10), ready.UpdatedAt);

@@ -1,0 +1,36 @@
+using VQToken.Api.Ask;
+using VQToken.Api.Inference;
+using VQToken.Api.Ingestion;
+using VQToken.Api.Storage;
+using VQToken.Api.Videos;
+using VQToken.Engine.Runtime;
+
+namespace VQToken.Api;
+
+/// <summary>All of the service's own DI in one place.</summary>
+public static class ApplicationServices
+{
+    public static WebApplicationBuilder AddApplicationServices(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddSingleton(TimeProvider.System);
+        services.AddOptions<EngineOptions>().BindConfiguration(EngineOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AskOptions>().BindConfiguration(AskOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ProcessingOptions>().BindConfiguration(ProcessingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+        services.AddVideoIngestion();
+        services.AddVideoStorage(builder.Configuration);
+
+        services.AddSingleton<ModelHost>();
+        services.AddHostedService(sp => sp.GetRequiredService<ModelHost>());
+        services.AddSingleton<VideoIntake>();
+        services.AddSingleton<VideoAnswerer>();
+        services.AddSingleton<VideoServices>();
+        services.AddHostedService<VideoProcessor>();
+
+        services.AddHealthChecks()
+            .AddCheck<ModelReadinessCheck>("model", tags: ["ready"])
+            .AddCheck<StoreReadinessCheck>("store", tags: ["ready"]);
+        return builder;
+    }
+}

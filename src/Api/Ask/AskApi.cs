@@ -1,0 +1,92 @@
+using Microsoft.AspNetCore.Mvc;
+using VQToken.Api.ServiceDefaults;
+using VQToken.Api.Storage;
+using VQToken.Api.Videos;
+using VQToken.Engine.Runtime;
+using VQToken.Engine.Text;
+
+namespace VQToken.Api.Ask;
+
+/// <summary><c>POST /videos/{id}/ask</c>: answers a question from the video's few cached tokens.</summary>
+public static class AskApi
+{
+    public static RouteHandlerBuilder MapAskApi(this IEndpointRouteBuilder app) =>
+        app.MapPost("/videos/{id}/ask", AskVideo)
+            .WithTags("Ask")
+            .WithName("AskVideo")
+            .WithSummary("Ask a question about a video")
+            .WithDescription("Answers from the video's compressed tokens with Qwen2. A video still processing is waited for " +
+                "(up to Ask:WaitForVideoSeconds); a failed one gives 409. With `Accept: text/event-stream` or `\"stream\": true` " +
+                "the answer streams as Server-Sent Events (`token` events with text, then a `done` event with the full response).")
+            .Accepts<AskRequestBody>("application/json")
+            .Produces<AskResponse>(StatusCodes.Status200OK)
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+    internal static async Task<IResult> AskVideo(HttpContext context, string id, VideoAnswerer answerer, CancellationToken cancellationToken)
+    {
+        if (!context.Request.HasJsonContentType())
+            return TypedResults.Problem(Problems.Create(StatusCodes.Status415UnsupportedMediaType, Problems.UnsupportedMedia, "Unsupported content type", "send application/json"));
+        AskRequestBody? body;
+        try { body = await context.Request.ReadFromJsonAsync<AskRequestBody>(cancellationToken); }
+        catch (System.Text.Json.JsonException e) { return TypedResults.Problem(Problems.Invalid("the JSON body is malformed: " + e.Message)); }
+        if (body is null) return TypedResults.Problem(Problems.Invalid("a JSON body is required"));
+        var question = body.Question?.Trim();
+        if (string.IsNullOrEmpty(question))
+            return TypedResults.Problem(Problems.Invalid("'question' is required", new Dictionary<string, string[]> { ["question"] = ["question must not be empty"] }));
+        if (question.Length > answerer.Options.MaxQuestionChars)
+            return TypedResults.Problem(Problems.Invalid("'question' is too long", new Dictionary<string, string[]> { ["question"] = [$"question must be at most {answerer.Options.MaxQuestionChars} characters"] }));
+        var (parameters, errors) = answerer.Validate(body.MaxNewTokens, body.Temperature, body.TopP, body.TopK, body.Seed, body.Stop);
+        if (parameters is null) return TypedResults.Problem(Problems.Invalid("invalid generation settings", errors));
+        if (!VideoId.IsValid(id)) return TypedResults.Problem(Problems.VideoNotFound(id));
+
+        var (video, problem) = await answerer.PrepareAsync(Caller.Owner(context), id, cancellationToken);
+        if (video is null) return TypedResults.Problem(problem!);
+        var messages = new[] { new ChatMessage(ChatRole.User, question) };
+        try
+        {
+            if (!ServerSentEvents.Wants(context.Request, body.Stream))
+            {
+                var answer = await answerer.AnswerAsync(video, messages, parameters, null, cancellationToken);
+                return TypedResults.Ok(Response(video, answer));
+            }
+            ServerSentEvents? events = null;
+            var streamed = await answerer.AnswerAsync(video, messages, parameters, async text =>
+            {
+                events ??= await ServerSentEvents.StartAsync(context);
+                await events.WriteJsonAsync("token", new AskTokenEvent(text), cancellationToken);
+            }, cancellationToken);
+            events ??= await ServerSentEvents.StartAsync(context);
+            await events.WriteJsonAsync("done", Response(video, streamed), cancellationToken);
+            return TypedResults.Empty;
+        }
+        catch (EngineOverloadedException e)
+        {
+            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(e.RetryAfter.TotalSeconds)).ToString();
+            return TypedResults.Problem(Problems.Overload(e));
+        }
+        catch (EngineUnavailableException e)
+        {
+            return TypedResults.Problem(Problems.Unavailable(e.Message));
+        }
+        catch (TimeoutException e)
+        {
+            return TypedResults.Problem(Problems.Create(StatusCodes.Status504GatewayTimeout, Problems.Timeout, "The answer took too long", e.Message));
+        }
+    }
+
+    internal static AskResponse Response(PreparedVideo video, Answer answer)
+    {
+        var e = answer.Engine;
+        var encoding = video.Encoding;
+        return new AskResponse(answer.Text, answer.FinishReason,
+            new AskUsage(encoding.VisualTokens, answer.PromptTokens, answer.CompletionTokens),
+            new AskCompression(VideoResponse.Wire(video.Record.Settings.Mode), encoding.Compressed?.K, encoding.OriginalTokens, encoding.Ratio),
+            new AskTimings(e?.QueueMs ?? 0, e?.PrefillMs ?? 0, e?.DecodeMs ?? 0, answer.TotalMs),
+            new AskCacheInfo(video.CodebookFromCache ? "hit" : "miss", e?.PrefixCacheHit == true ? "hit" : "miss"));
+    }
+}

@@ -1,0 +1,69 @@
+using VQToken.Api.Storage;
+using VQToken.Engine.Runtime;
+using EngineMode = VQToken.Engine.Compression.CompressionMode;
+using EngineSettings = VQToken.Engine.Compression.CompressionSettings;
+using CompressedVideo = VQToken.Engine.Compression.CompressedVideo;
+
+namespace VQToken.Api.Inference;
+
+/// <summary>Converts between the engine's <see cref="VideoEncoding"/> and the store's
+/// <see cref="CompressedVideoEntry"/> (plain arrays, checksummed on disk or in Redis).</summary>
+public static class EncodingConversion
+{
+    public static EngineMode ToEngine(CompressionMode mode) => mode switch
+    {
+        CompressionMode.VQTokenFixed => EngineMode.VQTokenFixed,
+        CompressionMode.VQTokenAdaptive => EngineMode.VQTokenAdaptive,
+        _ => EngineMode.Full,
+    };
+
+    /// <summary>The engine's K-means settings for a video's settings (null in full mode).</summary>
+    public static EngineSettings? ToEngine(CompressionSettings settings) => settings.Mode switch
+    {
+        CompressionMode.VQTokenFixed => EngineSettings.Fixed(settings.K ?? 32),
+        CompressionMode.VQTokenAdaptive => EngineSettings.Adaptive(settings.MinK ?? 12, settings.MaxK ?? 32),
+        _ => null,
+    };
+
+    public static CompressedVideoEntry ToEntry(VideoEncoding encoding, CompressionSettings settings, string fingerprint)
+    {
+        var c = encoding.Compressed;
+        return new CompressedVideoEntry
+        {
+            ModelFingerprint = fingerprint,
+            Settings = settings,
+            Precision = FloatPrecision.Float32,
+            Dim = encoding.Dim,
+            Codebook = c is null ? [] : c.CodebookValues.ToArray(),
+            Frames = c?.Frames ?? 0,
+            GridHeight = c?.Grid ?? 0,
+            GridWidth = c?.Grid ?? 0,
+            IndexMap = c is null ? [] : c.IndexMapValues.ToArray().Select(v => (ushort)v).ToArray(),
+            Tokens = encoding.FullTokens,
+        };
+    }
+
+    /// <summary>Rebuilds the engine's encoding from a cache entry; <paramref name="record"/> supplies the counts.</summary>
+    public static VideoEncoding FromEntry(CompressedVideoEntry entry, VideoRecord record, bool hasVQAttention)
+    {
+        var mode = ToEngine(entry.Settings.Mode);
+        int originalTokens = (int)(record.Tokens?.Original ?? 0);
+        if (mode == EngineMode.Full)
+        {
+            var tokens = entry.Tokens ?? throw new InvalidDataException("full-mode entry without tokens");
+            return new VideoEncoding
+            {
+                Mode = mode, FullTokens = tokens, Dim = entry.Dim, VisualTokens = tokens.Length / entry.Dim,
+                Frames = entry.Settings.Frames, OriginalTokens = originalTokens,
+            };
+        }
+        int k = entry.CodebookSize;
+        var compressed = CompressedVideo.FromArrays(entry.Frames, entry.GridHeight, k, entry.Dim, entry.Codebook,
+            entry.IndexMap.Select(v => (short)v).ToArray(), ToEngine(entry.Settings)!);
+        return new VideoEncoding
+        {
+            Mode = mode, Compressed = compressed, Dim = entry.Dim, Frames = entry.Frames, OriginalTokens = entry.Frames * entry.GridHeight * entry.GridWidth,
+            CodebookOnly = !hasVQAttention, VisualTokens = (hasVQAttention ? Math.Max(entry.Frames, k) : k) + 1,
+        };
+    }
+}

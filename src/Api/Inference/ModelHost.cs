@@ -1,0 +1,104 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using VQToken.Api.Storage;
+using VQToken.Engine.Runtime;
+using VQToken.Engine.Text;
+
+namespace VQToken.Api.Inference;
+
+/// <summary>Owns the inference engine for the host: resolves the checkpoint, starts the engine (which
+/// loads the model on its own thread) without blocking start-up, and exposes the tokenizer, chat
+/// template and model fingerprint. Readiness is false, with the reason, until the model is loaded.</summary>
+public sealed class ModelHost(IConfiguration configuration, IOptions<EngineOptions> engineOptions, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
+{
+    private readonly ILogger _log = loggers.CreateLogger<ModelHost>();
+    private readonly TaskCompletionSource _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private InferenceEngine? _engine;
+    private volatile string _status = "starting";
+
+    public QwenTokenizer? Tokenizer { get; private set; }
+    public ChatTemplate? Template { get; private set; }
+    public string Fingerprint { get; private set; } = "";
+    public ModelInfo? Info { get; private set; }
+    public string ModelDirectory { get; private set; } = "";
+
+    /// <summary>"starting", "loading", "ready" or "failed: …".</summary>
+    public string Status => _status;
+    public bool IsReady => _loaded.Task.IsCompletedSuccessfully;
+
+    /// <summary>The engine once the model is loaded; otherwise an <see cref="EngineUnavailableException"/> naming why.</summary>
+    public InferenceEngine Engine => IsReady ? _engine! : throw new EngineUnavailableException($"the model is not ready ({_status})");
+
+    /// <summary>Completes when the model is loaded (faults when loading failed).</summary>
+    public Task Loaded => _loaded.Task;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _ = Task.Run(LoadAsync, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    private async Task LoadAsync()
+    {
+        try
+        {
+            _status = "loading";
+            var dir = configuration["Model:Path"];
+            if (string.IsNullOrWhiteSpace(dir)) throw new InvalidOperationException("Model:Path is not set (a checkpoint directory)");
+            ModelDirectory = dir;
+            Tokenizer = QwenTokenizer.Load(dir);
+            Template = new ChatTemplate(Tokenizer);
+            Fingerprint = ModelFingerprint.FromCheckpointDirectory(dir);
+            _engine = new InferenceEngine(dir, engineOptions.Value, loggers.CreateLogger<InferenceEngine>());
+            Info = await _engine.Ready;
+            _status = "ready";
+            _loaded.SetResult();
+        }
+        catch (Exception e)
+        {
+            _status = "failed: " + e.Message;
+            _log.LogError(e, "The model could not be loaded");
+            _loaded.TrySetException(e);
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_engine is not null) await _engine.StopAsync(drain: true, cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_engine is not null) await _engine.DisposeAsync();
+    }
+}
+
+/// <summary>Readiness: the model is loaded and the engine's queue is not saturated.</summary>
+public sealed class ModelReadinessCheck(ModelHost host) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        if (!host.IsReady) return Task.FromResult(HealthCheckResult.Unhealthy($"model {host.Status}"));
+        var engine = host.Engine;
+        if (engine.QueueDepth >= engine.MaxQueuedRequests)
+            return Task.FromResult(HealthCheckResult.Unhealthy($"engine queue saturated ({engine.QueueDepth} waiting)"));
+        return Task.FromResult(HealthCheckResult.Healthy($"model ready on {host.Info!.Device} ({host.Info.DType}), {engine.QueueDepth} queued"));
+    }
+}
+
+/// <summary>Readiness: the video store answers.</summary>
+public sealed class StoreReadinessCheck(IVideoStore store) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await store.ListAsync(new VideoQuery("readiness-probe", Limit: 1), cancellationToken);
+            return HealthCheckResult.Healthy("store reachable");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return HealthCheckResult.Unhealthy("store unreachable: " + e.Message);
+        }
+    }
+}

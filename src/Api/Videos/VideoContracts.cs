@@ -1,0 +1,66 @@
+using System.ComponentModel;
+using VQToken.Api.Storage;
+
+namespace VQToken.Api.Videos;
+
+/// <summary>Processing settings of a video, as sent with an upload (form fields) or a URL (JSON).</summary>
+public sealed record VideoSettingsRequest
+{
+    /// <summary>Frames sampled uniformly over the video (default from Video:DefaultFrames, at most Video:MaxFrames).</summary>
+    [DefaultValue(32)] public int? Frames { get; init; }
+    /// <summary><c>vqtoken-fixed</c> (default), <c>vqtoken-adaptive</c> or <c>full</c> (the LLaVA-OV baseline).</summary>
+    [DefaultValue("vqtoken-fixed")] public string? Compression { get; init; }
+    /// <summary>Codebook size for vqtoken-fixed (default 32).</summary>
+    [DefaultValue(32)] public int? K { get; init; }
+    /// <summary>Smallest K for vqtoken-adaptive (default 12).</summary>
+    public int? MinK { get; init; }
+    /// <summary>Largest K for vqtoken-adaptive (default 32).</summary>
+    public int? MaxK { get; init; }
+}
+
+/// <summary>JSON body of <c>POST /videos</c> for a video on the web.</summary>
+public sealed record VideoUrlRequest
+{
+    /// <summary>http(s) URL of the video; private and loopback addresses are refused.</summary>
+    [DefaultValue("https://example.com/video.mp4")] public string? Url { get; init; }
+    public int? Frames { get; init; }
+    public string? Compression { get; init; }
+    public int? K { get; init; }
+    public int? MinK { get; init; }
+    public int? MaxK { get; init; }
+
+    public VideoSettingsRequest Settings => new() { Frames = Frames, Compression = Compression, K = K, MinK = MinK, MaxK = MaxK };
+}
+
+/// <summary>A video as the API shows it.</summary>
+public sealed record VideoResponse(
+    string Id, string Status, string? Reason, VideoSourceView Source, VideoSettingsView Settings, VideoProgressView? Progress,
+    VideoProbeView? Probe, VideoTokensView? Tokens, IReadOnlyDictionary<string, double> TimingsMs, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+{
+    public static VideoResponse From(VideoRecord r) => new(
+        r.Id, Wire(r.Status), r.Reason, new VideoSourceView(r.Source.Kind == VideoSourceKind.Url ? "url" : "upload", r.Source.Location),
+        new VideoSettingsView(r.Settings.Frames, Wire(r.Settings.Mode), r.Settings.K, r.Settings.MinK, r.Settings.MaxK),
+        r.Progress is null ? null : new VideoProgressView(r.Progress.Stage, r.Progress.Fraction),
+        r.Probe is null ? null : new VideoProbeView(r.Probe.DurationSeconds, r.Probe.Fps, r.Probe.Width, r.Probe.Height, r.Probe.Codec),
+        r.Tokens is null ? null : new VideoTokensView(r.Tokens.Original, r.Tokens.Compressed, r.Tokens.Ratio),
+        r.StageMilliseconds, r.CreatedAt, r.UpdatedAt);
+
+    public static string Wire(VideoStatus s) => s.ToString().ToLowerInvariant();
+
+    public static string Wire(CompressionMode m) => m switch
+    {
+        CompressionMode.VQTokenFixed => "vqtoken-fixed",
+        CompressionMode.VQTokenAdaptive => "vqtoken-adaptive",
+        _ => "full",
+    };
+}
+
+public sealed record VideoSourceView(string Kind, string Location);
+public sealed record VideoSettingsView(int Frames, string Compression, int? K, int? MinK, int? MaxK);
+public sealed record VideoProgressView(string Stage, double Fraction);
+public sealed record VideoProbeView(double DurationSeconds, double Fps, int Width, int Height, string Codec);
+/// <summary>Frame tokens before compression, visual tokens the LLM receives, and their ratio (compressed / original).</summary>
+public sealed record VideoTokensView(long Original, long Compressed, double Ratio);
+
+/// <summary>A page of videos, newest first; pass <c>next</c> as <c>after</c> for the next page.</summary>
+public sealed record VideoListResponse(IReadOnlyList<VideoResponse> Items, string? Next);

@@ -1,0 +1,213 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using VQToken.Api.Ask;
+using VQToken.Api.Ingestion;
+using VQToken.Api.ServiceDefaults;
+using VQToken.Api.Storage;
+using VQToken.Engine.Video;
+using VQToken.Engine.Video.Url;
+
+namespace VQToken.Api.Videos;
+
+/// <summary>Handler dependencies of the video endpoints.</summary>
+public sealed record VideoServices(
+    IVideoStore Videos, ICompressedCache Cache, ISourceStore Sources, VideoIntake Intake,
+    VideoUploadService Uploads, VideoUrlFetcher Fetcher, VideoAnswerer Answerer);
+
+/// <summary>Multipart upload form (documents the upload in the OpenAPI document / Swagger UI).</summary>
+public sealed class VideoUploadForm
+{
+    /// <summary>The video file (any container/codec ffmpeg reads).</summary>
+    public IFormFile? File { get; set; }
+    public int? Frames { get; set; }
+    public string? Compression { get; set; }
+    public int? K { get; set; }
+    public int? MinK { get; set; }
+    public int? MaxK { get; set; }
+}
+
+/// <summary><c>/videos</c>: upload or fetch a video, watch it being processed, list and delete videos.</summary>
+public static class VideosApi
+{
+    public static RouteGroupBuilder MapVideosApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/videos").WithTags("Videos");
+
+        group.MapPost("/", CreateVideo)
+            .WithName("CreateVideo")
+            .WithSummary("Upload a video or give its URL")
+            .WithDescription("multipart/form-data with a `file` part (+ optional `frames`, `compression`, `k`, `minK`, `maxK` fields), " +
+                "or JSON `{\"url\": ...}` with the same settings. Returns 202 with the queued video and its Location; the same bytes " +
+                "with the same settings return the existing video with 200 instead of being processed again.")
+            // One Accepts call: routing rejects (415) content types that no Accepts lists. The OpenAPI
+            // document gets the JSON body's own schema from UploadOrUrlBodyFilter.
+            .Accepts<VideoUploadForm>("multipart/form-data", "application/json")
+            .Produces<VideoResponse>(StatusCodes.Status202Accepted)
+            .Produces<VideoResponse>(StatusCodes.Status200OK)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .DisableAntiforgery();
+
+        group.MapGet("/", ListVideos)
+            .WithName("ListVideos")
+            .WithSummary("List your videos")
+            .WithDescription("Newest first, `limit` per page (1-500, default 50); filter by `status` (queued, processing, ready, failed); pass the `next` cursor as `after`.")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+
+        group.MapGet("/{id}", GetVideo)
+            .WithName("GetVideo")
+            .WithSummary("Get a video: status, progress, token counts, timings");
+
+        group.MapDelete("/{id}", DeleteVideo)
+            .WithName("DeleteVideo")
+            .WithSummary("Delete a video with its cached representation and stored source");
+
+        group.MapGet("/{id}/events", VideoEvents)
+            .WithName("VideoEvents")
+            .WithSummary("Server-Sent Events of a video's status and progress until it is ready or failed")
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        return group;
+    }
+
+    internal static async Task<IResult> CreateVideo(HttpContext context, [AsParameters] VideoServicesParameter p, CancellationToken cancellationToken)
+    {
+        var s = p.Services;
+        string owner = Caller.Owner(context);
+        var request = context.Request;
+        try
+        {
+            if (request.HasJsonContentType())
+            {
+                VideoUrlRequest? body;
+                try { body = await request.ReadFromJsonAsync<VideoUrlRequest>(cancellationToken); }
+                catch (System.Text.Json.JsonException e) { return TypedResults.Problem(Problems.Invalid("the JSON body is malformed: " + e.Message)); }
+                if (body is null || string.IsNullOrWhiteSpace(body.Url))
+                    return TypedResults.Problem(Problems.Invalid("'url' is required", new Dictionary<string, string[]> { ["url"] = ["url is required"] }));
+                if (body.Url.Length > 4096 || !Uri.TryCreate(body.Url, UriKind.Absolute, out var uri))
+                    return TypedResults.Problem(Problems.Invalid("'url' must be an absolute http(s) URL", new Dictionary<string, string[]> { ["url"] = ["not an absolute URL"] }));
+                var (settings, errors) = s.Intake.Validate(body.Settings);
+                if (settings is null) return TypedResults.Problem(Problems.Invalid("invalid video settings", errors));
+                var fetched = await s.Fetcher.FetchAsync(uri, cancellationToken);
+                return Created(await s.Intake.AddAsync(fetched, new VideoSource(VideoSourceKind.Url, uri.ToString()), settings, owner, cancellationToken));
+            }
+            if (request.HasFormContentType && request.ContentType!.Contains("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+            {
+                using var upload = await s.Uploads.ReceiveWithFieldsAsync(request, cancellationToken);
+                var (fields, fieldErrors) = ParseFields(upload.Fields);
+                if (fields is null) return TypedResults.Problem(Problems.Invalid("invalid video settings", fieldErrors));
+                var (settings, errors) = s.Intake.Validate(fields);
+                if (settings is null) return TypedResults.Problem(Problems.Invalid("invalid video settings", errors));
+                var name = Path.GetFileName(upload.FileName ?? "upload");
+                return Created(await s.Intake.AddAsync(upload.Video, new VideoSource(VideoSourceKind.Upload, name.Length > 256 ? name[..256] : name), settings, owner, cancellationToken));
+            }
+            return TypedResults.Problem(Problems.Create(StatusCodes.Status415UnsupportedMediaType, Problems.UnsupportedMedia, "Unsupported content type",
+                "send multipart/form-data with a 'file' part, or application/json with a 'url'"));
+        }
+        catch (VideoIngestException e)
+        {
+            return TypedResults.Problem(Problems.FromVideoError(e));
+        }
+    }
+
+    private static IResult Created(VideoCreation creation)
+    {
+        var body = VideoResponse.From(creation.Video);
+        return creation.Created ? TypedResults.Accepted($"/videos/{creation.Video.Id}", body) : TypedResults.Ok(body);
+    }
+
+    private static (VideoSettingsRequest?, Dictionary<string, string[]>) ParseFields(IReadOnlyDictionary<string, string> fields)
+    {
+        var errors = new Dictionary<string, string[]>();
+        int? Int(string name)
+        {
+            var value = fields.FirstOrDefault(kv => kv.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value;
+            if (string.IsNullOrWhiteSpace(value)) return null;
+            if (int.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var n)) return n;
+            errors[name] = [$"{name} must be an integer"];
+            return null;
+        }
+        var settings = new VideoSettingsRequest
+        {
+            Frames = Int("frames"), K = Int("k"), MinK = Int("minK"), MaxK = Int("maxK"),
+            Compression = fields.FirstOrDefault(kv => kv.Key.Equals("compression", StringComparison.OrdinalIgnoreCase)).Value,
+        };
+        return (errors.Count == 0 ? settings : null, errors);
+    }
+
+    internal static async Task<Results<Ok<VideoListResponse>, ProblemHttpResult>> ListVideos(
+        HttpContext context, [AsParameters] VideoServicesParameter p, string? status, int? limit, string? after, CancellationToken cancellationToken)
+    {
+        VideoStatus? filter = null;
+        if (!string.IsNullOrEmpty(status))
+        {
+            if (!Enum.TryParse<VideoStatus>(status, ignoreCase: true, out var parsed) || int.TryParse(status, out _))
+                return TypedResults.Problem(Problems.Invalid("invalid status filter", new Dictionary<string, string[]> { ["status"] = ["status must be queued, processing, ready or failed"] }));
+            filter = parsed;
+        }
+        int pageSize = limit ?? 50;
+        if (pageSize < 1 || pageSize > VideoQuery.MaxLimit)
+            return TypedResults.Problem(Problems.Invalid("invalid limit", new Dictionary<string, string[]> { ["limit"] = [$"limit must be between 1 and {VideoQuery.MaxLimit}"] }));
+        if (after is not null && !VideoId.IsValid(after))
+            return TypedResults.Problem(Problems.Invalid("invalid cursor", new Dictionary<string, string[]> { ["after"] = ["after must be a video id (the 'next' of a previous page)"] }));
+        var page = await p.Services.Videos.ListAsync(new VideoQuery(Caller.Owner(context), filter, pageSize, after), cancellationToken);
+        return TypedResults.Ok(new VideoListResponse(page.Items.Select(VideoResponse.From).ToList(), page.Next));
+    }
+
+    internal static async Task<Results<Ok<VideoResponse>, ProblemHttpResult>> GetVideo(
+        HttpContext context, string id, [AsParameters] VideoServicesParameter p, CancellationToken cancellationToken)
+    {
+        var record = VideoId.IsValid(id) ? await p.Services.Videos.GetOwnedAsync(Caller.Owner(context), id, cancellationToken) : null;
+        return record is null ? TypedResults.Problem(Problems.VideoNotFound(id)) : TypedResults.Ok(VideoResponse.From(record));
+    }
+
+    internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteVideo(
+        HttpContext context, string id, [AsParameters] VideoServicesParameter p, CancellationToken cancellationToken)
+    {
+        var s = p.Services;
+        var record = VideoId.IsValid(id) ? await s.Videos.GetOwnedAsync(Caller.Owner(context), id, cancellationToken) : null;
+        if (record is null) return TypedResults.Problem(Problems.VideoNotFound(id));
+        await s.Videos.DeleteAsync(id, cancellationToken);
+        await s.Cache.DeleteAllAsync(id, cancellationToken);
+        await s.Sources.DeleteAsync(id, cancellationToken);
+        s.Answerer.Forget(id);
+        return TypedResults.NoContent();
+    }
+
+    internal static async Task VideoEvents(HttpContext context, string id, [AsParameters] VideoServicesParameter p)
+    {
+        var abort = context.RequestAborted;
+        string owner = Caller.Owner(context);
+        var record = VideoId.IsValid(id) ? await p.Services.Videos.GetOwnedAsync(owner, id, abort) : null;
+        if (record is null)
+        {
+            await Problems.WriteAsync(context, Problems.VideoNotFound(id));
+            return;
+        }
+        var events = await ServerSentEvents.StartAsync(context);
+        string? last = null;
+        try
+        {
+            while (record is not null)
+            {
+                var view = VideoResponse.From(record);
+                var snapshot = $"{view.Status}|{view.Progress?.Stage}|{view.Progress?.Fraction:F3}";
+                if (snapshot != last)
+                {
+                    await events.WriteJsonAsync(view.Status is "ready" or "failed" ? view.Status : "progress", view, abort);
+                    last = snapshot;
+                }
+                if (record.Status is VideoStatus.Ready or VideoStatus.Failed) return;
+                await Task.Delay(250, abort);
+                record = await p.Services.Videos.GetOwnedAsync(owner, id, abort);
+            }
+            await events.WriteRawAsync("deleted", "{}", abort);
+        }
+        catch (OperationCanceledException) when (abort.IsCancellationRequested) { }
+    }
+}
+
+/// <summary>[AsParameters] wrapper so handlers get the services record from DI.</summary>
+public readonly record struct VideoServicesParameter(VideoServices Services);
