@@ -6,7 +6,7 @@ namespace VQToken.Engine.Compression;
 /// <summary>
 /// Fixed-K K-means as the official VQToken code defines it, vectorised with TorchSharp:
 /// k-means++ initialisation (sampling weight = squared Euclidean distance to the nearest chosen
-/// centre + 1e-6), assignment by cosine distance (1 − x·c / |x||c|), update to the plain mean of the
+/// centre + 1e-6; by default the greedy variant, see <see cref="KMeansOptions.InitCandidates"/>), assignment by cosine distance (1 − x·c / |x||c|), update to the plain mean of the
 /// assigned (normalised) rows, stop when the Frobenius norm of the centroid shift is below the
 /// tolerance or at the iteration cap.
 /// </summary>
@@ -35,7 +35,7 @@ public static class KMeans
         ValidateRows(rows, k);
         using var scope = NewDisposeScope();
         using var generator = new Generator(options.Seed, rows.device);
-        var initial = PlusPlusCentroids(rows, k, generator);
+        var initial = PlusPlusCentroids(rows, k, generator, options.InitCandidates);
         return Lloyd(rows, initial, options.MaxIterations, options.Tolerance).MoveToOuterDisposeScope();
     }
 
@@ -64,19 +64,27 @@ public static class KMeans
         return (1 - cosines).sum(ScalarType.Float64).item<double>();
     }
 
-    /// <summary>k-means++ seeding: k distinct-by-probability rows, each drawn with weight
-    /// (squared distance to the nearest centre so far) + ε. Inherently sequential in k; each step is
-    /// one vectorised pass over the rows.</summary>
-    internal static Tensor PlusPlusCentroids(Tensor rows, int k, Generator generator)
+    /// <summary>
+    /// k-means++ seeding: the first centre uniform, each next one drawn with weight (squared distance to
+    /// the nearest centre so far) + ε. With <paramref name="candidates"/> &gt; 1 this is greedy
+    /// k-means++: that many rows are drawn per step and the one that lowers the total squared distance
+    /// most is kept (1 = the official single draw). Inherently sequential in k; each step is one
+    /// vectorised pass over the rows ([N, D] x [D, candidates]).
+    /// </summary>
+    internal static Tensor PlusPlusCentroids(Tensor rows, int k, Generator generator, int candidates = 1)
     {
         long n = rows.shape[0];
         var picks = new long[k];
         picks[0] = randint(0, n, [1], generator: generator).item<long>();
-        var nearest = SquaredDistances(rows, picks[0]); // [N]
+        var nearest = SquaredDistances(rows, rows[picks[0]].unsqueeze(1)).squeeze(1); // [N]
         for (int j = 1; j < k; j++)
         {
-            picks[j] = (nearest + PlusPlusEpsilon).multinomial(1, false, generator).item<long>();
-            nearest = nearest.minimum(SquaredDistances(rows, picks[j]));
+            using var step = NewDisposeScope();
+            var drawn = (nearest + PlusPlusEpsilon).multinomial(candidates, true, generator); // [L]
+            var updated = nearest.unsqueeze(1).minimum(SquaredDistances(rows, rows.index_select(0, drawn).t())); // [N, L]
+            long best = candidates == 1 ? 0 : updated.sum(dim: 0).argmin().item<long>();
+            picks[j] = drawn[best].item<long>();
+            nearest = updated[.., best].contiguous().MoveToOuterDisposeScope();
         }
         return rows.index_select(0, tensor(picks)); // [K, D]
     }
@@ -91,7 +99,7 @@ public static class KMeans
     internal static Tensor? SplitWorstCluster(Tensor rows, KMeansFit fit, int powerIterations = 4)
     {
         using var scope = NewDisposeScope();
-        var (spread, worst) = fit.ClusterDistortions.max(0);
+        var (spread, worst) = fit.ClusterDistortions.max(dim: 0);
         if (spread.item<double>() <= 1e-9) return null;
         var members = rows.index_select(0, fit.Labels.eq(worst).nonzero().squeeze(1)); // [m, D]
         var centred = members - members.mean([0]);
@@ -106,9 +114,9 @@ public static class KMeans
         return grown.MoveToOuterDisposeScope();
     }
 
-    /// <summary>|x − r|² of every unit row x to the unit row r = rows[index]: 2 − 2 x·r.</summary>
-    private static Tensor SquaredDistances(Tensor rows, long index) =>
-        (2 - 2 * rows.matmul(rows[index])).clamp_min(0);
+    /// <summary>|x − r|² of every unit row x to unit columns r of [D, L]: 2 − 2 x·r, [N, L].</summary>
+    private static Tensor SquaredDistances(Tensor rows, Tensor columns) =>
+        (2 - 2 * rows.matmul(columns)).clamp_min(0);
 
     /// <summary>The Lloyd loop. Loop-carried tensors live in the caller's dispose scope; each
     /// iteration's temporaries in its own.</summary>
