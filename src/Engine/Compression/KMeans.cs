@@ -99,11 +99,12 @@ public static class KMeans
     internal static Tensor? SplitWorstCluster(Tensor rows, KMeansFit fit, int powerIterations = 4)
     {
         using var scope = NewDisposeScope();
-        var (spread, worst) = fit.ClusterDistortions.max(dim: 0);
-        if (spread.item<double>() <= 1e-9) return null;
+        var worst = fit.ClusterDistortions.argmax();
         var members = rows.index_select(0, fit.Labels.eq(worst).nonzero().squeeze(1)); // [m, D]
         var centred = members - members.mean([0]);
-        var direction = centred[centred.norm(1).argmax().item<long>()]; // start: the member farthest from the mean
+        var (radius, farthest) = centred.norm(1).max(dim: 0);
+        if (radius.item<float>() < 1e-4f) return null; // one repeated row (up to rounding): nothing to split
+        var direction = centred[farthest]; // power iteration starts from the member farthest from the mean
         for (int i = 0; i < powerIterations; i++)
             direction = NormalizeRows(centred.t().matmul(centred.matmul(direction)).unsqueeze(0)).squeeze(0);
         var side = centred.matmul(direction).gt(0); // [m]
