@@ -36,7 +36,7 @@ public sealed class BenchCompressCommand : ICliCommand
         }
         CompressCommand.WarmUp(tokens);
         Console.WriteLine($"## {frames} x {perFrame} x {dim} float32 tokens, {clusters} true clusters, noise {noise}, " +
-                          $"{threads} threads, seed {seed}, {Environment.ProcessorCount} cores visible");
+                          $"{threads} threads, seed {seed}, {Environment.ProcessorCount} cores visible, load average {LoadAverage()}");
         Console.WriteLine();
         Console.WriteLine("| run | K | ms (median of runs) | iterations | inertia (Σ 1−cos) |");
         Console.WriteLine("|---|---|---|---|---|");
@@ -64,6 +64,7 @@ public sealed class BenchCompressCommand : ICliCommand
         }
         Console.WriteLine();
         Profile(rows, k, minK, (ulong)seed);
+        Console.WriteLine($"load average at the end: {LoadAverage()}");
         return 0;
     }
 
@@ -124,6 +125,10 @@ public sealed class BenchCompressCommand : ICliCommand
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"- adaptive {adaptiveMs:F1}: chose K={adaptive.K} ({adaptive.Fit.Iterations} polish iterations); distortion curve {curve}"));
     }
+
+    /// <summary>The 1-minute load average (Linux), to tell a quiet machine from a busy one.</summary>
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
 
     private static double Lap(Stopwatch clock)
     {

@@ -6,8 +6,9 @@ namespace VQToken.Engine.Compression;
 /// <summary>
 /// Fixed-K K-means as the official VQToken code defines it, vectorised with TorchSharp:
 /// k-means++ initialisation (sampling weight = squared Euclidean distance to the nearest chosen
-/// centre + 1e-6; by default the greedy variant, see <see cref="KMeansOptions.InitCandidates"/>), assignment by cosine distance (1 − x·c / |x||c|), update to the plain mean of the
-/// assigned (normalised) rows, stop when the Frobenius norm of the centroid shift is below the
+/// centre + 1e-6; by default the greedy variant, see <see cref="KMeansOptions.InitCandidates"/>),
+/// assignment by cosine distance (1 − x·c / |x||c|), update to the plain mean of the assigned
+/// (normalised) rows, stop when the Frobenius norm of the centroid shift is below the
 /// tolerance or at the iteration cap.
 /// </summary>
 /// <remarks>
@@ -27,7 +28,8 @@ public static class KMeans
     /// <summary>L2-normalises each row of [N, D] (zero rows stay zero).</summary>
     public static Tensor NormalizeRows(Tensor rows) => nn.functional.normalize(rows, p: 2, dim: 1, eps: 1e-12);
 
-    /// <summary>Clusters L2-normalised rows [N, D] (float32) into k clusters: k-means++ then Lloyd.</summary>
+    /// <summary>Clusters rows [N, D] (float32, already L2-normalised: see <see cref="NormalizeRows"/>)
+    /// into k clusters: k-means++ then Lloyd.</summary>
     public static KMeansFit Fit(Tensor rows, int k, KMeansOptions? options = null)
     {
         options ??= new KMeansOptions();
@@ -125,7 +127,7 @@ public static class KMeans
     {
         int k = (int)initialCentroids.shape[0];
         var centroids = initialCentroids.to(ScalarType.Float32);
-        Tensor labels = null!, sums = null!, counts = null!;
+        Tensor? labels = null, sums = null, counts = null;
         int iterations = 0, reseeded = 0;
         bool converged = false;
         while (iterations < maxIterations)
@@ -145,6 +147,10 @@ public static class KMeans
                 reseeded += (int)emptyCount;
             }
             double shift = (next - centroids).norm().item<float>();
+            if (!ReferenceEquals(centroids, initialCentroids)) centroids.Dispose(); // never the caller's tensor
+            labels?.Dispose();
+            sums?.Dispose();
+            counts?.Dispose();
             centroids = next.MoveToOuterDisposeScope();
             labels = assigned.MoveToOuterDisposeScope();
             sums = stepSums.MoveToOuterDisposeScope();
@@ -155,8 +161,8 @@ public static class KMeans
                 break;
             }
         }
-        var clusterDistortions = ClusterDistortions(sums, counts);
-        return new KMeansFit(labels, centroids, iterations, converged, clusterDistortions.sum().item<double>(), reseeded, clusterDistortions);
+        var clusterDistortions = ClusterDistortions(sums!, counts!);
+        return new KMeansFit(labels!, centroids, iterations, converged, clusterDistortions.sum().item<double>(), reseeded, clusterDistortions);
     }
 
     /// <summary>Per-cluster Σ |x − mean|² over unit rows: n_k − |S_k|² / n_k (S_k: sum of cluster k), float64 [K].</summary>
