@@ -18,7 +18,19 @@ public sealed class CompressCommand : ICliCommand
 
     public int Run(string[] args)
     {
-        var cli = new CliArgs(args);
+        try
+        {
+            return Compress(new CliArgs(args));
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException)
+        {
+            Console.Error.WriteLine($"compress: {e.Message}");
+            return 1;
+        }
+    }
+
+    private int Compress(CliArgs cli)
+    {
         if (cli.Positional.Count != 1)
         {
             Console.Error.WriteLine("usage: vqtoken " + Usage);
