@@ -1,0 +1,53 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace VQToken.Engine.Models;
+
+/// <summary>Layer factories that allocate parameters without random initialisation: every weight is
+/// overwritten from the checkpoint, so initialising 0.9 B parameters would only cost start-up time.</summary>
+internal static class Layers
+{
+    public static Parameter Param(ScalarType dtype, Device device, params long[] shape) =>
+        new(empty(shape, dtype, device), requires_grad: false);
+
+    public static Linear Linear(long inFeatures, long outFeatures, bool bias, ScalarType dtype, Device device) =>
+        nn.Linear(Param(dtype, device, outFeatures, inFeatures), bias ? Param(dtype, device, outFeatures) : null);
+
+    public static LayerNorm LayerNorm(long dim, double eps, ScalarType dtype, Device device) =>
+        nn.LayerNorm(dim, eps, device: device, dtype: dtype);
+}
+
+/// <summary>Root-mean-square norm as in Qwen2: computed in float32, scaled by a learned weight.</summary>
+internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
+{
+    private readonly Parameter weight;
+    private readonly double _eps;
+
+    public RmsNorm(long dim, double eps, ScalarType dtype, Device device) : base(nameof(RmsNorm))
+    {
+        weight = Layers.Param(dtype, device, dim);
+        _eps = eps;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var x32 = x.to_type(ScalarType.Float32);
+        var normed = x32 * rsqrt(x32.pow(2).mean([-1L], keepdim: true) + _eps);
+        return (weight * normed.to_type(x.dtype)).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>Token embedding table <c>embed_tokens.weight</c> [V, D] (looked up by indexing).</summary>
+internal sealed class TokenEmbedding : nn.Module
+{
+    public readonly Parameter weight;
+
+    public TokenEmbedding(long vocab, long dim, ScalarType dtype, Device device) : base(nameof(TokenEmbedding))
+    {
+        weight = Layers.Param(dtype, device, vocab, dim);
+        RegisterComponents();
+    }
+}

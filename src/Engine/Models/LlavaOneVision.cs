@@ -1,0 +1,138 @@
+using TorchSharp;
+using VQToken.Engine.Checkpoints;
+using static TorchSharp.torch;
+
+namespace VQToken.Engine.Models;
+
+/// <summary>LLaVA-OneVision (+ VQToken) loaded from a checkpoint directory in the original
+/// LLaVA-NeXT layout: SigLIP tower → mlp2x_gelu projector → visual tokens (baseline pooled, or
+/// VQ-Attention over codebook + index map) spliced at the image position of a Qwen2 prompt.</summary>
+public sealed class LlavaOneVision : IDisposable
+{
+    /// <summary>The id that marks the image position in prompt ids (LLaVA's IMAGE_TOKEN_INDEX).</summary>
+    public const long ImageTokenIndex = -200;
+
+    public LlavaConfig Config { get; }
+    public SigLipVisionTower VisionTower { get; }
+    public Projector Projector { get; }
+    public Tensor ImageNewline { get; }
+    /// <summary>Null when the checkpoint has no VQ-Attention weights (codebook-only fallback).</summary>
+    public VQAttention? VQAttention { get; }
+    public Qwen2ForCausalLM Language { get; }
+    public Device Device { get; }
+    public ScalarType DType { get; }
+    public string Directory { get; }
+    /// <summary>Bytes of all weights as held on the device.</summary>
+    public long WeightBytes { get; }
+
+    private LlavaOneVision(string dir, LlavaConfig config, SigLipVisionTower vision, Projector projector, Tensor newline,
+        VQAttention? vq, Qwen2ForCausalLM language, Device device, ScalarType dtype, long weightBytes)
+    {
+        (Directory, Config, VisionTower, Projector, ImageNewline, VQAttention, Language, Device, DType, WeightBytes) =
+            (dir, config, vision, projector, newline, vq, language, device, dtype, weightBytes);
+    }
+
+    /// <summary>Loads a checkpoint directory (config.json + safetensors, single or sharded).</summary>
+    public static LlavaOneVision Load(string dir, Device? device = null, ScalarType? dtype = null)
+    {
+        var dev = device ?? CPU;
+        var type = dtype ?? (dev.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32);
+        var config = LlavaConfig.Load(dir);
+        using var checkpoint = new CheckpointReader(dir);
+        var parts = new List<IDisposable>();
+        try
+        {
+            var vision = Track(parts, new SigLipVisionTower(config.Vision, type, dev));
+            WeightLoader.Load(vision, checkpoint, SigLipVisionTower.Prefix, type, dev);
+            var projector = Track(parts, new Projector(config.MmHiddenSize, config.Text.HiddenSize, type, dev));
+            WeightLoader.Load(projector, checkpoint, Projector.Prefix, type, dev);
+            var newline = Track(parts, WeightLoader.LoadTensor(checkpoint, "model.image_newline", [config.Text.HiddenSize], type, dev));
+            var vq = VQAttention.TryLoad(checkpoint, config.VQAttentionHeads, type, dev);
+            if (vq is not null) parts.Add(vq);
+            var language = Track(parts, new Qwen2ForCausalLM(config.Text, type, dev));
+            language.Load(checkpoint, type, dev);
+            long bytes = new nn.Module[] { vision, projector, language }.Concat(vq is null ? [] : [vq])
+                .SelectMany(m => m.parameters()).Sum(p => p.NumberOfElements * p.ElementSize)
+                + (language.TiedLmHead ? 0 : (long)config.Text.VocabSize * config.Text.HiddenSize * ElementSize(type))
+                + newline.NumberOfElements * newline.ElementSize;
+            return new LlavaOneVision(dir, config, vision, projector, newline, vq, language, dev, type, bytes);
+        }
+        catch
+        {
+            foreach (var p in parts) p.Dispose();
+            throw;
+        }
+    }
+
+    private static T Track<T>(List<IDisposable> parts, T item) where T : IDisposable
+    {
+        parts.Add(item);
+        return item;
+    }
+
+    private static int ElementSize(ScalarType t) => t switch
+    {
+        ScalarType.Float32 => 4, ScalarType.BFloat16 or ScalarType.Float16 => 2, _ => 8,
+    };
+
+    /// <summary>pixels [T, 3, S, S] → SigLIP features [T, P, Dv].</summary>
+    public Tensor EncodeVision(Tensor pixels)
+    {
+        using var noGrad = no_grad();
+        return VisionTower.forward(pixels.to(DType, Device));
+    }
+
+    /// <summary>SigLIP features [T, P, Dv] → projected [T, P, D].</summary>
+    public Tensor Project(Tensor features)
+    {
+        using var noGrad = no_grad();
+        return Projector.forward(features);
+    }
+
+    /// <summary>Baseline visual tokens: projected [T, P, D] → [T·ceil(g/2)² + 1, D].</summary>
+    public Tensor FullTokens(Tensor projected) =>
+        VideoTokens.PooledWithNewline(projected, ImageNewline, Config.SpatialPoolStride);
+
+    /// <summary>VQToken visual tokens: VQ-Attention(index map [T, P], codebook [K, D]) followed by the
+    /// image_newline → [max(T, K) + 1, D]. Without VQ-Attention weights: codebook + newline.</summary>
+    public Tensor VQTokens(Tensor indexMap, Tensor codebook)
+    {
+        using var scope = NewDisposeScope();
+        var book = codebook.to(DType, Device);
+        var tokens = VQAttention is null ? book : VQAttention.forward(indexMap.to(Device).reshape(indexMap.shape[0], -1), book);
+        return cat([tokens, ImageNewline.view(1, -1)], 0).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Prompt ids with exactly one <see cref="ImageTokenIndex"/> + visual tokens [N, D] →
+    /// input embeddings [1, L - 1 + N, D].</summary>
+    public Tensor PromptEmbeddings(IReadOnlyList<long> ids, Tensor visual)
+    {
+        int at = -1;
+        for (int i = 0; i < ids.Count; i++)
+        {
+            if (ids[i] != ImageTokenIndex) continue;
+            if (at >= 0) throw new ArgumentException("prompt has more than one image position");
+            at = i;
+        }
+        using var scope = NewDisposeScope();
+        Tensor Embed(IEnumerable<long> part)
+        {
+            var arr = part.ToArray();
+            return arr.Length == 0
+                ? empty([0, Config.Text.HiddenSize], DType, Device)
+                : Language.Embed(tensor(arr, device: Device).unsqueeze(0)).squeeze(0);
+        }
+        if (at < 0) return Embed(ids).unsqueeze(0).MoveToOuterDisposeScope();
+        var embeds = cat([Embed(ids.Take(at)), visual.to(DType, Device), Embed(ids.Skip(at + 1))], 0);
+        return embeds.unsqueeze(0).MoveToOuterDisposeScope();
+    }
+
+    public void Dispose()
+    {
+        VisionTower.Dispose();
+        Projector.Dispose();
+        ImageNewline.Dispose();
+        VQAttention?.Dispose();
+        Language.Dispose();
+    }
+}

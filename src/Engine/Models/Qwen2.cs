@@ -1,0 +1,227 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using VQToken.Engine.Checkpoints;
+using VQToken.Engine.Generation;
+using static TorchSharp.torch;
+
+namespace VQToken.Engine.Models;
+
+/// <summary>Qwen2 decoder-only LM: token embeddings, N decoder layers (GQA attention with q/k/v bias
+/// and rotary embeddings, SwiGLU MLP, RMSNorm), final norm and <c>lm_head</c> (tied to
+/// <c>embed_tokens</c> when the checkpoint has no <c>lm_head.weight</c>). Module names follow the
+/// checkpoint: <c>model.embed_tokens</c>, <c>model.layers.{i}.self_attn.q_proj</c>, …</summary>
+public sealed class Qwen2ForCausalLM : nn.Module
+{
+    private readonly Qwen2Model model;
+    private Tensor lm_head;
+
+    public Qwen2Config Config { get; }
+    public bool TiedLmHead { get; private set; } = true;
+
+    public Qwen2ForCausalLM(Qwen2Config config, ScalarType dtype, Device device) : base(nameof(Qwen2ForCausalLM))
+    {
+        Config = config;
+        model = new Qwen2Model(config, dtype, device);
+        lm_head = model.embed_tokens.weight;
+        // Only the decoder is a registered child: lm_head is either the tied embedding or loaded apart.
+        register_module("model", model);
+    }
+
+    /// <summary>Loads <c>model.*</c> and <c>lm_head.weight</c> (or ties it).</summary>
+    public void Load(CheckpointReader checkpoint, ScalarType dtype, Device device)
+    {
+        WeightLoader.Load(model, checkpoint, "model.", dtype, device);
+        if (checkpoint.Contains("lm_head.weight"))
+        {
+            lm_head = WeightLoader.LoadTensor(checkpoint, "lm_head.weight", [Config.VocabSize, Config.HiddenSize], dtype, device);
+            TiedLmHead = false;
+        }
+    }
+
+    public ScalarType DType => model.embed_tokens.weight.dtype;
+
+    /// <summary>Forward calls and positions computed since load (observability, tests).</summary>
+    public long ForwardCalls { get; private set; }
+    public long ForwardPositions { get; private set; }
+
+    /// <summary>ids [B, L] → embeddings [B, L, D].</summary>
+    public Tensor Embed(Tensor ids) => model.embed_tokens.weight[ids];
+
+    public KvCache NewCache(long capacity = 256) =>
+        new(Config.NumHiddenLayers, Config.NumKeyValueHeads, Config.HeadDim, DType, model.embed_tokens.weight.device, capacity);
+
+    /// <summary>Runs embeddings [1, L, D] at positions cache.Length.. through the decoder, appending to
+    /// the cache; returns logits [1, L, V], or [1, 1, V] for the last position only.</summary>
+    public Tensor Forward(Tensor embeds, KvCache cache, bool lastOnly = false)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var hidden = model.forward(embeds, cache);
+        ForwardCalls++;
+        ForwardPositions += embeds.shape[1];
+        if (lastOnly) hidden = hidden.narrow(1, hidden.shape[1] - 1, 1);
+        var logits = nn.functional.linear(model.norm.forward(hidden), lm_head);
+        return logits.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>One decode step for several sequences at once (ragged batching): token ids [B], each
+    /// sequence at its own position with its own cache. The linear layers run on all B rows together;
+    /// attention runs per sequence over its cache. Returns logits [B, V].</summary>
+    public Tensor DecodeBatch(IReadOnlyList<long> tokens, IReadOnlyList<KvCache> caches)
+    {
+        if (tokens.Count != caches.Count || tokens.Count == 0) throw new ArgumentException("one cache per token is required");
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var embeds = Embed(tensor(tokens.ToArray(), device: model.embed_tokens.weight.device)).unsqueeze(1);   // [B, 1, D]
+        var hidden = model.forward(embeds, caches);
+        ForwardCalls++;
+        ForwardPositions += tokens.Count;
+        return nn.functional.linear(model.norm.forward(hidden), lm_head).squeeze(1).MoveToOuterDisposeScope();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && !TiedLmHead) lm_head.Dispose();
+        base.Dispose(disposing);
+    }
+}
+
+internal sealed class Qwen2Model : nn.Module
+{
+    public readonly TokenEmbedding embed_tokens;
+    private readonly ModuleList<Qwen2DecoderLayer> layers = new();
+    public readonly RmsNorm norm;
+    private readonly RotaryEmbedding _rotary;
+
+    public Qwen2Model(Qwen2Config c, ScalarType dtype, Device device) : base(nameof(Qwen2Model))
+    {
+        embed_tokens = new TokenEmbedding(c.VocabSize, c.HiddenSize, dtype, device);
+        for (int i = 0; i < c.NumHiddenLayers; i++) layers.Add(new Qwen2DecoderLayer(c, i, dtype, device));
+        norm = new RmsNorm(c.HiddenSize, c.RmsNormEps, dtype, device);
+        _rotary = new RotaryEmbedding(c.HeadDim, c.RopeTheta);
+        RegisterComponents();
+    }
+
+    /// <summary>embeds [1, L, D] → hidden states [1, L, D] before the final norm.</summary>
+    public Tensor forward(Tensor embeds, KvCache cache) => forward(embeds, [cache]);
+
+    /// <summary>embeds [B, L, D] with one cache per row (B &gt; 1 only for single-position decode
+    /// steps) → hidden states [B, L, D] before the final norm.</summary>
+    public Tensor forward(Tensor embeds, IReadOnlyList<KvCache> caches)
+    {
+        long b = embeds.shape[0], n = embeds.shape[1];
+        if (b != caches.Count) throw new ArgumentException($"{b} rows but {caches.Count} caches");
+        if (b > 1 && n != 1) throw new ArgumentException("batched rows must be single-position decode steps");
+        using var scope = NewDisposeScope();
+        Tensor cos, sin;
+        if (b == 1) (cos, sin) = _rotary.CosSin(caches[0].Length, n, embeds.dtype, embeds.device);    // [L, hd]
+        else
+        {
+            var parts = caches.Select(c => _rotary.CosSin(c.Length, 1, embeds.dtype, embeds.device)).ToList();
+            cos = stack(parts.Select(p => p.Cos), 0).unsqueeze(1);                                       // [B, 1, 1, hd]
+            sin = stack(parts.Select(p => p.Sin), 0).unsqueeze(1);
+        }
+        var x = embeds;
+        foreach (var layer in layers) x = layer.forward(x, cos, sin, caches);
+        foreach (var c in caches) c.Advance(n);
+        return x.MoveToOuterDisposeScope();
+    }
+}
+
+internal sealed class Qwen2DecoderLayer : nn.Module
+{
+    private readonly RmsNorm input_layernorm, post_attention_layernorm;
+    private readonly Qwen2Attention self_attn;
+    private readonly Qwen2Mlp mlp;
+
+    public Qwen2DecoderLayer(Qwen2Config c, int index, ScalarType dtype, Device device) : base(nameof(Qwen2DecoderLayer))
+    {
+        input_layernorm = new RmsNorm(c.HiddenSize, c.RmsNormEps, dtype, device);
+        post_attention_layernorm = new RmsNorm(c.HiddenSize, c.RmsNormEps, dtype, device);
+        self_attn = new Qwen2Attention(c, index, dtype, device);
+        mlp = new Qwen2Mlp(c, dtype, device);
+        RegisterComponents();
+    }
+
+    public Tensor forward(Tensor x, Tensor cos, Tensor sin, KvCache cache) => forward(x, cos, sin, [cache]);
+
+    public Tensor forward(Tensor x, Tensor cos, Tensor sin, IReadOnlyList<KvCache> caches)
+    {
+        using var scope = NewDisposeScope();
+        x = x + self_attn.forward(input_layernorm.forward(x), cos, sin, caches);
+        x = x + mlp.forward(post_attention_layernorm.forward(x));
+        return x.MoveToOuterDisposeScope();
+    }
+}
+
+internal sealed class Qwen2Attention : nn.Module
+{
+    private readonly Linear q_proj, k_proj, v_proj, o_proj;
+    private readonly int _heads, _kvHeads, _headDim, _layer;
+
+    public Qwen2Attention(Qwen2Config c, int layer, ScalarType dtype, Device device) : base(nameof(Qwen2Attention))
+    {
+        (_heads, _kvHeads, _headDim, _layer) = (c.NumAttentionHeads, c.NumKeyValueHeads, c.HeadDim, layer);
+        q_proj = Layers.Linear(c.HiddenSize, _heads * _headDim, true, dtype, device);
+        k_proj = Layers.Linear(c.HiddenSize, _kvHeads * _headDim, true, dtype, device);
+        v_proj = Layers.Linear(c.HiddenSize, _kvHeads * _headDim, true, dtype, device);
+        o_proj = Layers.Linear(_heads * _headDim, c.HiddenSize, false, dtype, device);
+        RegisterComponents();
+    }
+
+    /// <summary>x [1, L, D] at positions cache.Length..; attends causally to the cache and itself.</summary>
+    public Tensor forward(Tensor x, Tensor cos, Tensor sin, KvCache cache) => forward(x, cos, sin, [cache]);
+
+    /// <summary>x [B, L, D], row b at positions caches[b].Length.. (B &gt; 1 only with L = 1): the
+    /// projections run on all rows at once, attention per row over that row's cache.</summary>
+    public Tensor forward(Tensor x, Tensor cos, Tensor sin, IReadOnlyList<KvCache> caches)
+    {
+        using var scope = NewDisposeScope();
+        long b = x.shape[0], n = x.shape[1];
+        var q = RotaryEmbedding.Apply(q_proj.forward(x).view(b, n, _heads, _headDim).transpose(1, 2), cos, sin);    // [B, H, L, hd]
+        var k = RotaryEmbedding.Apply(k_proj.forward(x).view(b, n, _kvHeads, _headDim).transpose(1, 2), cos, sin); // [B, Hkv, L, hd]
+        var v = v_proj.forward(x).view(b, n, _kvHeads, _headDim).transpose(1, 2);
+        var rows = new Tensor[b];
+        for (int i = 0; i < b; i++)
+            rows[i] = Attend(q.narrow(0, i, 1), k.narrow(0, i, 1), v.narrow(0, i, 1), caches[i]);
+        var attended = b == 1 ? rows[0] : cat(rows, 0);                                                            // [B, H, L, hd]
+        return o_proj.forward(attended.transpose(1, 2).reshape(b, n, _heads * _headDim)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>One sequence: q [1, H, L, hd]; k, v [1, Hkv, L, hd] appended to its cache first.</summary>
+    private Tensor Attend(Tensor q, Tensor k, Tensor v, KvCache cache)
+    {
+        long n = q.shape[2], past = cache.Length;
+        var (keys, values) = cache.Append(_layer, k, v);                                                            // [1, Hkv, S, hd]
+        int repeat = _heads / _kvHeads;
+        if (repeat > 1)
+        {
+            keys = keys.repeat_interleave(repeat, dim: 1);
+            values = values.repeat_interleave(repeat, dim: 1);
+        }
+        if (n == 1) return nn.functional.scaled_dot_product_attention(q, keys, values);
+        if (past == 0) return nn.functional.scaled_dot_product_attention(q, keys, values, is_casual: true);
+        // New positions past..past+n-1 see every cached position and the new ones up to themselves.
+        var allowed = arange(past + n, device: q.device).unsqueeze(0) <= arange(past, past + n, device: q.device).unsqueeze(1);
+        return nn.functional.scaled_dot_product_attention(q, keys, values, allowed);
+    }
+}
+
+internal sealed class Qwen2Mlp : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear gate_proj, up_proj, down_proj;
+
+    public Qwen2Mlp(Qwen2Config c, ScalarType dtype, Device device) : base(nameof(Qwen2Mlp))
+    {
+        gate_proj = Layers.Linear(c.HiddenSize, c.IntermediateSize, false, dtype, device);
+        up_proj = Layers.Linear(c.HiddenSize, c.IntermediateSize, false, dtype, device);
+        down_proj = Layers.Linear(c.IntermediateSize, c.HiddenSize, false, dtype, device);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        return down_proj.forward(nn.functional.silu(gate_proj.forward(x)) * up_proj.forward(x)).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,140 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using VQToken.Engine.Checkpoints;
+using static TorchSharp.torch;
+
+namespace VQToken.Engine.Models;
+
+/// <summary>SigLIP vision encoder as LLaVA-OneVision uses it: the LAST encoder layer is dropped and
+/// the output is taken before <c>post_layernorm</c> (which, like the pooling head, is unused).
+/// Module names follow <c>model.vision_tower.vision_tower.vision_model.*</c>.</summary>
+public sealed class SigLipVisionTower : nn.Module<Tensor, Tensor>
+{
+    public const string Prefix = "model.vision_tower.vision_tower.vision_model.";
+    private readonly SigLipEmbeddings embeddings;
+    private readonly SigLipEncoder encoder;
+
+    public SigLipConfig Config { get; }
+
+    public SigLipVisionTower(SigLipConfig config, ScalarType dtype, Device device) : base(nameof(SigLipVisionTower))
+    {
+        Config = config;
+        embeddings = new SigLipEmbeddings(config, dtype, device);
+        encoder = new SigLipEncoder(config, config.NumHiddenLayers - 1, dtype, device); // last layer dropped
+        RegisterComponents();
+    }
+
+    /// <summary>pixels [T, 3, S, S] in [-1, 1] → features [T, P, Dv] (P = (S/patch)²).</summary>
+    public override Tensor forward(Tensor pixels)
+    {
+        using var scope = NewDisposeScope();
+        return encoder.forward(embeddings.forward(pixels)).MoveToOuterDisposeScope();
+    }
+}
+
+internal sealed class SigLipEmbeddings : nn.Module<Tensor, Tensor>
+{
+    private readonly Conv2d patch_embedding;
+    private readonly Embedding position_embedding;
+
+    public SigLipEmbeddings(SigLipConfig c, ScalarType dtype, Device device) : base(nameof(SigLipEmbeddings))
+    {
+        patch_embedding = nn.Conv2d(3, c.HiddenSize, c.PatchSize, stride: c.PatchSize, device: device, dtype: dtype);
+        position_embedding = nn.Embedding(c.NumPatches, c.HiddenSize, device: device, dtype: dtype);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor pixels)
+    {
+        using var scope = NewDisposeScope();
+        var patches = patch_embedding.forward(pixels.to_type(patch_embedding.weight!.dtype)); // [T, Dv, g, g]
+        var tokens = patches.flatten(2).transpose(1, 2);                                     // [T, P, Dv]
+        return (tokens + position_embedding.weight!.unsqueeze(0)).MoveToOuterDisposeScope();
+    }
+}
+
+internal sealed class SigLipEncoder : nn.Module<Tensor, Tensor>
+{
+    private readonly ModuleList<SigLipEncoderLayer> layers = new();
+
+    public SigLipEncoder(SigLipConfig c, int layerCount, ScalarType dtype, Device device) : base(nameof(SigLipEncoder))
+    {
+        for (int i = 0; i < layerCount; i++) layers.Add(new SigLipEncoderLayer(c, dtype, device));
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        foreach (var layer in layers) x = layer.forward(x);
+        return x.MoveToOuterDisposeScope();
+    }
+}
+
+internal sealed class SigLipEncoderLayer : nn.Module<Tensor, Tensor>
+{
+    private readonly LayerNorm layer_norm1, layer_norm2;
+    private readonly SigLipAttention self_attn;
+    private readonly SigLipMlp mlp;
+
+    public SigLipEncoderLayer(SigLipConfig c, ScalarType dtype, Device device) : base(nameof(SigLipEncoderLayer))
+    {
+        layer_norm1 = Layers.LayerNorm(c.HiddenSize, c.LayerNormEps, dtype, device);
+        layer_norm2 = Layers.LayerNorm(c.HiddenSize, c.LayerNormEps, dtype, device);
+        self_attn = new SigLipAttention(c, dtype, device);
+        mlp = new SigLipMlp(c, dtype, device);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        x = x + self_attn.forward(layer_norm1.forward(x));
+        x = x + mlp.forward(layer_norm2.forward(x));
+        return x.MoveToOuterDisposeScope();
+    }
+}
+
+internal sealed class SigLipAttention : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear q_proj, k_proj, v_proj, out_proj;
+    private readonly int _heads;
+
+    public SigLipAttention(SigLipConfig c, ScalarType dtype, Device device) : base(nameof(SigLipAttention))
+    {
+        q_proj = Layers.Linear(c.HiddenSize, c.HiddenSize, true, dtype, device);
+        k_proj = Layers.Linear(c.HiddenSize, c.HiddenSize, true, dtype, device);
+        v_proj = Layers.Linear(c.HiddenSize, c.HiddenSize, true, dtype, device);
+        out_proj = Layers.Linear(c.HiddenSize, c.HiddenSize, true, dtype, device);
+        _heads = c.NumAttentionHeads;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        long t = x.shape[0], p = x.shape[1], d = x.shape[2];
+        Tensor Heads(Tensor y) => y.view(t, p, _heads, d / _heads).transpose(1, 2); // [T, H, P, hd]
+        var attended = nn.functional.scaled_dot_product_attention(
+            Heads(q_proj.forward(x)), Heads(k_proj.forward(x)), Heads(v_proj.forward(x)));
+        return out_proj.forward(attended.transpose(1, 2).reshape(t, p, d)).MoveToOuterDisposeScope();
+    }
+}
+
+internal sealed class SigLipMlp : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear fc1, fc2;
+
+    public SigLipMlp(SigLipConfig c, ScalarType dtype, Device device) : base(nameof(SigLipMlp))
+    {
+        fc1 = Layers.Linear(c.HiddenSize, c.IntermediateSize, true, dtype, device);
+        fc2 = Layers.Linear(c.IntermediateSize, c.HiddenSize, true, dtype, device);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        return fc2.forward(nn.functional.gelu(fc1.forward(x), GELU.Approximate.tanh)).MoveToOuterDisposeScope();
+    }
+}
