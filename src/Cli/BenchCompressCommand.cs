@@ -1,11 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
 using TorchSharp;
+using VQToken.Engine.Checkpoints;
 using VQToken.Engine.Compression;
 using VQToken.Engine.Compression.Reference;
 using static TorchSharp.torch;
 
-namespace VQToken.Cli.Compression;
+namespace VQToken.Cli;
 
 /// <summary>`bench-compress`: times fixed and adaptive VQToken compression on synthetic clustered
 /// tokens, against a faithful re-implementation of the official clustering; prints a Markdown report.</summary>
@@ -30,7 +31,7 @@ public sealed class BenchCompressCommand : ICliCommand
         var tokens = SyntheticTokens(frames, perFrame, dim, clusters, noise, (ulong)seed); // [T, P, D]
         if (cli.Get("write") is { } path)
         {
-            Float32SafeTensors.Write(path, new Dictionary<string, Tensor> { ["tokens"] = tokens });
+            SafeTensorsWriter.Write(path, [new KeyValuePair<string, Tensor>("tokens", tokens)]);
             Console.WriteLine($"wrote {path}: tokens [{frames}, {perFrame}, {dim}]");
             return 0;
         }
