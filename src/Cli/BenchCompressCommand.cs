@@ -39,7 +39,7 @@ public sealed class BenchCompressCommand : ICliCommand
         Console.WriteLine($"## {frames} x {perFrame} x {dim} float32 tokens, {clusters} true clusters, noise {noise}, " +
                           $"{threads} threads, seed {seed}, {Environment.ProcessorCount} cores visible, load average {LoadAverage()}");
         Console.WriteLine();
-        Console.WriteLine("| run | K | ms (median of runs) | iterations | inertia (Σ 1−cos) |");
+        Console.WriteLine("| run | K | wall ms (median of runs) | process CPU ms (median) | inertia (Σ 1−cos) |");
         Console.WriteLine("|---|---|---|---|---|");
 
         var fixedSettings = CompressionSettings.Fixed(k, (ulong)seed);
@@ -51,17 +51,21 @@ public sealed class BenchCompressCommand : ICliCommand
         if (!cli.Has("skip-official"))
         {
             using var generator = new Generator((ulong)seed);
+            using var process = System.Diagnostics.Process.GetCurrentProcess();
+            var cpuBefore = process.TotalProcessorTime;
             var clock = Stopwatch.StartNew();
             var (labels, _, iterations) = OfficialClustering.Fit(rows, k, 300, 1e-4, generator);
             double ms = clock.Elapsed.TotalMilliseconds;
-            Print($"official fixed K={k} (cap 300)", k, ms, iterations.ToString(CultureInfo.InvariantCulture), KMeans.CosineInertia(rows, labels, k));
+            process.Refresh();
+            Print($"official fixed K={k} (cap 300, {iterations} iterations)", k, ms, CpuMs(process, ref cpuBefore), KMeans.CosineInertia(rows, labels, k));
 
             clock.Restart();
             var (adaptiveLabels, _, chosen, curve) = OfficialClustering.FitAdaptive(rows, minK, k, ElbowIndexing.Centered, generator);
             ms = clock.Elapsed.TotalMilliseconds;
+            process.Refresh();
             int officialIndexing = ElbowRule.Select(curve, minK, ElbowIndexing.Official);
             Print($"official adaptive {minK}..{k} (cap 100 per K; official indexing would pick {officialIndexing})",
-                chosen, ms, "-", KMeans.CosineInertia(rows, adaptiveLabels, chosen));
+                chosen, ms, CpuMs(process, ref cpuBefore), KMeans.CosineInertia(rows, adaptiveLabels, chosen));
         }
         Console.WriteLine();
         Profile(rows, k, minK, (ulong)seed);
@@ -83,22 +87,29 @@ public sealed class BenchCompressCommand : ICliCommand
     private static void Row(string name, Tensor tokens, CompressionSettings settings, int repeat)
     {
         var times = new List<double>();
+        var cpu = new List<double>();
         CompressedVideo video = null!;
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
         for (int r = 0; r < repeat; r++)
         {
+            process.Refresh();
+            var cpuBefore = process.TotalProcessorTime;
             var clock = Stopwatch.StartNew();
             video = VideoCompressor.Compress(tokens, settings);
             times.Add(clock.Elapsed.TotalMilliseconds);
+            process.Refresh();
+            cpu.Add((process.TotalProcessorTime - cpuBefore).TotalMilliseconds);
         }
         times.Sort();
+        cpu.Sort();
         using var scope = NewDisposeScope();
         double inertia = KMeans.CosineInertia(tokens, video.IndexMapTensor(), video.K);
-        Print(name, video.K, times[times.Count / 2], "-", inertia,
+        Print(name, video.K, times[times.Count / 2], cpu[cpu.Count / 2].ToString("F0", CultureInfo.InvariantCulture), inertia,
             $" (min {times[0]:F1}, max {times[^1]:F1})");
     }
 
-    private static void Print(string name, int k, double ms, string iterations, double inertia, string extra = "") =>
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {k} | {ms:F1}{extra} | {iterations} | {inertia:F2} |"));
+    private static void Print(string name, int k, double ms, string cpuMs, double inertia, string extra = "") =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {k} | {ms:F1}{extra} | {cpuMs} | {inertia:F2} |"));
 
     /// <summary>Where the time goes, through the public API (each phase timed alone).</summary>
     private static void Profile(Tensor rows, int k, int minK, ulong seed)
@@ -125,6 +136,14 @@ public sealed class BenchCompressCommand : ICliCommand
         var curve = string.Join(" ", adaptive.Distortions.Select(d => d.ToString("F0", CultureInfo.InvariantCulture)));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"- adaptive {adaptiveMs:F1}: chose K={adaptive.K} ({adaptive.Fit.Iterations} polish iterations); distortion curve {curve}"));
+    }
+
+    private static string CpuMs(System.Diagnostics.Process process, ref TimeSpan before)
+    {
+        var now = process.TotalProcessorTime;
+        var spent = (now - before).TotalMilliseconds;
+        before = now;
+        return spent.ToString("F0", CultureInfo.InvariantCulture);
     }
 
     /// <summary>The 1-minute load average (Linux), to tell a quiet machine from a busy one.</summary>
