@@ -1,0 +1,136 @@
+using System.ComponentModel.DataAnnotations;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.RateLimiting;
+using OpenTelemetry.Logs;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using VQToken.Engine.Runtime;
+
+namespace VQToken.Api.ServiceDefaults;
+
+/// <summary>Rate limits per caller (API key owner, or the client address when keys are off).</summary>
+public sealed class RateLimitOptions
+{
+    public const string Section = "RateLimit";
+    /// <summary>Sustained requests per second per caller; 0 disables rate limiting.</summary>
+    [Range(0, 1_000_000)] public double PermitsPerSecond { get; set; } = 20;
+    /// <summary>Burst allowance per caller.</summary>
+    [Range(1, 1_000_000)] public int Burst { get; set; } = 100;
+}
+
+/// <summary>Cross-cutting service wiring (telemetry, health, problem details, auth, rate limits,
+/// CORS) in one place: features never wire these by hand.</summary>
+public static class ServiceDefaultsExtensions
+{
+    public const string ApiActivitySource = "VQToken.Api";
+    public const string CorsPolicy = "configured-origins";
+
+    public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
+        {
+            c.ProblemDetails.Type ??= c.ProblemDetails.Status switch
+            {
+                StatusCodes.Status404NotFound => Problems.NotFound,
+                StatusCodes.Status400BadRequest => Problems.Validation,
+                StatusCodes.Status413PayloadTooLarge => Problems.TooLarge,
+                StatusCodes.Status415UnsupportedMediaType => Problems.UnsupportedMedia,
+                _ => Problems.Internal,
+            };
+            c.ProblemDetails.Extensions["traceId"] = c.HttpContext.TraceIdentifier;
+        });
+
+        AddTelemetry(builder);
+
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateOnStart();
+        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        var rate = builder.Configuration.GetSection(RateLimitOptions.Section).Get<RateLimitOptions>() ?? new RateLimitOptions();
+        services.AddRateLimiter(o =>
+        {
+            o.OnRejected = async (context, token) =>
+            {
+                var retry = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromSeconds(1);
+                context.HttpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retry.TotalSeconds)).ToString();
+                await Problems.WriteAsync(context.HttpContext, Problems.Create(StatusCodes.Status429TooManyRequests, Problems.RateLimited,
+                    "Too many requests", "this API key (or client) exceeded its request rate"));
+            };
+            if (rate.PermitsPerSecond > 0)
+            {
+                o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+                    !(context.Request.Path.StartsWithSegments("/videos") || context.Request.Path.StartsWithSegments("/v1"))
+                        ? RateLimitPartition.GetNoLimiter("unlimited")
+                        : RateLimitPartition.GetTokenBucketLimiter(PartitionKey(context), _ => new TokenBucketRateLimiterOptions
+                        {
+                            TokenLimit = rate.Burst,
+                            TokensPerPeriod = Math.Max(1, (int)Math.Ceiling(rate.PermitsPerSecond)),
+                            ReplenishmentPeriod = TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling(rate.PermitsPerSecond)) / rate.PermitsPerSecond),
+                            QueueLimit = 0,
+                        }));
+            }
+        });
+
+        var origins = builder.Configuration.GetSection("Cors:AllowedOrigins").Get<string[]>() ?? [];
+        services.AddCors(o => o.AddPolicy(CorsPolicy, p =>
+        {
+            if (origins.Length > 0) p.WithOrigins(origins).AllowAnyHeader().AllowAnyMethod();
+        }));
+        services.AddHealthChecks();
+        return builder;
+    }
+
+    private static string PartitionKey(HttpContext context) =>
+        Caller.Owner(context) is var owner && owner != Caller.Anonymous ? owner : context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+
+    private static void AddTelemetry(WebApplicationBuilder builder)
+    {
+        bool otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        builder.Logging.AddOpenTelemetry(o =>
+        {
+            o.IncludeFormattedMessage = true;
+            o.IncludeScopes = true;
+            if (otlp) o.AddOtlpExporter();
+        });
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(builder.Configuration["OTEL_SERVICE_NAME"] ?? "vqtoken-service"))
+            .WithTracing(t =>
+            {
+                t.AddAspNetCoreInstrumentation(o => o.Filter = c => !IsProbe(c.Request.Path))
+                 .AddHttpClientInstrumentation()
+                 .AddSource(EngineMetrics.Name, ApiActivitySource);
+                if (otlp) t.AddOtlpExporter();
+            })
+            .WithMetrics(m =>
+            {
+                m.AddAspNetCoreInstrumentation()
+                 .AddHttpClientInstrumentation()
+                 .AddRuntimeInstrumentation()
+                 .AddMeter(EngineMetrics.Name)
+                 .AddPrometheusExporter();
+                if (otlp) m.AddOtlpExporter();
+            });
+    }
+
+    private static bool IsProbe(PathString path) =>
+        path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz") || path.StartsWithSegments("/metrics");
+
+    /// <summary>Middleware and endpoints of the defaults: errors, auth, rate limits, health, metrics.</summary>
+    public static WebApplication UseServiceDefaults(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseCors(CorsPolicy);
+        app.UseMiddleware<ApiKeyMiddleware>();
+        app.UseRateLimiter();
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });   // liveness: the process answers
+        app.MapHealthChecks("/readyz", new HealthCheckOptions
+        {
+            Predicate = c => c.Tags.Contains("ready"),
+            ResponseWriter = HealthResponse.WriteAsync,
+        });
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        return app;
+    }
+}

@@ -1,0 +1,5 @@
+namespace VQToken.Api.Storage;
+
+/// <summary>What one eviction pass did. <see cref="BytesAfter"/> can stay above the bound when only
+/// protected items are left (sources not yet cached, entries whose source is gone).</summary>
+public sealed record EvictionReport(long BytesBefore, long BytesAfter, int SourcesEvicted, int EntriesEvicted);

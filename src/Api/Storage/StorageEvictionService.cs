@@ -1,0 +1,26 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace VQToken.Api.Storage;
+
+/// <summary>Runs <see cref="StorageEvictor"/> every <see cref="StorageOptions.EvictionInterval"/>.</summary>
+public sealed class StorageEvictionService(StorageEvictor evictor, IOptions<StorageOptions> options, TimeProvider time, ILogger<StorageEvictionService> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.EvictionInterval, time);
+        do
+        {
+            try
+            {
+                await evictor.EnforceAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogError(e, "Storage eviction pass failed; retrying next interval");
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+}

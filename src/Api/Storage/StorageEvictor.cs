@@ -1,0 +1,45 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace VQToken.Api.Storage;
+
+/// <summary>Keeps sources + cache entries under <see cref="StorageOptions.MaxBytes"/> by evicting the
+/// least recently used first, but only what never strands a video: a source only while its video has a
+/// cached entry (still askable), an entry only while its video's source is there (recomputable). So a
+/// source not yet processed, and an entry that is a video's last copy, stay. Records are not touched.</summary>
+public sealed class StorageEvictor(ISourceStore sources, ICompressedCache cache, IOptions<StorageOptions> options, ILogger<StorageEvictor> logger)
+{
+    public async Task<EvictionReport> EnforceAsync(CancellationToken cancellationToken = default)
+    {
+        var sourceItems = await sources.ListAsync(cancellationToken);
+        var entryItems = await cache.ListAsync(cancellationToken);
+        long before = sourceItems.Sum(s => s.Bytes) + entryItems.Sum(e => e.Bytes);
+        long total = before, limit = options.Value.MaxBytes;
+        int sourcesEvicted = 0, entriesEvicted = 0;
+
+        var entriesPerVideo = entryItems.CountBy(e => e.VideoId).ToDictionary(StringComparer.Ordinal);
+        var sourcePresent = sourceItems.Select(s => s.VideoId).ToHashSet(StringComparer.Ordinal);
+        // One pass in LRU order is enough: evicting only ever makes other items ineligible, never eligible.
+        foreach (var item in sourceItems.Concat(entryItems).OrderBy(i => i.LastUsed))
+        {
+            if (total <= limit) break;
+            if (item.Fingerprint is null)
+            {
+                if (entriesPerVideo.GetValueOrDefault(item.VideoId) == 0) continue;
+                if (await sources.DeleteAsync(item.VideoId, cancellationToken)) { total -= item.Bytes; sourcesEvicted++; }
+                sourcePresent.Remove(item.VideoId);
+                logger.LogInformation("Evicted the source of video {VideoId} ({Bytes} bytes); its cached entry stays", item.VideoId, item.Bytes);
+            }
+            else
+            {
+                if (!sourcePresent.Contains(item.VideoId)) continue;
+                if (await cache.DeleteAsync(item.VideoId, item.Fingerprint, cancellationToken)) { total -= item.Bytes; entriesEvicted++; }
+                entriesPerVideo[item.VideoId]--;
+                logger.LogInformation("Evicted the cached entry of video {VideoId} for model {Fingerprint} ({Bytes} bytes); its source stays", item.VideoId, item.Fingerprint, item.Bytes);
+            }
+        }
+        if (total > limit)
+            logger.LogWarning("Storage holds {Bytes} bytes, above Storage:MaxBytes = {Limit}; the rest cannot be evicted without losing a video", total, limit);
+        return new EvictionReport(before, total, sourcesEvicted, entriesEvicted);
+    }
+}

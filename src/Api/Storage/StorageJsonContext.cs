@@ -1,0 +1,10 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace VQToken.Api.Storage;
+
+/// <summary>Source-generated JSON for everything the stores persist (no reflection at run time).</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = false, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(VideoRecord))]
+[JsonSerializable(typeof(CompressedEntryHeader))]
+public sealed partial class StorageJsonContext : JsonSerializerContext;

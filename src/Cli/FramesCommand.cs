@@ -1,0 +1,82 @@
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using TorchSharp;
+using VQToken.Engine.Video;
+using VQToken.Engine.Video.Url;
+
+namespace VQToken.Cli;
+
+/// <summary>`frames`: samples a video file or URL the way the service does and prints one JSON line.</summary>
+public sealed class FramesCommand : ICliCommand
+{
+    public string Name => "frames";
+    public string Usage => "frames <video-file-or-url> [--frames N] [--fps F] [--allow-private]: sample frames, print one JSON line";
+
+    public int Run(string[] args)
+    {
+        try
+        {
+            var cli = new CliArgs(args, "allow-private");
+            if (cli.Positional.Count != 1)
+                return Fail("InvalidArguments", "expected one video file or http(s) URL", exitCode: 2);
+            var fps = cli.Get("fps") is { } f ? double.Parse(f, CultureInfo.InvariantCulture) : (double?)null;
+            var request = new FrameRequest(cli.Has("frames") ? cli.GetInt("frames", 32) : null, fps);
+            Console.WriteLine(SampleAsync(cli.Positional[0], request, cli.Has("allow-private")).GetAwaiter().GetResult());
+            return 0;
+        }
+        catch (VideoIngestException e)
+        {
+            return Fail(e.Kind.ToString(), e.Message);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
+        {
+            return Fail("InvalidArguments", e.Message, exitCode: 2);
+        }
+        catch (Exception e)
+        {
+            return Fail("Internal", e.Message);
+        }
+    }
+
+    internal static async Task<string> SampleAsync(string source, FrameRequest request, bool allowPrivate)
+    {
+        var probe = new VideoProbe(new VideoOptions());
+        var sampler = new FrameSampler(probe);
+        if (Uri.TryCreate(source, UriKind.Absolute, out var url) && !url.IsFile)
+        {
+            using var fetcher = new VideoUrlFetcher(new UrlFetchOptions { AllowPrivateAddresses = allowPrivate }, new TempVideoStore(), probe);
+            using var video = await fetcher.FetchAsync(url);
+            using var frames = await sampler.SampleAsync(video.Path, video.Info, request);
+            return Describe(frames, video.Sha256);
+        }
+        var path = Path.GetFullPath(url?.IsFile == true ? url.LocalPath : source);
+        if (!File.Exists(path)) throw new VideoIngestException(VideoErrorKind.NotAVideo, $"no such file: {source}");
+        var sha256 = await Sha256FileWriter.HashFileAsync(path, CancellationToken.None);
+        using (var sampled = await sampler.SampleAsync(path, request))
+            return Describe(sampled, sha256);
+    }
+
+    private static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static string Describe(SampledFrames sampled, string sha256)
+    {
+        using var scope = torch.NewDisposeScope();
+        return JsonSerializer.Serialize(new
+        {
+            ok = true,
+            shape = sampled.Frames.shape,
+            min = sampled.Frames.min().item<float>(),
+            max = sampled.Frames.max().item<float>(),
+            durationSeconds = Math.Round(sampled.Video.DurationSeconds, 3),
+            sha256,
+            frameIndices = sampled.FrameIndices,
+        }, Json);
+    }
+
+    private static int Fail(string error, string message, int exitCode = 1)
+    {
+        Console.WriteLine(JsonSerializer.Serialize(new { ok = false, error, message }, Json));
+        return exitCode;
+    }
+}

@@ -1,0 +1,43 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace VQToken.Engine.Runtime;
+
+/// <summary>Settings of the inference engine (configuration section <c>Engine</c>).</summary>
+public sealed class EngineOptions
+{
+    public const string Section = "Engine";
+
+    /// <summary><c>auto</c> (CUDA when available, else CPU), <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
+    [RegularExpression("^(auto|cpu|cuda(:[0-9]+)?)$", ErrorMessage = "Engine:Device must be auto, cpu, cuda or cuda:N")]
+    public string Device { get; set; } = "auto";
+
+    /// <summary><c>auto</c> (float32 on CPU, bfloat16 on CUDA), <c>float32</c>, <c>bfloat16</c>, <c>float16</c>.</summary>
+    [RegularExpression("^(auto|float32|bfloat16|float16)$", ErrorMessage = "Engine:DType must be auto, float32, bfloat16 or float16")]
+    public string DType { get; set; } = "auto";
+
+    /// <summary>Intra-op threads of libtorch on CPU; 0 keeps libtorch's default.</summary>
+    [Range(0, 1024)]
+    public int Threads { get; set; }
+
+    /// <summary>Requests waiting for the engine at most; beyond it requests fail fast as overloaded.</summary>
+    [Range(1, 100_000)]
+    public int MaxQueuedRequests { get; set; } = 256;
+
+    /// <summary>Sequences decoded together in one step (continuous batching).</summary>
+    [Range(1, 1024)]
+    public int MaxBatchSequences { get; set; } = 16;
+
+    /// <summary>New sequences prefilled per step at most, so running ones keep streaming.</summary>
+    [Range(1, 1024)]
+    public int MaxPrefillsPerStep { get; set; } = 4;
+
+    /// <summary>Frames encoded by the vision tower in one batch (across videos): bounds activation
+    /// memory and how long asks wait behind a compression.</summary>
+    [Range(1, 4096)]
+    public int MaxBatchFrames { get; set; } = 8;
+
+    /// <summary>Device memory for cached prompt prefixes (system prompt + visual tokens), LRU.
+    /// 0 disables the prefix cache.</summary>
+    [Range(0, long.MaxValue)]
+    public long PrefixCacheBytes { get; set; } = 512L << 20;
+}

@@ -1,0 +1,78 @@
+using TorchSharp;
+using VQToken.Engine.Compression;
+using VQToken.Engine.Generation;
+
+namespace VQToken.Engine.Runtime;
+
+/// <summary>Sampled frames as managed bytes: [Count, Size, Size, 3] RGB uint8, row-major. The engine
+/// thread turns them into the normalised pixel tensor, so no other thread touches TorchSharp.</summary>
+public sealed record RgbFrames(int Count, int Size, byte[] Data)
+{
+    /// <summary>Frames [from, from+count) as the vision tower's input [count, 3, S, S] float32:
+    /// (x/255 − 0.5)/0.5, i.e. in [-1, 1] (SigLIP's normalisation), on <paramref name="device"/>.</summary>
+    public torch.Tensor ToPixels(int from, int count, torch.Device? device = null)
+    {
+        using var scope = torch.NewDisposeScope();
+        long frameBytes = (long)Size * Size * 3;
+        var bytes = new byte[count * frameBytes];
+        Array.Copy(Data, from * frameBytes, bytes, 0, bytes.Length);
+        var hwc = torch.tensor(bytes, [count, Size, Size, 3]).to(device ?? torch.CPU);
+        return hwc.permute(0, 3, 1, 2).to_type(torch.ScalarType.Float32).div(255.0).sub(0.5).div(0.5).MoveToOuterDisposeScope();
+    }
+
+    public void Validate()
+    {
+        if (Count < 1 || Size < 1 || Data.LongLength != (long)Count * Size * Size * 3)
+            throw new ArgumentException($"RGB frames: {Data.LongLength} bytes do not make {Count} frames of {Size}x{Size}x3");
+    }
+}
+
+/// <summary>Encode a video's frames and compress them (or pool them, in <c>full</c> mode).</summary>
+/// <param name="VideoKey">Identifies the video in logs, traces and the prefix cache.</param>
+public sealed record EncodeRequest(string VideoKey, RgbFrames Frames, CompressionMode Mode, CompressionSettings? Settings = null);
+
+/// <summary>Where encoding of one video stands.</summary>
+public readonly record struct EncodeProgress(string Stage, int FramesEncoded, int FramesTotal);
+
+/// <summary>A video's visual representation, managed memory only (cacheable, serialisable):
+/// the codebook + index map in VQToken modes, the pooled tokens in <c>full</c> mode.</summary>
+public sealed record VideoEncoding
+{
+    public required CompressionMode Mode { get; init; }
+    /// <summary>Codebook + index map (VQToken modes).</summary>
+    public CompressedVideo? Compressed { get; init; }
+    /// <summary>Pooled visual tokens incl. the newline, row-major [FullTokenRows, Dim] (full mode).</summary>
+    public float[]? FullTokens { get; init; }
+    public int Dim { get; init; }
+    public int Frames { get; init; }
+    /// <summary>Frame tokens before any pooling or compression (T·P).</summary>
+    public int OriginalTokens { get; init; }
+    /// <summary>Visual tokens the language model receives.</summary>
+    public int VisualTokens { get; init; }
+    /// <summary>True when the checkpoint had no VQ-Attention weights and the codebook is fed directly.</summary>
+    public bool CodebookOnly { get; init; }
+    public double VisionMs { get; init; }
+    public double CompressionMs { get; init; }
+
+    public double Ratio => OriginalTokens == 0 ? 0 : (double)VisualTokens / OriginalTokens;
+}
+
+/// <summary>Answer a prompt over a video's visual tokens.</summary>
+/// <param name="PromptIds">Chat-template ids with exactly one image position (-200).</param>
+/// <param name="OnToken">Called on the engine thread for every generated token: keep it quick (e.g. a channel write).</param>
+public sealed record AskRequest(string VideoKey, VideoEncoding Encoding, IReadOnlyList<int> PromptIds, SamplingOptions Sampling,
+    bool UsePrefixCache = true, Action<long>? OnToken = null);
+
+public sealed record AskResult(
+    IReadOnlyList<long> Tokens, FinishReason FinishReason, int PromptTokens, int VisualTokens, bool PrefixCacheHit,
+    double QueueMs, double PrefillMs, double DecodeMs, double TotalMs, double TimeToFirstTokenMs);
+
+/// <summary>The engine's queue is full: retry later (the API maps it to 429 with Retry-After).</summary>
+public sealed class EngineOverloadedException(int queued, TimeSpan retryAfter)
+    : Exception($"the engine is overloaded ({queued} requests queued); retry after {retryAfter.TotalSeconds:F0} s")
+{
+    public TimeSpan RetryAfter { get; } = retryAfter;
+}
+
+/// <summary>The engine is not serving (model failed to load, or shutting down).</summary>
+public sealed class EngineUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

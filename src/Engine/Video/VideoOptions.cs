@@ -1,0 +1,37 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace VQToken.Engine.Video;
+
+/// <summary>Limits and tool settings for probing and sampling videos (configuration section "Video").</summary>
+public sealed class VideoOptions
+{
+    public const string Section = "Video";
+
+    /// <summary>Frames sampled when the caller does not say (the LLaVA-OneVision evaluations use 32).</summary>
+    [Range(1, 1024)] public int DefaultFrames { get; set; } = 32;
+    /// <summary>Most frames one request may ask for.</summary>
+    [Range(1, 1024)] public int MaxFrames { get; set; } = 64;
+    /// <summary>Side of the square frames handed to the vision tower (SigLIP so400m: 384).</summary>
+    [Range(1, 4096)] public int FrameSize { get; set; } = 384;
+    [Range(0.1, 86400)] public double MaxDurationSeconds { get; set; } = 3600;
+    /// <summary>Longest side of a frame, either orientation (default 8K).</summary>
+    [Range(1, 65536)] public int MaxLongSide { get; set; } = 7680;
+    /// <summary>Shortest side of a frame, either orientation (default 8K).</summary>
+    [Range(1, 65536)] public int MaxShortSide { get; set; } = 4320;
+    /// <summary>Folder holding the ffmpeg and ffprobe executables; empty: found on PATH.</summary>
+    public string ToolsFolder { get; set; } = "";
+    [Range(1, 3600)] public int ProbeTimeoutSeconds { get; set; } = 60;
+    [Range(1, 86400)] public int DecodeTimeoutSeconds { get; set; } = 900;
+
+    /// <summary>Demuxers ffmpeg may use on untrusted bytes. Playlists (hls, concat), image sequences,
+    /// tty and the like are left out on purpose: they read other files or URLs, or are not videos.</summary>
+    [Required] public string AllowedContainers { get; set; } =
+        "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,flv,mpegts,mpeg,ogg,gif,asf,mxf,nut,ivf,h264,hevc,m4v,dv,rm,wtv";
+
+    internal string FfmpegExecutable => ToolsFolder.Length == 0 ? "ffmpeg" : Path.Combine(ToolsFolder, "ffmpeg");
+    internal string FfprobeExecutable => ToolsFolder.Length == 0 ? "ffprobe" : Path.Combine(ToolsFolder, "ffprobe");
+
+    /// <summary>Input options for every ffmpeg/ffprobe run on untrusted bytes: local file only, known containers only.</summary>
+    internal IEnumerable<string> UntrustedInputArguments() =>
+        ["-protocol_whitelist", "file", "-format_whitelist", AllowedContainers];
+}

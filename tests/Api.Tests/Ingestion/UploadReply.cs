@@ -1,0 +1,3 @@
+namespace VQToken.Api.Tests.Ingestion;
+
+internal sealed record UploadReply(string? Sha256, long Size, long Frames, string? Error);

@@ -1,0 +1,133 @@
+using TorchSharp;
+using VQToken.Engine.Video;
+
+namespace VQToken.Engine.Tests.Video;
+
+[Collection(VideoCollection.Name)]
+public class FrameSamplerTests(GeneratedVideos videos)
+{
+    private static FrameSampler Sampler(VideoOptions? options = null) => new(new VideoProbe(options ?? new VideoOptions()));
+
+    public static TheoryData<string> Containers => ["h264.mp4", "vp9.webm", "mjpeg.avi", "one-frame.mp4", "portrait.mp4", "rotated.mp4", "with-audio.mp4"];
+
+    [Theory]
+    [MemberData(nameof(Containers))]
+    public async Task Every_container_gives_the_requested_frames_as_normalised_384_square_rgb(string name)
+    {
+        using var sampled = await Sampler().SampleAsync(Path.Combine(videos.Dir, name), new FrameRequest(Count: 8));
+
+        Assert.Equal(new long[] { 8, 3, 384, 384 }, sampled.Frames.shape);
+        Assert.Equal(torch.float32, sampled.Frames.dtype);
+        var min = sampled.Frames.min().item<float>();
+        var max = sampled.Frames.max().item<float>();
+        Assert.InRange(min, -1f, 1f);
+        Assert.InRange(max, -1f, 1f);
+        Assert.True(max - min > 0.5f, $"frames of {name} look blank: min {min}, max {max}");
+        Assert.Equal(8, sampled.FrameIndices.Length);
+    }
+
+    [Fact]
+    public async Task Frames_are_picked_like_numpy_linspace_over_the_counted_frames()
+    {
+        using var sampled = await Sampler().SampleAsync(videos.H264Mp4, new FrameRequest(Count: 8));
+
+        Assert.Equal(20, sampled.Video.FrameCount);
+        Assert.Equal(new[] { 0, 2, 5, 8, 10, 13, 16, 19 }, sampled.FrameIndices);
+        Assert.Equal(8, sampled.DecodedFrames);
+    }
+
+    [Fact]
+    public async Task Video_shorter_than_the_request_repeats_frames()
+    {
+        using var sampled = await Sampler().SampleAsync(videos.OneFrameMp4, new FrameRequest(Count: 4));
+
+        Assert.Equal(new[] { 0, 0, 0, 0 }, sampled.FrameIndices);
+        Assert.Equal(new long[] { 4, 3, 384, 384 }, sampled.Frames.shape);
+        using var first = sampled.Frames[0];
+        for (int i = 1; i < 4; i++)
+        {
+            using var other = sampled.Frames[i];
+            Assert.True(first.allclose(other, rtol: 0, atol: 0), $"frame {i} differs from frame 0");
+        }
+    }
+
+    [Fact]
+    public async Task Sampling_by_rate_takes_every_nth_frame()
+    {
+        using var sampled = await Sampler().SampleAsync(videos.H264Mp4, new FrameRequest(Count: 32, FramesPerSecond: 2));
+
+        Assert.Equal(new[] { 0, 5, 10, 15 }, sampled.FrameIndices);
+        Assert.Equal(4, sampled.Frames.shape[0]);
+    }
+
+    [Fact]
+    public async Task Rotation_metadata_is_honoured()
+    {
+        using var upright = await Sampler().SampleAsync(videos.SplitMp4, new FrameRequest(Count: 1));
+        using var rotated = await Sampler().SampleAsync(videos.RotatedMp4, new FrameRequest(Count: 1));
+
+        // The source: red on the left, blue on the right.
+        Assert.Equal("red", ColourAt(upright.Frames, 192, 20));
+        Assert.Equal("blue", ColourAt(upright.Frames, 192, 363));
+        // Turned a quarter: the halves are now top and bottom, and each row is one colour.
+        Assert.Contains(rotated.Video.Rotation, new[] { 90, 270 });
+        Assert.Equal((48, 64), (rotated.Video.Width, rotated.Video.Height));
+        var top = ColourAt(rotated.Frames, 20, 192);
+        var bottom = ColourAt(rotated.Frames, 363, 192);
+        Assert.NotEqual(top, bottom);
+        Assert.Equal(top, ColourAt(rotated.Frames, 20, 20));
+        Assert.Equal(top, ColourAt(rotated.Frames, 20, 363));
+    }
+
+    [Fact]
+    public async Task Asking_for_more_frames_than_the_cap_is_a_typed_error()
+    {
+        var error = await Assert.ThrowsAsync<VideoIngestException>(() =>
+            Sampler(new VideoOptions { MaxFrames = 16 }).SampleAsync(videos.H264Mp4, new FrameRequest(Count: 17)));
+        Assert.Equal(VideoErrorKind.InvalidFrameRequest, error.Kind);
+    }
+
+    [Fact]
+    public async Task Video_longer_than_the_limit_is_refused()
+    {
+        var error = await Assert.ThrowsAsync<VideoIngestException>(() =>
+            Sampler(new VideoOptions { MaxDurationSeconds = 1.5 }).SampleAsync(videos.H264Mp4));
+        Assert.Equal(VideoErrorKind.TooLong, error.Kind);
+    }
+
+    [Fact]
+    public async Task Video_above_the_resolution_limit_is_refused_in_either_orientation()
+    {
+        var options = new VideoOptions { MaxLongSide = 90, MaxShortSide = 90 };
+        var landscape = await Assert.ThrowsAsync<VideoIngestException>(() => Sampler(options).SampleAsync(videos.H264Mp4));
+        var portrait = await Assert.ThrowsAsync<VideoIngestException>(() => Sampler(options).SampleAsync(videos.PortraitMp4));
+        Assert.Equal(VideoErrorKind.ResolutionTooHigh, landscape.Kind);
+        Assert.Equal(VideoErrorKind.ResolutionTooHigh, portrait.Kind);
+    }
+
+    [Fact]
+    public async Task Probe_reports_streams_duration_and_frames()
+    {
+        var info = await new VideoProbe(new VideoOptions()).ProbeAsync(videos.WithAudioMp4);
+
+        Assert.True(info.HasAudio);
+        Assert.Equal((64, 48), (info.Width, info.Height));
+        Assert.Equal(10, info.FrameCount);
+        Assert.Equal(10, info.FrameRate, 3);
+        Assert.InRange(info.DurationSeconds, 0.9, 1.2);
+    }
+
+    /// <summary>Names the colour of pixel (y, x) of frame 0 in a [N, 3, H, W] tensor in [-1, 1].</summary>
+    private static string ColourAt(torch.Tensor frames, int y, int x)
+    {
+        float C(int c)
+        {
+            using var value = frames[0, c, y, x];
+            return value.item<float>();
+        }
+        var (r, g, b) = (C(0), C(1), C(2));
+        if (r > 0.8f && g < -0.8f && b < -0.8f) return "red";
+        if (b > 0.8f && r < -0.8f && g < -0.8f) return "blue";
+        return $"({r:0.00},{g:0.00},{b:0.00})";
+    }
+}

@@ -1,0 +1,40 @@
+using VQToken.Engine.Video;
+
+namespace VQToken.Engine.Tests.Video;
+
+public class FrameSelectionTests
+{
+    // Expected values are numpy's: np.linspace(0, total - 1, n, dtype=int).
+    [Theory]
+    [InlineData(100, 8, new[] { 0, 14, 28, 42, 56, 70, 84, 99 })]
+    [InlineData(20, 8, new[] { 0, 2, 5, 8, 10, 13, 16, 19 })]
+    [InlineData(3, 5, new[] { 0, 0, 1, 1, 2 })]
+    [InlineData(1, 4, new[] { 0, 0, 0, 0 })]
+    [InlineData(300, 1, new[] { 0 })]
+    [InlineData(2, 2, new[] { 0, 1 })]
+    public void Uniform_matches_numpy_linspace_with_int_dtype(long total, int count, int[] expected)
+    {
+        Assert.Equal(expected, FrameSelection.Uniform(total, count));
+    }
+
+    [Fact]
+    public void Uniform_over_a_long_video_spans_first_to_last_frame()
+    {
+        var indices = FrameSelection.Uniform(18000, 32);
+
+        Assert.Equal(32, indices.Length);
+        Assert.Equal(0, indices[0]);
+        Assert.Equal(17999, indices[^1]);
+        Assert.Equal(580, indices[1]);   // floor(17999 / 31) = floor(580.6)
+        Assert.True(indices.Zip(indices.Skip(1)).All(p => p.First < p.Second));
+    }
+
+    [Fact]
+    public void By_rate_takes_every_rounded_stride_and_falls_back_to_uniform_past_the_cap()
+    {
+        Assert.Equal(new[] { 0, 15, 30, 45 }, FrameSelection.ByRate(60, videoFps: 30, samplesPerSecond: 2, maxFrames: 32));
+        Assert.Equal(FrameSelection.Uniform(3000, 32), FrameSelection.ByRate(3000, videoFps: 30, samplesPerSecond: 2, maxFrames: 32));
+        // Python's round(2.5) is 2 (half to even).
+        Assert.Equal(new[] { 0, 2, 4 }, FrameSelection.ByRate(6, videoFps: 25, samplesPerSecond: 10, maxFrames: 32));
+    }
+}
