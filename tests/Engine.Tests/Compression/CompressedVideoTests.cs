@@ -89,6 +89,28 @@ public class CompressedVideoTests
     }
 
     [Fact]
+    public void FromTensors_rejects_index_map_ids_outside_the_codebook()
+    {
+        using var scope = NewDisposeScope();
+        var video = VideoCompressor.Compress(Fixtures.Read("parity-a", "expected", "projected"), CompressionSettings.Fixed(3));
+        var tensors = video.ToTensors();
+        tensors["index_map"] = full(tensors["index_map"].shape, 3, ScalarType.Int16);
+
+        Assert.Throws<FormatException>(() => CompressedVideo.FromTensors(tensors, video.Metadata()));
+    }
+
+    [Fact]
+    public void Byte_size_counts_a_float32_codebook_and_an_int16_index_map()
+    {
+        using var scope = NewDisposeScope();
+        var projected = Fixtures.Read("parity-b", "expected", "projected"); // [6, 25, 56]
+
+        var video = VideoCompressor.Compress(projected, CompressionSettings.Fixed(4));
+
+        Assert.Equal(4 * 56 * 4 + 6 * 25 * 2, video.ByteSize);
+    }
+
+    [Fact]
     public void Tensors_handed_out_do_not_alias_the_cached_values()
     {
         using var scope = NewDisposeScope();
