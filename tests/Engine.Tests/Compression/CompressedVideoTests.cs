@@ -125,6 +125,18 @@ public class CompressedVideoTests
     }
 
     [Fact]
+    public void A_video_with_fewer_tokens_than_K_gets_one_cluster_per_token()
+    {
+        using var scope = NewDisposeScope();
+        var projected = randn([1, 4, 8], generator: new Generator(3)); // one frame of a 2 x 2 grid
+
+        var video = VideoCompressor.Compress(projected, CompressionSettings.Fixed(32));
+
+        Assert.Equal(4, video.K);
+        Assert.Equal(4, video.IndexMapValues.ToArray().Distinct().Count());
+    }
+
+    [Fact]
     public void Tokens_that_are_not_a_square_grid_or_full_mode_are_rejected()
     {
         using var scope = NewDisposeScope();
