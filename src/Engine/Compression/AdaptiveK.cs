@@ -34,7 +34,7 @@ public static class AdaptiveK
         using var generator = new Generator(options.Seed, rows.device);
         var centroidsPerK = new List<Tensor>();
         var distortions = new List<double>();
-        var fit = KMeans.Refine(rows, KMeans.PlusPlusCentroids(rows, minK, generator), curve);
+        var fit = KMeans.Refine(rows, KMeans.PlusPlusCentroids(rows, minK, generator, curve.InitCandidates), curve);
         while (true)
         {
             centroidsPerK.Add(fit.Centroids);

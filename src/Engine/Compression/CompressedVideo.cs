@@ -22,8 +22,6 @@ public sealed class CompressedVideo
     {
         if (codebook.Length != (long)k * dim) throw new ArgumentException($"codebook holds {codebook.Length} values, expected {k} x {dim}");
         if (indexMap.Length != (long)frames * grid * grid) throw new ArgumentException($"index map holds {indexMap.Length} ids, expected {frames} x {grid} x {grid}");
-        foreach (var id in indexMap)
-            if (id < 0 || id >= k) throw new ArgumentException($"index map id {id} outside [0, {k})");
         Frames = frames;
         Grid = grid;
         K = k;
@@ -56,6 +54,9 @@ public sealed class CompressedVideo
     /// <summary>Grid tokens before compression (T·g·g) and codebook entries after (K). The token count
     /// the language model finally sees is decided by the VQ-Attention path.</summary>
     public TokenCounts Tokens => new(Frames * Grid * Grid, K);
+
+    /// <summary>Bytes held by the codebook and index map (for cache accounting).</summary>
+    public long ByteSize => _codebook.LongLength * sizeof(float) + _indexMap.LongLength * sizeof(short);
 
     /// <summary>B, row-major [K, D].</summary>
     public ReadOnlySpan<float> CodebookValues => _codebook;
@@ -126,6 +127,9 @@ public sealed class CompressedVideo
         if (!indexMap.shape.SequenceEqual([frames, grid, grid]))
             throw new FormatException($"index_map shape [{string.Join(", ", indexMap.shape)}], expected [{frames}, {grid}, {grid}]");
         using var scope = NewDisposeScope();
+        var wide = indexMap.to(ScalarType.Int64);
+        if (wide.numel() > 0 && (wide.min().item<long>() < 0 || wide.max().item<long>() >= k))
+            throw new FormatException($"index_map holds ids outside [0, {k})");
         var values = codebook.to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
         var ids = indexMap.to(ScalarType.Int16).cpu().contiguous().data<short>().ToArray();
         try

@@ -6,8 +6,9 @@ namespace VQToken.Engine.Compression;
 /// <summary>
 /// Fixed-K K-means as the official VQToken code defines it, vectorised with TorchSharp:
 /// k-means++ initialisation (sampling weight = squared Euclidean distance to the nearest chosen
-/// centre + 1e-6), assignment by cosine distance (1 − x·c / |x||c|), update to the plain mean of the
-/// assigned (normalised) rows, stop when the Frobenius norm of the centroid shift is below the
+/// centre + 1e-6; by default the greedy variant, see <see cref="KMeansOptions.InitCandidates"/>),
+/// assignment by cosine distance (1 − x·c / |x||c|), update to the plain mean of the assigned
+/// (normalised) rows, stop when the Frobenius norm of the centroid shift is below the
 /// tolerance or at the iteration cap.
 /// </summary>
 /// <remarks>
@@ -27,7 +28,8 @@ public static class KMeans
     /// <summary>L2-normalises each row of [N, D] (zero rows stay zero).</summary>
     public static Tensor NormalizeRows(Tensor rows) => nn.functional.normalize(rows, p: 2, dim: 1, eps: 1e-12);
 
-    /// <summary>Clusters L2-normalised rows [N, D] (float32) into k clusters: k-means++ then Lloyd.</summary>
+    /// <summary>Clusters rows [N, D] (float32, already L2-normalised: see <see cref="NormalizeRows"/>)
+    /// into k clusters: k-means++ then Lloyd.</summary>
     public static KMeansFit Fit(Tensor rows, int k, KMeansOptions? options = null)
     {
         options ??= new KMeansOptions();
@@ -35,7 +37,7 @@ public static class KMeans
         ValidateRows(rows, k);
         using var scope = NewDisposeScope();
         using var generator = new Generator(options.Seed, rows.device);
-        var initial = PlusPlusCentroids(rows, k, generator);
+        var initial = PlusPlusCentroids(rows, k, generator, options.InitCandidates);
         return Lloyd(rows, initial, options.MaxIterations, options.Tolerance).MoveToOuterDisposeScope();
     }
 
@@ -64,19 +66,27 @@ public static class KMeans
         return (1 - cosines).sum(ScalarType.Float64).item<double>();
     }
 
-    /// <summary>k-means++ seeding: k distinct-by-probability rows, each drawn with weight
-    /// (squared distance to the nearest centre so far) + ε. Inherently sequential in k; each step is
-    /// one vectorised pass over the rows.</summary>
-    internal static Tensor PlusPlusCentroids(Tensor rows, int k, Generator generator)
+    /// <summary>
+    /// k-means++ seeding: the first centre uniform, each next one drawn with weight (squared distance to
+    /// the nearest centre so far) + ε. With <paramref name="candidates"/> &gt; 1 this is greedy
+    /// k-means++: that many rows are drawn per step and the one that lowers the total squared distance
+    /// most is kept (1 = the official single draw). Inherently sequential in k; each step is one
+    /// vectorised pass over the rows ([N, D] x [D, candidates]).
+    /// </summary>
+    internal static Tensor PlusPlusCentroids(Tensor rows, int k, Generator generator, int candidates = 1)
     {
         long n = rows.shape[0];
         var picks = new long[k];
         picks[0] = randint(0, n, [1], generator: generator).item<long>();
-        var nearest = SquaredDistances(rows, picks[0]); // [N]
+        var nearest = SquaredDistances(rows, rows[picks[0]].unsqueeze(1)).squeeze(1); // [N]
         for (int j = 1; j < k; j++)
         {
-            picks[j] = (nearest + PlusPlusEpsilon).multinomial(1, false, generator).item<long>();
-            nearest = nearest.minimum(SquaredDistances(rows, picks[j]));
+            using var step = NewDisposeScope();
+            var drawn = (nearest + PlusPlusEpsilon).multinomial(candidates, true, generator); // [L]
+            var updated = nearest.unsqueeze(1).minimum(SquaredDistances(rows, rows.index_select(0, drawn).t())); // [N, L]
+            long best = candidates == 1 ? 0 : updated.sum(dim: 0).argmin().item<long>();
+            picks[j] = drawn[best].item<long>();
+            nearest = updated[.., best].contiguous().MoveToOuterDisposeScope();
         }
         return rows.index_select(0, tensor(picks)); // [K, D]
     }
@@ -91,11 +101,12 @@ public static class KMeans
     internal static Tensor? SplitWorstCluster(Tensor rows, KMeansFit fit, int powerIterations = 4)
     {
         using var scope = NewDisposeScope();
-        var (spread, worst) = fit.ClusterDistortions.max(0);
-        if (spread.item<double>() <= 1e-9) return null;
+        var worst = fit.ClusterDistortions.argmax();
         var members = rows.index_select(0, fit.Labels.eq(worst).nonzero().squeeze(1)); // [m, D]
         var centred = members - members.mean([0]);
-        var direction = centred[centred.norm(1).argmax().item<long>()]; // start: the member farthest from the mean
+        var (radius, farthest) = centred.norm(1).max(dim: 0);
+        if (radius.item<float>() < 1e-4f) return null; // one repeated row (up to rounding): nothing to split
+        var direction = centred[farthest]; // power iteration starts from the member farthest from the mean
         for (int i = 0; i < powerIterations; i++)
             direction = NormalizeRows(centred.t().matmul(centred.matmul(direction)).unsqueeze(0)).squeeze(0);
         var side = centred.matmul(direction).gt(0); // [m]
@@ -106,9 +117,9 @@ public static class KMeans
         return grown.MoveToOuterDisposeScope();
     }
 
-    /// <summary>|x − r|² of every unit row x to the unit row r = rows[index]: 2 − 2 x·r.</summary>
-    private static Tensor SquaredDistances(Tensor rows, long index) =>
-        (2 - 2 * rows.matmul(rows[index])).clamp_min(0);
+    /// <summary>|x − r|² of every unit row x to unit columns r of [D, L]: 2 − 2 x·r, [N, L].</summary>
+    private static Tensor SquaredDistances(Tensor rows, Tensor columns) =>
+        (2 - 2 * rows.matmul(columns)).clamp_min(0);
 
     /// <summary>The Lloyd loop. Loop-carried tensors live in the caller's dispose scope; each
     /// iteration's temporaries in its own.</summary>
@@ -116,7 +127,7 @@ public static class KMeans
     {
         int k = (int)initialCentroids.shape[0];
         var centroids = initialCentroids.to(ScalarType.Float32);
-        Tensor labels = null!, sums = null!, counts = null!;
+        Tensor? labels = null, sums = null, counts = null;
         int iterations = 0, reseeded = 0;
         bool converged = false;
         while (iterations < maxIterations)
@@ -136,6 +147,10 @@ public static class KMeans
                 reseeded += (int)emptyCount;
             }
             double shift = (next - centroids).norm().item<float>();
+            if (!ReferenceEquals(centroids, initialCentroids)) centroids.Dispose(); // never the caller's tensor
+            labels?.Dispose();
+            sums?.Dispose();
+            counts?.Dispose();
             centroids = next.MoveToOuterDisposeScope();
             labels = assigned.MoveToOuterDisposeScope();
             sums = stepSums.MoveToOuterDisposeScope();
@@ -146,8 +161,8 @@ public static class KMeans
                 break;
             }
         }
-        var clusterDistortions = ClusterDistortions(sums, counts);
-        return new KMeansFit(labels, centroids, iterations, converged, clusterDistortions.sum().item<double>(), reseeded, clusterDistortions);
+        var clusterDistortions = ClusterDistortions(sums!, counts!);
+        return new KMeansFit(labels!, centroids, iterations, converged, clusterDistortions.sum().item<double>(), reseeded, clusterDistortions);
     }
 
     /// <summary>Per-cluster Σ |x − mean|² over unit rows: n_k − |S_k|² / n_k (S_k: sum of cluster k), float64 [K].</summary>

@@ -5,12 +5,16 @@ namespace VQToken.Engine.Compression;
 /// <param name="Tolerance">Stop once the Frobenius norm of the centroid shift of one iteration falls below
 /// this (the official code uses 1e-4).</param>
 /// <param name="Seed">Seed of the k-means++ sampling; the same seed on the same data gives the same fit.</param>
-public sealed record KMeansOptions(int MaxIterations = 50, double Tolerance = 1e-4, ulong Seed = 0)
+/// <param name="InitCandidates">Rows drawn per k-means++ step, the one lowering the total squared distance
+/// most kept (greedy k-means++). 1 is the official single draw; more costs little (each step reads the
+/// rows once either way) and avoids most seedings that put two centres in one cluster and none in another.</param>
+public sealed record KMeansOptions(int MaxIterations = 50, double Tolerance = 1e-4, ulong Seed = 0, int InitCandidates = 8)
 {
     /// <summary>Throws when a setting is out of range.</summary>
     public void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxIterations, 1, nameof(MaxIterations));
         ArgumentOutOfRangeException.ThrowIfNegative(Tolerance, nameof(Tolerance));
+        ArgumentOutOfRangeException.ThrowIfLessThan(InitCandidates, 1, nameof(InitCandidates));
     }
 }

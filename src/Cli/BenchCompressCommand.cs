@@ -1,11 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
 using TorchSharp;
+using VQToken.Engine.Checkpoints;
 using VQToken.Engine.Compression;
 using VQToken.Engine.Compression.Reference;
 using static TorchSharp.torch;
 
-namespace VQToken.Cli.Compression;
+namespace VQToken.Cli;
 
 /// <summary>`bench-compress`: times fixed and adaptive VQToken compression on synthetic clustered
 /// tokens, against a faithful re-implementation of the official clustering; prints a Markdown report.</summary>
@@ -30,15 +31,15 @@ public sealed class BenchCompressCommand : ICliCommand
         var tokens = SyntheticTokens(frames, perFrame, dim, clusters, noise, (ulong)seed); // [T, P, D]
         if (cli.Get("write") is { } path)
         {
-            Float32SafeTensors.Write(path, new Dictionary<string, Tensor> { ["tokens"] = tokens });
+            SafeTensorsWriter.Write(path, [new KeyValuePair<string, Tensor>("tokens", tokens)]);
             Console.WriteLine($"wrote {path}: tokens [{frames}, {perFrame}, {dim}]");
             return 0;
         }
         CompressCommand.WarmUp(tokens);
         Console.WriteLine($"## {frames} x {perFrame} x {dim} float32 tokens, {clusters} true clusters, noise {noise}, " +
-                          $"{threads} threads, seed {seed}, {Environment.ProcessorCount} cores visible");
+                          $"{threads} threads, seed {seed}, {Environment.ProcessorCount} cores visible, load average {LoadAverage()}");
         Console.WriteLine();
-        Console.WriteLine("| run | K | ms (median of runs) | iterations | inertia (Σ 1−cos) |");
+        Console.WriteLine("| run | K | wall ms (median of runs) | process CPU ms (median) | inertia (Σ 1−cos) |");
         Console.WriteLine("|---|---|---|---|---|");
 
         var fixedSettings = CompressionSettings.Fixed(k, (ulong)seed);
@@ -50,20 +51,25 @@ public sealed class BenchCompressCommand : ICliCommand
         if (!cli.Has("skip-official"))
         {
             using var generator = new Generator((ulong)seed);
+            using var process = System.Diagnostics.Process.GetCurrentProcess();
+            var cpuBefore = process.TotalProcessorTime;
             var clock = Stopwatch.StartNew();
             var (labels, _, iterations) = OfficialClustering.Fit(rows, k, 300, 1e-4, generator);
             double ms = clock.Elapsed.TotalMilliseconds;
-            Print($"official fixed K={k} (cap 300)", k, ms, iterations.ToString(CultureInfo.InvariantCulture), KMeans.CosineInertia(rows, labels, k));
+            process.Refresh();
+            Print($"official fixed K={k} (cap 300, {iterations} iterations)", k, ms, CpuMs(process, ref cpuBefore), KMeans.CosineInertia(rows, labels, k));
 
             clock.Restart();
             var (adaptiveLabels, _, chosen, curve) = OfficialClustering.FitAdaptive(rows, minK, k, ElbowIndexing.Centered, generator);
             ms = clock.Elapsed.TotalMilliseconds;
+            process.Refresh();
             int officialIndexing = ElbowRule.Select(curve, minK, ElbowIndexing.Official);
             Print($"official adaptive {minK}..{k} (cap 100 per K; official indexing would pick {officialIndexing})",
-                chosen, ms, "-", KMeans.CosineInertia(rows, adaptiveLabels, chosen));
+                chosen, ms, CpuMs(process, ref cpuBefore), KMeans.CosineInertia(rows, adaptiveLabels, chosen));
         }
         Console.WriteLine();
         Profile(rows, k, minK, (ulong)seed);
+        Console.WriteLine($"load average at the end: {LoadAverage()}");
         return 0;
     }
 
@@ -81,22 +87,29 @@ public sealed class BenchCompressCommand : ICliCommand
     private static void Row(string name, Tensor tokens, CompressionSettings settings, int repeat)
     {
         var times = new List<double>();
+        var cpu = new List<double>();
         CompressedVideo video = null!;
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
         for (int r = 0; r < repeat; r++)
         {
+            process.Refresh();
+            var cpuBefore = process.TotalProcessorTime;
             var clock = Stopwatch.StartNew();
             video = VideoCompressor.Compress(tokens, settings);
             times.Add(clock.Elapsed.TotalMilliseconds);
+            process.Refresh();
+            cpu.Add((process.TotalProcessorTime - cpuBefore).TotalMilliseconds);
         }
         times.Sort();
+        cpu.Sort();
         using var scope = NewDisposeScope();
         double inertia = KMeans.CosineInertia(tokens, video.IndexMapTensor(), video.K);
-        Print(name, video.K, times[times.Count / 2], "-", inertia,
+        Print(name, video.K, times[times.Count / 2], cpu[cpu.Count / 2].ToString("F0", CultureInfo.InvariantCulture), inertia,
             $" (min {times[0]:F1}, max {times[^1]:F1})");
     }
 
-    private static void Print(string name, int k, double ms, string iterations, double inertia, string extra = "") =>
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {k} | {ms:F1}{extra} | {iterations} | {inertia:F2} |"));
+    private static void Print(string name, int k, double ms, string cpuMs, double inertia, string extra = "") =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {k} | {ms:F1}{extra} | {cpuMs} | {inertia:F2} |"));
 
     /// <summary>Where the time goes, through the public API (each phase timed alone).</summary>
     private static void Profile(Tensor rows, int k, int minK, ulong seed)
@@ -124,6 +137,18 @@ public sealed class BenchCompressCommand : ICliCommand
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"- adaptive {adaptiveMs:F1}: chose K={adaptive.K} ({adaptive.Fit.Iterations} polish iterations); distortion curve {curve}"));
     }
+
+    private static string CpuMs(System.Diagnostics.Process process, ref TimeSpan before)
+    {
+        var now = process.TotalProcessorTime;
+        var spent = (now - before).TotalMilliseconds;
+        before = now;
+        return spent.ToString("F0", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The 1-minute load average (Linux), to tell a quiet machine from a busy one.</summary>
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
 
     private static double Lap(Stopwatch clock)
     {

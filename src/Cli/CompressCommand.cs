@@ -1,10 +1,11 @@
 using System.Diagnostics;
 using System.Text.Json;
 using TorchSharp;
+using VQToken.Engine.Checkpoints;
 using VQToken.Engine.Compression;
 using static TorchSharp.torch;
 
-namespace VQToken.Cli.Compression;
+namespace VQToken.Cli;
 
 /// <summary>`compress`: runs the VQToken discrete process on projected tokens stored in a safetensors
 /// file and prints one JSON line {k, ms, inertia, rows, ...}.</summary>
@@ -18,7 +19,19 @@ public sealed class CompressCommand : ICliCommand
 
     public int Run(string[] args)
     {
-        var cli = new CliArgs(args);
+        try
+        {
+            return Compress(new CliArgs(args));
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or KeyNotFoundException)
+        {
+            Console.Error.WriteLine($"compress: {e.Message}");
+            return 1;
+        }
+    }
+
+    private int Compress(CliArgs cli)
+    {
         if (cli.Positional.Count != 1)
         {
             Console.Error.WriteLine("usage: vqtoken " + Usage);
@@ -37,7 +50,8 @@ public sealed class CompressCommand : ICliCommand
         torch.set_num_threads(cli.GetInt("threads", 2));
 
         using var scope = NewDisposeScope();
-        var tokens = Float32SafeTensors.Read(cli.Positional[0], cli.Get("tensor", "tokens"));
+        using var file = new SafeTensorsFile(cli.Positional[0]);
+        var tokens = file.Read(cli.Get("tensor", "tokens")).to(ScalarType.Float32);
         if (tokens.dim() != 3) throw new ArgumentException($"expected [T, P, D] tokens, got shape [{string.Join(", ", tokens.shape)}]");
         WarmUp(tokens);
 
