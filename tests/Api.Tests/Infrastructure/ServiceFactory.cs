@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using VQToken.Engine.Checkpoints;
+
+namespace VQToken.Api.Tests.Infrastructure;
+
+/// <summary>The whole service in-process (WebApplicationFactory) over a generated tiny checkpoint and a
+/// temporary data directory; extra settings can be given per factory.</summary>
+public class ServiceFactory : WebApplicationFactory<Program>
+{
+    private static readonly Lazy<string> SharedCheckpoint = new(() =>
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "vqtoken-api-tests-model-" + Environment.ProcessId);
+        if (!File.Exists(Path.Combine(dir, "config.json")))
+            RandomCheckpoint.Write(dir, new RandomCheckpoint.Options(CheckpointSize.Tiny, Seed: 3));
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { Directory.Delete(dir, true); } catch (IOException) { } };
+        return dir;
+    });
+
+    public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "vqtoken-api-tests-" + Guid.NewGuid().ToString("N")[..10]);
+    public static string ModelDirectory => SharedCheckpoint.Value;
+    private readonly Dictionary<string, string?> _settings;
+
+    public ServiceFactory(IDictionary<string, string?>? settings = null)
+    {
+        _settings = new Dictionary<string, string?>
+        {
+            ["Model:Path"] = ModelDirectory,
+            ["Storage:Path"] = DataDirectory,
+            ["Engine:Device"] = "cpu",
+            ["Engine:Threads"] = "2",
+            ["Video:DefaultFrames"] = "4",
+            ["Video:TempRoot"] = Path.Combine(DataDirectory, "tmp"),
+            ["RateLimit:PermitsPerSecond"] = "0",
+        };
+        foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) _settings[k] = v;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.ConfigureAppConfiguration(c => c.AddInMemoryCollection(_settings));
+    }
+
+    /// <summary>Waits until /readyz reports healthy (model loaded).</summary>
+    public async Task<HttpClient> ReadyClientAsync(TimeSpan? timeout = null)
+    {
+        var client = CreateClient();
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var ready = await client.GetAsync("/readyz");
+            if (ready.IsSuccessStatusCode) return client;
+            if (clock.Elapsed > (timeout ?? TimeSpan.FromSeconds(60)))
+                throw new TimeoutException("the service did not become ready: " + await ready.Content.ReadAsStringAsync());
+            await Task.Delay(100);
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        try { Directory.Delete(DataDirectory, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
