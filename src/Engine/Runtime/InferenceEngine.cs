@@ -424,6 +424,7 @@ public sealed class InferenceEngine : IAsyncDisposable
     /// first; otherwise they fail with <see cref="EngineUnavailableException"/> at once.</summary>
     public async Task StopAsync(bool drain = true, CancellationToken cancellationToken = default)
     {
+        if (_disposed) return;
         _stopping = true;
         _inbox.Writer.TryComplete();
         if (!drain) _abort.Cancel();
@@ -431,9 +432,13 @@ public sealed class InferenceEngine : IAsyncDisposable
         await Task.Run(() => _thread.Join(), CancellationToken.None).ConfigureAwait(false);
     }
 
+    private volatile bool _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (_disposed) return;
         await StopAsync(drain: false).ConfigureAwait(false);
+        _disposed = true;
         Metrics.Dispose();
         _abort.Dispose();
     }
