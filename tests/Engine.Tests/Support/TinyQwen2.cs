@@ -63,10 +63,11 @@ internal sealed class TinyQwen2 : IDisposable
         }
         Model = new Qwen2ForCausalLM(config, ScalarType.Float32, CPU);
         using (var reader = new CheckpointReader(_dir.Path)) Model.Load(reader, ScalarType.Float32, CPU);
-        Reference = new ReferenceQwen2(config, name => _arrays.GetValueOrDefault(name));
+        Reference = new ReferenceQwen2(config, Weight);
     }
 
-    public float[] Weight(string name) => _arrays[name];
+    /// <summary>A weight as written, or null when the checkpoint has no such tensor.</summary>
+    public float[]? Weight(string name) => _arrays.GetValueOrDefault(name);
 
     public void Dispose()
     {
