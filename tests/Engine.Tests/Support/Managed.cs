@@ -52,6 +52,14 @@ internal static class Managed
         return max;
     }
 
+    /// <summary>Same dtype, shape and every element bit-equal in value.</summary>
+    public static bool Identical(Tensor a, Tensor b)
+    {
+        if (a.dtype != b.dtype || !a.shape.SequenceEqual(b.shape)) return false;
+        using var same = a.eq(b).all();
+        return same.item<bool>();
+    }
+
     public static double MaxAbsDiff(Tensor a, Tensor b)
     {
         Assert.Equal(a.shape, b.shape);
