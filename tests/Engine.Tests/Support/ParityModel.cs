@@ -6,7 +6,8 @@ using static TorchSharp.torch;
 namespace VQToken.Engine.Tests.Support;
 
 /// <summary>parity-b's model (its greedy tokens vary, parity-a's repeat one id), loaded once per test
-/// class, with its multimodal prompt embedded: prompt ids with the VQ tokens spliced at the image position → [1, L, D].</summary>
+/// class, with its multimodal prompt embedded: prompt ids with the VQ tokens spliced at the image
+/// position → [1, L, D].</summary>
 public sealed class ParityModel : IDisposable
 {
     public const string Fixture = "parity-b";
