@@ -54,10 +54,11 @@ public class SafeTensorsTests
         using var temp = new TempDir();
         using var scope = NewDisposeScope();
         var path = temp.File("bits.safetensors");
-        SafeTensorsWriter.Write(path, [
+        SafeTensorsWriter.Write(path, new List<KeyValuePair<string, Tensor>>
+        {
             new("bf16", tensor(new[] { 1f, -2f, 0.5f }).to_type(ScalarType.BFloat16)),
             new("f16", tensor(new[] { 1f, -2f }).to_type(ScalarType.Float16)),
-        ]);
+        });
 
         var bytes = File.ReadAllBytes(path);
         long dataStart = 8 + BinaryPrimitives.ReadInt64LittleEndian(bytes);
@@ -73,12 +74,13 @@ public class SafeTensorsTests
         using var temp = new TempDir();
         using var scope = NewDisposeScope();
         var path = temp.File("layout.safetensors");
-        SafeTensorsWriter.Write(path, [
+        SafeTensorsWriter.Write(path, new List<KeyValuePair<string, Tensor>>
+        {
             new("a", zeros([3], ScalarType.Byte)),
             new("b", ones([2, 3])),
             new("c", ones([5], ScalarType.BFloat16)),
             new("d", ones([1], ScalarType.Int64)),
-        ], new Dictionary<string, string> { ["format"] = "pt" });
+        }, new Dictionary<string, string> { ["format"] = "pt" });
 
         var bytes = File.ReadAllBytes(path);
         long headerLength = BinaryPrimitives.ReadInt64LittleEndian(bytes);
