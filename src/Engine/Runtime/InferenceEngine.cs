@@ -34,6 +34,7 @@ public sealed class InferenceEngine : IAsyncDisposable
     private long _prefixBytes;
     private long _prefixHits, _prefixMisses;
     private volatile bool _stopping;
+    private bool _workedSinceTrim;
     private LlavaOneVision? _model;
     private PrefixCache? _prefixes;
 
@@ -122,10 +123,16 @@ public sealed class InferenceEngine : IAsyncDisposable
                 if (_encodes.Count == 0 && _waitingAsks.Count == 0 && _active.Count == 0)
                 {
                     if (_stopping) break;
+                    if (_workedSinceTrim)
+                    {
+                        NativeMemory.Trim();
+                        _workedSinceTrim = false;
+                    }
                     WaitForWork();
                     continue;
                 }
                 Step();
+                _workedSinceTrim = true;
             }
         }
         catch (Exception e)
