@@ -124,6 +124,13 @@ public static class ServiceDefaultsExtensions
     /// <summary>Middleware and endpoints of the defaults: errors, auth, rate limits, health, metrics.</summary>
     public static WebApplication UseServiceDefaults(this WebApplication app)
     {
+        // Which replica answered (behind a load balancer): host name and process id.
+        var replica = $"{Environment.MachineName}-{Environment.ProcessId}";
+        app.Use((context, next) =>
+        {
+            context.Response.Headers["X-VQToken-Replica"] = replica;
+            return next(context);
+        });
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseCors(CorsPolicy);
