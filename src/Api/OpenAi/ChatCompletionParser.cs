@@ -9,7 +9,8 @@ namespace VQToken.Api.OpenAi;
 /// <remarks>Accepted video forms, exactly one per request, in a user message: a <c>video_url</c> part with an
 /// http(s) URL or <c>vqtoken://videos/{id}</c> (<c>video_url</c> may be <c>{"url": …}</c> or the bare string), a
 /// <c>{"type":"video","video_id":…}</c> part, or the top-level <c>video_id</c> extension. Leading system and
-/// developer messages become one system message; the conversation must end with a user message.</remarks>
+/// developer messages become one system message; the conversation must end with a user message. Wherever the
+/// video part stands, the chat template puts the video at the start of the first user message (LLaVA's layout).</remarks>
 public static class ChatCompletionParser
 {
     public const int MaxMessages = 256;
@@ -58,7 +59,7 @@ public static class ChatCompletionParser
 
     /// <summary>A one-line summary of the errors (the problem's detail, and the OpenAI error message).</summary>
     public static string Describe(Dictionary<string, string[]> errors) =>
-        "invalid request: " + string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}"));
+        string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}"));
 
     private static List<ChatMessage> ReadConversation(IReadOnlyList<ChatCompletionRequestMessage?>? messages, List<VideoReference> videos,
         Dictionary<string, string[]> errors, int maxChars)

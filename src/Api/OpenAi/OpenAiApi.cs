@@ -14,10 +14,13 @@ namespace VQToken.Api.OpenAi;
 /// OpenAI clients (openai npm/pip) can ask about videos; and the model list those clients look up.</summary>
 public static class OpenAiApi
 {
+    public const string Prefix = "/v1";
+
+    /// <summary>Maps the endpoints. Their problems carry OpenAI's <c>error</c> object through
+    /// <see cref="OpenAiServiceCollectionExtensions.AddOpenAiApi"/>.</summary>
     public static RouteGroupBuilder MapOpenAiApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1").WithTags("OpenAI-compatible");
-        group.AddEndpointFilter(OpenAiError.AttachToProblems);
+        var group = app.MapGroup(Prefix).WithTags("OpenAI-compatible");
 
         group.MapPost("/chat/completions", CreateChatCompletion)
             .WithName("CreateChatCompletion")

@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
 namespace VQToken.Api.OpenAi;
@@ -15,25 +14,21 @@ public sealed record OpenAiError(
     public const string Member = "error";
     private const string ProblemTypePrefix = "urn:vqtoken:problem:";
 
-    /// <summary>Adds the <c>error</c> member to <paramref name="problem"/> (from its detail, status, field errors and type).</summary>
+    /// <summary>Adds the <c>error</c> member to <paramref name="problem"/>: message "title: detail", type by status,
+    /// param the first field in error, code the problem type's last segment.</summary>
     public static ProblemDetails Attach(ProblemDetails problem)
     {
         var type = problem.Type ?? "";
         problem.Extensions[Member] = new OpenAiError(
-            problem.Detail ?? problem.Title ?? "error",
+            (problem.Title, problem.Detail) switch
+            {
+                ({ } title, { } detail) => $"{title}: {detail}",
+                (var title, var detail) => detail ?? title ?? "error",
+            },
             KindOf(problem.Status ?? 500),
             (problem as HttpValidationProblemDetails)?.Errors.Keys.FirstOrDefault(),
             type.StartsWith(ProblemTypePrefix, StringComparison.Ordinal) ? type[ProblemTypePrefix.Length..] : null);
         return problem;
-    }
-
-    /// <summary>Endpoint filter: every problem a /v1 handler returns gets the <c>error</c> member.</summary>
-    public static async ValueTask<object?> AttachToProblems(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var result = await next(context);
-        var inner = result is INestedHttpResult nested ? nested.Result : result;
-        if (inner is ProblemHttpResult problem) Attach(problem.ProblemDetails);
-        return result;
     }
 
     /// <summary>OpenAI's error types by status.</summary>

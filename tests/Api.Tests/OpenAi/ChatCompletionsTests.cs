@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using VQToken.Api.Storage;
 using VQToken.Api.Tests.Infrastructure;
 using VQToken.Api.Tests.Videos;
 
@@ -143,6 +145,21 @@ public class ChatCompletionsTests(ChatCompletionsFixture service) : IClassFixtur
         OpenAiSchema.AssertError(HttpStatusCode.NotFound, "urn:vqtoken:problem:not-found", "not_found_error", status, body, response);
         var (badStatus, badBody, badResponse) = await Client.CompleteAsync(ChatCompletionsClient.Ask(ChatCompletionsClient.VideoUrlPart("vqtoken://videos/../etc")));
         OpenAiSchema.AssertError(HttpStatusCode.NotFound, "urn:vqtoken:problem:not-found", "not_found_error", badStatus, badBody, badResponse);
+    }
+
+    [Fact]
+    public async Task Failed_video_is_a_409_problem_with_the_reason()
+    {
+        var (_, uploaded, _) = await Client.UploadAsync(TestVideos.Mp4(22), new Dictionary<string, string> { ["frames"] = "2" });
+        var id = (string)uploaded["id"]!;
+        await Client.WaitProcessedAsync(id);
+        // Processing cannot be made to fail on demand: mark the video failed in the store.
+        await service.Factory.Services.GetRequiredService<IVideoStore>().UpdateAsync(id, r => r with { Status = VideoStatus.Failed, Reason = "decoder exploded" });
+
+        var (status, body, response) = await Client.CompleteAsync(TextOnly("?", id));
+
+        var error = OpenAiSchema.AssertError(HttpStatusCode.Conflict, "urn:vqtoken:problem:video-failed", "invalid_request_error", status, body, response);
+        Assert.Equal("The video failed to process: decoder exploded", (string?)error["message"]);
     }
 
     [Fact]

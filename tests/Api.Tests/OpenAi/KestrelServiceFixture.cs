@@ -14,10 +14,17 @@ public sealed class KestrelServiceCollection : ICollectionFixture<KestrelService
 
 /// <summary>The whole service on a real Kestrel listener at 127.0.0.1 (WebApplicationFactory.UseKestrel), so
 /// programs outside this process (node and the openai client) can call it; with a local video web server,
-/// and URL videos allowed from private addresses so that this loopback server may be fetched.</summary>
+/// URL videos allowed from private addresses so that this loopback server may be fetched, and an API key.</summary>
 public sealed class KestrelServiceFixture : IAsyncLifetime
 {
-    public ServiceFactory Factory { get; } = new(new Dictionary<string, string?> { ["Video:Url:AllowPrivateAddresses"] = "true" });
+    /// <summary>The one API key the service accepts here (OpenAI clients send it as a bearer token).</summary>
+    public const string ApiKey = "openai-client-test-key";
+
+    public ServiceFactory Factory { get; } = new(new Dictionary<string, string?>
+    {
+        ["Video:Url:AllowPrivateAddresses"] = "true",
+        ["Auth:ApiKeys:0"] = ApiKey,
+    });
     public LocalVideoServer VideoServer { get; private set; } = null!;
     public HttpClient Client { get; private set; } = null!;
 
@@ -37,6 +44,7 @@ public sealed class KestrelServiceFixture : IAsyncLifetime
         Address = new Uri(addresses.Single());
         Assert.True(IPAddress.IsLoopback(IPAddress.Parse(Address.Host)), $"the service listens on {Address}, not on loopback");
         Client = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromMinutes(5) };
+        Client.DefaultRequestHeaders.Authorization = new("Bearer", ApiKey);
         await WaitReadyAsync(Client);
     }
 

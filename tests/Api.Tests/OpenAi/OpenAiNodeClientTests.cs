@@ -20,6 +20,7 @@ public class OpenAiNodeClientTests(KestrelServiceFixture service)
         Assert.Equal("ready", (string?)(await service.Client.WaitProcessedAsync(videoId))["status"]);
         var input = new JsonObject
         {
+            ["apiKey"] = KestrelServiceFixture.ApiKey,
             ["model"] = Model,
             ["uploadedVideoUrl"] = $"vqtoken://videos/{videoId}",
             ["webVideoUrl"] = service.VideoServer.UrlOf("other.mp4").ToString(),
@@ -63,7 +64,7 @@ public class OpenAiNodeClientTests(KestrelServiceFixture service)
         Assert.NotEqual(videoId, webVideoId);
         Assert.Equal("url", (string?)(await ApiClient.BodyAsync(await service.Client.GetAsync($"/videos/{webVideoId}")))["source"]!["kind"]);
 
-        // 3. n = 2: the client raises BadRequestError carrying the service's message, param and code.
+        // 3. n = 2: the client raises BadRequestError carrying the service's message, param and code; a wrong key, AuthenticationError.
         var error = OpenAiSchema.Object(result["error"], "error (the client did not throw)");
         Assert.True((bool?)error["isBadRequest"], error.ToJsonString());
         Assert.Equal(400, (int?)error["status"]);
@@ -71,6 +72,11 @@ public class OpenAiNodeClientTests(KestrelServiceFixture service)
         Assert.Equal("invalid_request_error", (string?)error["type"]);
         Assert.Equal("n", (string?)error["param"]);
         Assert.Equal("validation", (string?)error["code"]);
+
+        var authError = OpenAiSchema.Object(result["authError"], "authError (the client did not throw)");
+        Assert.True((bool?)authError["isAuthentication"], authError.ToJsonString());
+        Assert.Equal(401, (int?)authError["status"]);
+        Assert.Contains("API key", (string?)authError["message"]);
 
         // 4. The model list.
         Assert.Equal(new[] { Model }, OpenAiSchema.Array(result, "models").Select(m => m?.ToString()).ToArray());
