@@ -1,6 +1,7 @@
 using VQToken.Api.Ask;
 using VQToken.Api.Inference;
 using VQToken.Api.Ingestion;
+using VQToken.Api.OpenAi;
 using VQToken.Api.Storage;
 using VQToken.Api.Videos;
 using VQToken.Engine.Checkpoints.Acquisition;
@@ -30,6 +31,7 @@ public static class ApplicationServices
         services.AddSingleton<VideoAnswerer>();
         services.AddSingleton<VideoServices>();
         services.AddHostedService<VideoProcessor>();
+        services.AddOpenAiApi();
 
         services.AddHealthChecks()
             .AddCheck<ModelReadinessCheck>("model", tags: ["ready"])

@@ -1,5 +1,6 @@
 using VQToken.Api;
 using VQToken.Api.Ask;
+using VQToken.Api.OpenAi;
 using VQToken.Api.ServiceDefaults;
 using VQToken.Api.Videos;
 
@@ -15,4 +16,5 @@ app.UseDefaultFiles();
 app.UseStaticFiles();
 app.MapVideosApi();
 app.MapAskApi();
+app.MapOpenAiApi();
 app.Run();

@@ -1,0 +1,22 @@
+using System.Text.Json.Serialization;
+using VQToken.Api.Ask;
+using VQToken.Api.Videos;
+
+namespace VQToken.Api.OpenAi;
+
+/// <summary>The <c>vqtoken</c> extension of a completion: which video answered, from how many tokens, and
+/// what came from caches (codebook: no vision pass; prefix: the KV cache of the prompt prefix was reused).</summary>
+public sealed record VQTokenDetails(
+    [property: JsonPropertyName("video_id")] string VideoId,
+    [property: JsonPropertyName("visual_tokens")] int VisualTokens,
+    [property: JsonPropertyName("compression")] VQTokenCompression Compression,
+    [property: JsonPropertyName("cache")] VQTokenCache Cache)
+{
+    public static VQTokenDetails From(PreparedVideo video, Answer answer)
+    {
+        var encoding = video.Encoding;
+        return new VQTokenDetails(video.Record.Id, encoding.VisualTokens,
+            new VQTokenCompression(VideoResponse.Wire(video.Record.Settings.Mode), encoding.Compressed?.K, encoding.OriginalTokens, encoding.Ratio),
+            new VQTokenCache(video.CodebookFromCache ? "hit" : "miss", answer.Engine?.PrefixCacheHit == true ? "hit" : "miss"));
+    }
+}
