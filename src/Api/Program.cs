@@ -2,6 +2,7 @@ using VQToken.Api;
 using VQToken.Api.Ask;
 using VQToken.Api.ServiceDefaults;
 using VQToken.Api.Videos;
+using VQToken.Api.Videos.Clusters;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
@@ -15,4 +16,5 @@ app.UseDefaultFiles();
 app.UseStaticFiles();
 app.MapVideosApi();
 app.MapAskApi();
+app.MapClustersApi();
 app.Run();
