@@ -3,6 +3,7 @@ using VQToken.Api.Inference;
 using VQToken.Api.Ingestion;
 using VQToken.Api.Storage;
 using VQToken.Api.Videos;
+using VQToken.Engine.Checkpoints.Acquisition;
 using VQToken.Engine.Runtime;
 
 namespace VQToken.Api;
@@ -21,6 +22,8 @@ public static class ApplicationServices
         services.AddVideoIngestion();
         services.AddVideoStorage(builder.Configuration);
 
+        services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<ModelStatus>();
         services.AddSingleton<ModelHost>();
         services.AddHostedService(sp => sp.GetRequiredService<ModelHost>());
         services.AddSingleton<VideoIntake>();

@@ -34,7 +34,7 @@ public sealed class VideoAnswerer(IVideoStore videos, CachedVideoResolver resolv
     {
         var o = options.Value;
         var errors = new Dictionary<string, string[]>();
-        int max = maxNewTokens ?? o.DefaultMaxNewTokens;
+        int max = maxNewTokens ?? Math.Min(o.DefaultMaxNewTokens, o.MaxNewTokens);
         if (max < 1 || max > o.MaxNewTokens) errors["maxNewTokens"] = [$"maxNewTokens must be between 1 and {o.MaxNewTokens}"];
         double t = temperature ?? 0;
         if (!double.IsFinite(t) || t < 0 || t > 2) errors["temperature"] = ["temperature must be between 0 and 2"];

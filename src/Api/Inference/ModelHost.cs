@@ -1,16 +1,20 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using VQToken.Api.Storage;
+using VQToken.Engine.Checkpoints.Acquisition;
 using VQToken.Engine.Runtime;
 using VQToken.Engine.Text;
 
 namespace VQToken.Api.Inference;
 
-/// <summary>Owns the inference engine for the host: resolves the checkpoint, starts the engine (which
-/// loads the model on its own thread) without blocking start-up, and exposes the tokenizer, chat
-/// template and model fingerprint. Readiness is false, with the reason, until the model is loaded.</summary>
-public sealed class ModelHost(IConfiguration configuration, IOptions<EngineOptions> engineOptions, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
+/// <summary>Owns the inference engine for the host: resolves the checkpoint (a local path, a Hugging
+/// Face download into the cache, or the tiny demo model), starts the engine (which loads the model on
+/// its own thread) without blocking start-up, and exposes the tokenizer, chat template and model
+/// fingerprint. Readiness is false, with the reason, until the model is loaded.</summary>
+public sealed class ModelHost(IOptions<ModelOptions> modelOptions, IOptions<StorageOptions> storage, IOptions<EngineOptions> engineOptions,
+    ModelStatus modelStatus, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
 {
+    private readonly CancellationTokenSource _stopping = new();
     private readonly ILogger _log = loggers.CreateLogger<ModelHost>();
     private readonly TaskCompletionSource _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private InferenceEngine? _engine;
@@ -22,8 +26,8 @@ public sealed class ModelHost(IConfiguration configuration, IOptions<EngineOptio
     public ModelInfo? Info { get; private set; }
     public string ModelDirectory { get; private set; } = "";
 
-    /// <summary>"starting", "loading", "ready" or "failed: …".</summary>
-    public string Status => _status;
+    /// <summary>"starting", "resolving …", "downloading …", "loading", "ready" or "failed: …".</summary>
+    public string Status => _status == "resolving" ? $"{modelStatus.State.ToString().ToLowerInvariant()}: {modelStatus.Reason}" : _status;
     public bool IsReady => _loaded.Task.IsCompletedSuccessfully;
 
     /// <summary>The engine once the model is loaded; otherwise an <see cref="EngineUnavailableException"/> naming why.</summary>
@@ -42,9 +46,15 @@ public sealed class ModelHost(IConfiguration configuration, IOptions<EngineOptio
     {
         try
         {
+            _status = "resolving";
+            var options = modelOptions.Value;
+            // The demo checkpoint lives in the data directory unless Model:DemoPath says otherwise.
+            if (options.Demo && string.IsNullOrEmpty(options.DemoPath)) options.DemoPath = Path.Combine(storage.Value.Path, "demo-model");
+            var startup = new ModelStartup(options, modelStatus, loggers.CreateLogger<ModelStartup>());
+            var resolved = await startup.ResolveAsync(_stopping.Token)
+                ?? throw new InvalidOperationException(modelStatus.Reason);
             _status = "loading";
-            var dir = configuration["Model:Path"];
-            if (string.IsNullOrWhiteSpace(dir)) throw new InvalidOperationException("Model:Path is not set (a checkpoint directory)");
+            var dir = resolved.Directory;
             ModelDirectory = dir;
             Tokenizer = QwenTokenizer.Load(dir);
             Template = new ChatTemplate(Tokenizer);
@@ -52,11 +62,13 @@ public sealed class ModelHost(IConfiguration configuration, IOptions<EngineOptio
             _engine = new InferenceEngine(dir, engineOptions.Value, loggers.CreateLogger<InferenceEngine>());
             Info = await _engine.Ready;
             _status = "ready";
+            modelStatus.SetReady($"{resolved.Description} loaded on {Info.Device} ({Info.DType})");
             _loaded.SetResult();
         }
         catch (Exception e)
         {
             _status = "failed: " + e.Message;
+            if (!modelStatus.Current.State.Equals(ModelState.Failed)) modelStatus.SetFailed(e.Message);
             _log.LogError(e, "The model could not be loaded");
             _loaded.TrySetException(e);
         }
@@ -64,6 +76,7 @@ public sealed class ModelHost(IConfiguration configuration, IOptions<EngineOptio
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        _stopping.Cancel();
         if (_engine is not null) await _engine.StopAsync(drain: true, cancellationToken);
     }
 

@@ -32,14 +32,19 @@ public static class ServiceDefaultsExtensions
         var services = builder.Services;
         services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
         {
-            c.ProblemDetails.Type ??= c.ProblemDetails.Status switch
-            {
-                StatusCodes.Status404NotFound => Problems.NotFound,
-                StatusCodes.Status400BadRequest => Problems.Validation,
-                StatusCodes.Status413PayloadTooLarge => Problems.TooLarge,
-                StatusCodes.Status415UnsupportedMediaType => Problems.UnsupportedMedia,
-                _ => Problems.Internal,
-            };
+            // Problems the framework raises itself (routing 404/405/415, bad request bodies) get the
+            // service's stable types too.
+            if (c.ProblemDetails.Type is null || c.ProblemDetails.Type.StartsWith("https://tools.ietf.org/", StringComparison.Ordinal))
+                c.ProblemDetails.Type = c.ProblemDetails.Status switch
+                {
+                    StatusCodes.Status404NotFound or StatusCodes.Status405MethodNotAllowed => Problems.NotFound,
+                    StatusCodes.Status400BadRequest => Problems.Validation,
+                    StatusCodes.Status413PayloadTooLarge => Problems.TooLarge,
+                    StatusCodes.Status415UnsupportedMediaType => Problems.UnsupportedMedia,
+                    StatusCodes.Status429TooManyRequests => Problems.RateLimited,
+                    StatusCodes.Status503ServiceUnavailable => Problems.NotReady,
+                    _ => Problems.Internal,
+                };
             c.ProblemDetails.Extensions["traceId"] = c.HttpContext.TraceIdentifier;
         });
 

@@ -51,9 +51,24 @@ public sealed class SafeTensorsFile : IDisposable
 
     private static (Dictionary<string, SafeTensorInfo>, Dictionary<string, string>) ParseHeader(string path, byte[] header, long dataLength)
     {
+        try
+        {
+            return ParseEntries(path, header, dataLength);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException or FormatException or OverflowException)
+        {
+            // Malformed JSON or entries of the wrong kind: report them as the corrupt file they are.
+            throw new InvalidDataException($"{path}: malformed safetensors header: {e.Message}", e);
+        }
+    }
+
+    private static (Dictionary<string, SafeTensorInfo>, Dictionary<string, string>) ParseEntries(string path, byte[] header, long dataLength)
+    {
         var tensors = new Dictionary<string, SafeTensorInfo>(StringComparer.Ordinal);
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         using var doc = JsonDocument.Parse(header);
+        if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            throw new InvalidDataException($"{path}: safetensors header is not a JSON object");
         foreach (var prop in doc.RootElement.EnumerateObject())
         {
             if (prop.Name == "__metadata__")
@@ -64,9 +79,11 @@ public sealed class SafeTensorsFile : IDisposable
             var dtype = prop.Value.GetProperty("dtype").GetString() ?? "";
             var shape = prop.Value.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray();
             var offsets = prop.Value.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).ToArray();
+            if (offsets.Length != 2 || shape.Any(d => d < 0))
+                throw new InvalidDataException($"{path}: tensor '{prop.Name}' has invalid offsets [{string.Join(",", offsets)}] or shape {FormatShape(shape)}");
             var info = new SafeTensorInfo(prop.Name, dtype, shape, offsets[0], offsets[1]);
-            long expected = shape.Aggregate(1L, (a, b) => a * b) * SafeTensorsDType.ElementSize(dtype);
-            if (offsets.Length != 2 || info.Begin < 0 || info.End > dataLength || info.ByteLength != expected)
+            long expected = checked(shape.Aggregate(1L, (a, b) => a * b) * SafeTensorsDType.ElementSize(dtype));
+            if (info.Begin < 0 || info.End > dataLength || info.ByteLength != expected)
                 throw new InvalidDataException($"{path}: tensor '{prop.Name}' has inconsistent offsets [{string.Join(",", offsets)}] for {dtype}{FormatShape(shape)}");
             tensors[prop.Name] = info;
         }

@@ -34,6 +34,7 @@ public sealed class InferenceEngine : IAsyncDisposable
     private long _prefixBytes;
     private long _prefixHits, _prefixMisses;
     private volatile bool _stopping;
+    private bool _workedSinceTrim;
     private LlavaOneVision? _model;
     private PrefixCache? _prefixes;
 
@@ -122,10 +123,16 @@ public sealed class InferenceEngine : IAsyncDisposable
                 if (_encodes.Count == 0 && _waitingAsks.Count == 0 && _active.Count == 0)
                 {
                     if (_stopping) break;
+                    if (_workedSinceTrim)
+                    {
+                        NativeMemory.Trim();
+                        _workedSinceTrim = false;
+                    }
                     WaitForWork();
                     continue;
                 }
                 Step();
+                _workedSinceTrim = true;
             }
         }
         catch (Exception e)
@@ -424,6 +431,7 @@ public sealed class InferenceEngine : IAsyncDisposable
     /// first; otherwise they fail with <see cref="EngineUnavailableException"/> at once.</summary>
     public async Task StopAsync(bool drain = true, CancellationToken cancellationToken = default)
     {
+        if (_disposed) return;
         _stopping = true;
         _inbox.Writer.TryComplete();
         if (!drain) _abort.Cancel();
@@ -431,9 +439,13 @@ public sealed class InferenceEngine : IAsyncDisposable
         await Task.Run(() => _thread.Join(), CancellationToken.None).ConfigureAwait(false);
     }
 
+    private volatile bool _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (_disposed) return;
         await StopAsync(drain: false).ConfigureAwait(false);
+        _disposed = true;
         Metrics.Dispose();
         _abort.Dispose();
     }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Extensions.Configuration;
 using VQToken.Engine.Checkpoints;
 
 namespace VQToken.Api.Tests.Infrastructure;
@@ -41,7 +40,8 @@ public class ServiceFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        builder.ConfigureAppConfiguration(c => c.AddInMemoryCollection(_settings));
+        // UseSetting (not ConfigureAppConfiguration) so Program sees the values while it registers services.
+        foreach (var (key, value) in _settings) builder.UseSetting(key, value);
     }
 
     /// <summary>Waits until /readyz reports healthy (model loaded).</summary>

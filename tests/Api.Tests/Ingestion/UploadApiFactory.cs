@@ -30,8 +30,8 @@ public sealed class UploadApiFactory : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseSetting("Video:Ingestion:TempRoot", TempRoot);
-        builder.UseSetting("Video:Ingestion:MaxUploadBytes", UploadLimit.ToString(CultureInfo.InvariantCulture));
+        builder.UseSetting("Video:TempRoot", TempRoot);
+        builder.UseSetting("Video:MaxUploadBytes", UploadLimit.ToString(CultureInfo.InvariantCulture));
         builder.ConfigureServices(services =>
         {
             services.AddVideoIngestion();
