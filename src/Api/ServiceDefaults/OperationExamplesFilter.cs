@@ -30,12 +30,24 @@ public sealed class OperationExamplesFilter : IOperationFilter
                 Response(operation, context, 200, "text/event-stream", typeof(string), JsonValue.Create(ApiExamples.VideoEventStream));
                 break;
             case "AskVideo":
-                if (operation.RequestBody?.Content?.TryGetValue("application/json", out var found) == true && found is OpenApiMediaType ask) ask.Example = ApiExamples.Json(ApiExamples.AskRequest);
+                RequestExample(operation, ApiExamples.Json(ApiExamples.AskRequest));
                 Response(operation, context, 200, "application/json", typeof(AskResponse), ApiExamples.Json(ApiExamples.AskAnswer));
                 Response(operation, context, 200, "text/event-stream", typeof(string), JsonValue.Create(ApiExamples.AskEventStream));
                 break;
             case "GetVideoClusters":
                 Response(operation, context, 200, "image/png", null, null);
+                break;
+            // The OpenAI-compatible routes (their schemas come from their own endpoint metadata).
+            case "CreateChatCompletion":
+                RequestExample(operation, OpenAiExamples.ChatRequest);
+                Example(operation, 200, "application/json", OpenAiExamples.ChatResponse);
+                Response(operation, context, 200, "text/event-stream", typeof(string), JsonValue.Create(OpenAiExamples.ChatStream));
+                break;
+            case "ListModels":
+                Example(operation, 200, "application/json", OpenAiExamples.ModelList);
+                break;
+            case "GetModel":
+                Example(operation, 200, "application/json", OpenAiExamples.ModelCard);
                 break;
         }
         if (context.ApiDescription.RelativePath is { } path && (path.StartsWith("videos", StringComparison.Ordinal) || path.StartsWith("v1/", StringComparison.Ordinal)))
@@ -63,6 +75,19 @@ public sealed class OperationExamplesFilter : IOperationFilter
             response.Content[contentType] = media = new OpenApiMediaType();
         media.Schema ??= schema;
         if (example is not null) media.Example = example;
+    }
+
+    private static void RequestExample(OpenApiOperation operation, JsonNode example)
+    {
+        if (operation.RequestBody?.Content?.TryGetValue("application/json", out var media) == true && media is OpenApiMediaType body) body.Example = example;
+    }
+
+    /// <summary>Sets the example of a body the endpoint already documents (its schema is left as it is).</summary>
+    private static void Example(OpenApiOperation operation, int status, string contentType, JsonNode example)
+    {
+        if (operation.Responses?.TryGetValue(status.ToString(), out var response) == true
+            && response.Content?.TryGetValue(contentType, out var media) == true && media is OpenApiMediaType body)
+            body.Example = example;
     }
 
     private static void ProblemResponse(OpenApiOperation operation, OperationFilterContext context, int status, string description)
