@@ -14,6 +14,8 @@ command -v node >/dev/null 2>&1 || need+=(nodejs npm)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)   # deployment tests: nginx -t, local topology
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)          # deployment tests: compose file validation
+# The web page test drives Debian's Chromium (playwright-core from npm, never a downloaded browser).
+[ -x /usr/bin/chromium ] || command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "test.sh: installing ${need[*]}"

@@ -3,6 +3,7 @@ using VQToken.Api.Ask;
 using VQToken.Api.OpenAi;
 using VQToken.Api.ServiceDefaults;
 using VQToken.Api.Videos;
+using VQToken.Api.Videos.Clusters;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
@@ -16,5 +17,6 @@ app.UseDefaultFiles();
 app.UseStaticFiles();
 app.MapVideosApi();
 app.MapAskApi();
+app.MapClustersApi();
 app.MapOpenAiApi();
 app.Run();

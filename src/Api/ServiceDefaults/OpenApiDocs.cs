@@ -18,6 +18,14 @@ public static class OpenApiDocs
                     "answered from ~33 cached tokens. Errors are RFC 7807 problem details with a stable `type`.",
             });
             o.OperationFilter<UploadOrUrlBodyFilter>();
+            o.OperationFilter<OperationExamplesFilter>();
+            // "Authorize" in Swagger UI: the key goes in X-Api-Key (only needed when Auth:ApiKeys is set).
+            o.AddSecurityDefinition("ApiKey", new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.ApiKey, In = ParameterLocation.Header, Name = "X-Api-Key",
+                Description = "API key (when the service has Auth:ApiKeys configured); each key sees only its own videos.",
+            });
+            o.AddSecurityRequirement(document => new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("ApiKey", document)] = [] });
             var xml = Path.Combine(AppContext.BaseDirectory, "VQToken.Api.xml");
             if (File.Exists(xml)) o.IncludeXmlComments(xml);
         });

@@ -19,6 +19,7 @@ public static class Problems
     public const string Overloaded = "urn:vqtoken:problem:overloaded";
     public const string NotReady = "urn:vqtoken:problem:not-ready";
     public const string VideoFailed = "urn:vqtoken:problem:video-failed";
+    public const string NoClusters = "urn:vqtoken:problem:no-clusters";
     public const string Unauthorized = "urn:vqtoken:problem:unauthorized";
     public const string RateLimited = "urn:vqtoken:problem:rate-limited";
     public const string Timeout = "urn:vqtoken:problem:timeout";

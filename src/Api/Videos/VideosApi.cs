@@ -58,15 +58,23 @@ public static class VideosApi
 
         group.MapGet("/{id}", GetVideo)
             .WithName("GetVideo")
-            .WithSummary("Get a video: status, progress, token counts, timings");
+            .WithSummary("Get a video: status, progress, token counts, timings")
+            .WithDescription("`status` is queued, processing, ready or failed (with `reason`); `tokens` compares the frame tokens " +
+                "with the visual tokens the LLM receives; `timingsMs` has the time of each processing stage.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
 
         group.MapDelete("/{id}", DeleteVideo)
             .WithName("DeleteVideo")
-            .WithSummary("Delete a video with its cached representation and stored source");
+            .WithSummary("Delete a video with its cached representation and stored source")
+            .WithDescription("Removes the video, its cached codebook + index map for every model and its stored source. 204 when deleted.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
 
         group.MapGet("/{id}/events", VideoEvents)
             .WithName("VideoEvents")
             .WithSummary("Server-Sent Events of a video's status and progress until it is ready or failed")
+            .WithDescription("`progress` events (the video, with `progress.stage` frames/vision/compress and `progress.fraction`) " +
+                "whenever they change, then one `ready` or `failed` event with the final video, and the stream ends " +
+                "(`deleted` if the video is deleted meanwhile). Works with the browser's EventSource.")
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
             .ProducesProblem(StatusCodes.Status404NotFound);
         return group;

@@ -1,0 +1,9 @@
+using VQToken.Api.Inference;
+using VQToken.Api.Storage;
+using VQToken.Engine.Video;
+
+namespace VQToken.Api.Videos.Clusters;
+
+/// <summary>Handler dependencies of <c>GET /videos/{id}/clusters.png</c> ([AsParameters], from DI).</summary>
+public readonly record struct ClusterServices(
+    IVideoStore Videos, CachedVideoResolver Resolver, ISourceStore Sources, FrameSampler Sampler, ModelHost Model, ILoggerFactory Loggers);

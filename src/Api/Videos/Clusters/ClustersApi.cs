@@ -1,0 +1,85 @@
+using Microsoft.Net.Http.Headers;
+using VQToken.Api.ServiceDefaults;
+using VQToken.Api.Storage;
+using VQToken.Engine.Runtime;
+using VQToken.Engine.Video;
+
+namespace VQToken.Api.Videos.Clusters;
+
+/// <summary><c>GET /videos/{id}/clusters.png</c>: the video's index map drawn over its sampled frames.</summary>
+public static class ClustersApi
+{
+    public const string BackgroundHeader = "X-Clusters-Background";
+    private const int RenderVersion = 1;   // bump when the drawing changes, so cached pictures are refetched
+
+    public static RouteHandlerBuilder MapClustersApi(this IEndpointRouteBuilder app) =>
+        app.MapGet("/videos/{id}/clusters.png", GetClusters)
+            .WithTags("Videos")
+            .WithName("GetVideoClusters")
+            .WithSummary("Picture of a video's clusters: its index map over the sampled frames")
+            .WithDescription("A PNG grid of the T sampled frames (8 per row) with every cell of the 27×27 ViT grid tinted by the " +
+                "colour of the codebook entry it was assigned to, like the paper's Fig. 2. When the stored source was evicted, " +
+                "the cells are drawn on their own (header `X-Clusters-Background: cells` instead of `frames`). VQToken modes " +
+                "only: a `full` video has no clusters (409). 409 while the video is not ready. Supports `If-None-Match`.")
+            .Produces(StatusCodes.Status200OK, contentType: "image/png")
+            .Produces(StatusCodes.Status304NotModified)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+    internal static async Task<IResult> GetClusters(HttpContext context, string id, [AsParameters] ClusterServices s, CancellationToken cancellationToken)
+    {
+        var record = VideoId.IsValid(id) ? await s.Videos.GetOwnedAsync(Caller.Owner(context), id, cancellationToken) : null;
+        if (record is null) return TypedResults.Problem(Problems.VideoNotFound(id));
+        if (record.Settings.Mode == CompressionMode.Full)
+            return TypedResults.Problem(Problems.Create(StatusCodes.Status409Conflict, Problems.NoClusters, "The video has no clusters",
+                $"video '{id}' was processed with compression 'full' (no codebook, no index map); upload it with vqtoken-fixed or vqtoken-adaptive"));
+        if (record.Status == VideoStatus.Failed)
+            return TypedResults.Problem(Problems.Create(StatusCodes.Status409Conflict, Problems.VideoFailed, "The video failed to process", record.Reason));
+        if (record.Status != VideoStatus.Ready) return NotReady(id, record.Status.ToString().ToLowerInvariant());
+        if (!s.Model.IsReady) return TypedResults.Problem(Problems.Unavailable($"the model is {s.Model.Status}"));
+
+        var cached = await s.Resolver.ResolveAsync(record, s.Model.Fingerprint, cancellationToken);
+        if (cached.Outcome == CachedVideoOutcome.Failed)
+            return TypedResults.Problem(Problems.Create(StatusCodes.Status409Conflict, Problems.VideoFailed, "The video failed to process", cached.Reason));
+        if (cached.Outcome == CachedVideoOutcome.Recomputing) return NotReady(id, "being recomputed");
+        var entry = cached.Entry!;
+
+        var source = await s.Sources.GetPathAsync(id, cancellationToken);
+        var etag = new EntityTagHeaderValue($"\"{id}-{s.Model.Fingerprint}-{entry.CreatedAt.UtcTicks}-{(source is null ? "c" : "f")}{RenderVersion}\"");
+        if (context.Request.GetTypedHeaders().IfNoneMatch.Any(tag => tag.Compare(etag, useStrongComparison: false)))
+        {
+            context.Response.Headers.ETag = etag.ToString();
+            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+        }
+
+        using var sampled = source is null ? null : await SampleOrNullAsync(s, source, record, entry, cancellationToken);
+        var png = ClusterPicture.Render(entry, sampled?.Rgb);
+        context.Response.Headers[BackgroundHeader] = sampled is null ? "cells" : "frames";
+        context.Response.Headers.CacheControl = "private, no-cache";
+        return TypedResults.File(png, "image/png", entityTag: etag);
+    }
+
+    /// <summary>The frames the index map was computed from: the same sampler and frame count as processing,
+    /// so the same frame indices. Null (cells only) when the source cannot be decoded any more.</summary>
+    private static async Task<SampledFrames?> SampleOrNullAsync(ClusterServices s, string source, VideoRecord record, CompressedVideoEntry entry, CancellationToken cancellationToken)
+    {
+        var log = s.Loggers.CreateLogger(typeof(ClustersApi));
+        try
+        {
+            var sampled = await s.Sampler.SampleAsync(source, new FrameRequest(record.Settings.Frames), cancellationToken);
+            if (sampled.Rgb.Count == entry.Frames) return sampled;
+            log.LogWarning("Video {VideoId}: {Sampled} frames sampled for an index map of {Frames}; drawing the cells alone", record.Id, sampled.Rgb.Count, entry.Frames);
+            sampled.Dispose();
+        }
+        catch (VideoIngestException e)
+        {
+            log.LogWarning("Video {VideoId}: the source could not be sampled again ({Reason}); drawing the cells alone", record.Id, e.Message);
+        }
+        return null;
+    }
+
+    private static IResult NotReady(string id, string state) =>
+        TypedResults.Problem(Problems.Create(StatusCodes.Status409Conflict, Problems.NotReady, "The video is not ready yet",
+            $"video '{id}' is {state}; follow GET /videos/{id}/events and fetch the clusters when it is ready"));
+}

@@ -1,0 +1,121 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Microsoft.Extensions.DependencyInjection;
+using SkiaSharp;
+using VQToken.Api.Inference;
+using VQToken.Api.ServiceDefaults;
+using VQToken.Api.Storage;
+using VQToken.Api.Tests.Infrastructure;
+using VQToken.Api.Videos.Clusters;
+
+namespace VQToken.Api.Tests.Videos.Clusters;
+
+public class ClustersImageTests(VideosApiFixture service) : IClassFixture<VideosApiFixture>
+{
+    private static readonly SKColor VideoColour = new(0x28, 0x78, 0xC8);
+    private HttpClient Client => service.Client;
+
+    [Fact]
+    public async Task Clusters_png_tints_every_cell_with_its_cluster_colour_over_the_frame_and_alone_once_the_source_is_evicted()
+    {
+        using var video = SolidColourVideo.Create(VideoColour);
+        var (_, body, _) = await Client.UploadAsync(video.Path, new Dictionary<string, string> { ["frames"] = "3", ["k"] = "6" });
+        var id = (string)body["id"]!;
+        Assert.Equal("ready", (string?)(await Client.WaitProcessedAsync(id))["status"]);
+        var entry = await CachedEntryAsync(id);
+        Assert.Equal((3, 27, 27), (entry.Frames, entry.GridHeight, entry.GridWidth));
+        Assert.True(entry.IndexMap.Distinct().Count() >= 2, "the index map has a single cluster; nothing to tell apart");
+
+        var overFrames = await Client.GetAsync($"/videos/{id}/clusters.png");
+        Assert.Equal(HttpStatusCode.OK, overFrames.StatusCode);
+        Assert.Equal("image/png", overFrames.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("frames", overFrames.Headers.GetValues(ClustersApi.BackgroundHeader).Single());
+        using var framesPicture = await DecodeAsync(overFrames);
+
+        await service.Factory.Services.GetRequiredService<ISourceStore>().DeleteAsync(id);
+        var alone = await Client.GetAsync($"/videos/{id}/clusters.png");
+        Assert.Equal(HttpStatusCode.OK, alone.StatusCode);
+        Assert.Equal("cells", alone.Headers.GetValues(ClustersApi.BackgroundHeader).Single());
+        Assert.NotEqual(overFrames.Headers.ETag, alone.Headers.ETag);
+        using var cellsPicture = await DecodeAsync(alone);
+
+        // 3 frames of 27×27 cells of 8 px in one row, 4 px apart and around.
+        foreach (var picture in new[] { framesPicture, cellsPicture })
+            Assert.Equal((3 * (27 * 8 + 4) + 4, 27 * 8 + 8), (picture.Width, picture.Height));
+
+        var colourOf = new Dictionary<int, SKColor>();
+        for (int t = 0; t < entry.Frames; t++)
+        for (int y = 0; y < entry.GridHeight; y++)
+        for (int x = 0; x < entry.GridWidth; x++)
+        {
+            int cluster = entry.IndexMap[(t * entry.GridHeight + y) * entry.GridWidth + x];
+            var (px, py) = (4 + t * (27 * 8 + 4) + x * 8 + 4, 4 + y * 8 + 4);   // the middle of the cell
+            var cell = cellsPicture.GetPixel(px, py);
+            if (!colourOf.TryAdd(cluster, cell))
+                Assert.True(colourOf[cluster] == cell, $"cluster {cluster} drawn {colourOf[cluster]} and {cell} (frame {t}, cell {y},{x})");
+            var tinted = framesPicture.GetPixel(px, py);
+            var expected = Blend(cell, VideoColour, ClusterPicture.TintAlpha);
+            Assert.True(Close(tinted, expected, 8), $"frame {t} cell {y},{x}: {tinted}, expected {cell} at alpha {ClusterPicture.TintAlpha} over {VideoColour} = {expected}");
+        }
+        Assert.Equal(colourOf.Count, colourOf.Values.Distinct().Count());   // distinct clusters, distinct colours
+
+        var unchanged = new HttpRequestMessage(HttpMethod.Get, $"/videos/{id}/clusters.png");
+        unchanged.Headers.IfNoneMatch.Add(alone.Headers.ETag!);
+        Assert.Equal(HttpStatusCode.NotModified, (await Client.SendAsync(unchanged)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Clusters_of_a_full_mode_video_are_a_409_saying_there_are_none()
+    {
+        var (_, body, _) = await Client.UploadAsync(TestVideos.Mp4(5), new Dictionary<string, string> { ["frames"] = "2", ["compression"] = "full" });
+        var response = await Client.GetAsync($"/videos/{(string)body["id"]!}/clusters.png");
+        var problem = await ApiClient.BodyAsync(response);
+        ApiClient.AssertProblem(HttpStatusCode.Conflict, Problems.NoClusters, response.StatusCode, problem);
+        Assert.Contains("full", (string?)problem["detail"]);
+    }
+
+    [Fact]
+    public async Task Clusters_of_a_video_not_ready_are_a_409_not_ready()
+    {
+        var queued = VideoRecord.CreateQueued(Caller.Anonymous, new VideoSource(VideoSourceKind.Upload, "later.mp4"), new string('a', 64),
+            CompressionSettings.Fixed(2, 4), DateTimeOffset.UtcNow);
+        var created = await service.Factory.Services.GetRequiredService<IVideoStore>().CreateOrGetExistingAsync(queued);   // never enqueued: stays queued
+        var response = await Client.GetAsync($"/videos/{created.Video.Id}/clusters.png");
+        ApiClient.AssertProblem(HttpStatusCode.Conflict, Problems.NotReady, response.StatusCode, await ApiClient.BodyAsync(response));
+    }
+
+    [Theory]
+    [InlineData("01jz8k3q4m5n6p7r8s9t0v1w2x")]
+    [InlineData("not-an-id")]
+    public async Task Clusters_of_an_unknown_video_are_a_404(string id)
+    {
+        var response = await Client.GetAsync($"/videos/{id}/clusters.png");
+        ApiClient.AssertProblem(HttpStatusCode.NotFound, Problems.NotFound, response.StatusCode, await ApiClient.BodyAsync(response));
+    }
+
+    [Fact]
+    public void Palette_gives_distinct_colours_to_the_first_thousand_clusters()
+    {
+        var colours = Enumerable.Range(0, 1024).Select(ClusterPalette.Color).ToList();
+        Assert.Equal(colours.Count, colours.Distinct().Count());
+    }
+
+    private async Task<CompressedVideoEntry> CachedEntryAsync(string id)
+    {
+        var fingerprint = service.Factory.Services.GetRequiredService<ModelHost>().Fingerprint;
+        var lookup = await service.Factory.Services.GetRequiredService<ICompressedCache>().GetAsync(id, fingerprint);
+        Assert.Equal(CacheLookupStatus.Hit, lookup.Status);
+        return lookup.Entry!;
+    }
+
+    private static async Task<SKBitmap> DecodeAsync(HttpResponseMessage response) =>
+        SKBitmap.Decode(await response.Content.ReadAsByteArrayAsync()) ?? throw new InvalidDataException("the body is not an image SkiaSharp can decode");
+
+    private static SKColor Blend(SKColor over, SKColor under, byte alpha) => new(
+        (byte)((over.Red * alpha + under.Red * (255 - alpha)) / 255),
+        (byte)((over.Green * alpha + under.Green * (255 - alpha)) / 255),
+        (byte)((over.Blue * alpha + under.Blue * (255 - alpha)) / 255));
+
+    private static bool Close(SKColor a, SKColor b, int tolerance) =>
+        Math.Abs(a.Red - b.Red) <= tolerance && Math.Abs(a.Green - b.Green) <= tolerance && Math.Abs(a.Blue - b.Blue) <= tolerance;
+}

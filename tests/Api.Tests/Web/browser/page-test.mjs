@@ -1,0 +1,85 @@
+// Drives the service's web page in the system Chromium (playwright-core; it never downloads a browser):
+// uploads a video through the file input, waits until it is ready, checks the cluster picture loaded,
+// asks a question and reads the streamed answer and the final `done` response the page shows.
+// Prints one JSON line with what it saw; exits 1 (with {"ok": false, ...}) when a step fails.
+// Usage: node page-test.mjs <baseUrl> <video> <screenshot.png> <chromium> <userDataDir> <question> <maxNewTokens> [apiKey]
+import { chromium } from 'playwright-core';
+
+const [baseUrl, video, screenshot, executablePath, userDataDir, question, maxNewTokens, apiKey] = process.argv.slice(2);
+if (!maxNewTokens) {
+  console.error('usage: node page-test.mjs <baseUrl> <video> <screenshot.png> <chromium> <userDataDir> <question> <maxNewTokens>');
+  process.exit(2);
+}
+
+const result = { ok: false, step: 'launch', blocked: [], pageErrors: [], consoleErrors: [] };
+const context = await chromium.launchPersistentContext(userDataDir, {
+  executablePath,
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--no-proxy-server'],
+  timeout: 60_000,
+});
+try {
+  // Only the service on the loopback: anything else is refused and reported.
+  await context.route('**/*', (route) => {
+    const url = new URL(route.request().url());
+    if (url.hostname === '127.0.0.1') return route.continue();
+    result.blocked.push(url.href);
+    return route.abort();
+  });
+  const page = context.pages()[0] ?? await context.newPage();
+  page.setDefaultTimeout(120_000);
+  page.on('pageerror', (error) => result.pageErrors.push(String(error)));
+  page.on('console', (message) => { if (message.type() === 'error') result.consoleErrors.push(message.text()); });
+
+  result.step = 'open the page';
+  await page.goto(baseUrl);
+  if (apiKey) {
+    result.step = 'api key';
+    await page.getByLabel('API key').fill(apiKey);
+    await page.getByLabel('API key').press('Tab');   // 'change' stores it
+    result.storedKey = await page.evaluate(() => localStorage.getItem('vqtoken.apiKey'));
+  }
+
+  result.step = 'upload';
+  await page.getByLabel('Video file').setInputFiles(video);
+  await page.getByRole('button', { name: 'Add video', exact: true }).click();
+  await page.waitForFunction(() => ['ready', 'failed'].includes(document.getElementById('status')?.dataset.status));
+  result.videoId = (await page.locator('#video-id').textContent()).trim();
+  result.status = await page.locator('#status').getAttribute('data-status');
+  if (result.status !== 'ready') throw new Error(`the video is ${result.status}: ${await page.locator('#stage').textContent()}`);
+
+  result.step = 'clusters';
+  await page.locator('#clusters[data-loaded="true"]').waitFor({ state: 'visible' });
+  result.clusters = await page.locator('#clusters').evaluate((img) => ({ complete: img.complete, width: img.naturalWidth, height: img.naturalHeight }));
+
+  result.step = 'ask';
+  await page.getByLabel('Question').fill(question);
+  await page.getByLabel('Max new tokens').fill(maxNewTokens);
+  await page.getByRole('button', { name: 'Ask', exact: true }).click();
+  await page.waitForFunction(() => ['done', 'error'].includes(document.getElementById('answer')?.dataset.state));
+  result.answerState = await page.locator('#answer').getAttribute('data-state');
+  result.streamed = await page.locator('#answer').textContent();
+  const shown = await page.locator('#answer-json').textContent();
+  result.done = shown ? JSON.parse(shown) : null;
+
+  result.step = 'list';
+  await page.locator(`#videos li[data-id="${result.videoId}"]`).waitFor();
+  result.listedStatus = await page.locator(`#videos li[data-id="${result.videoId}"]`).getAttribute('data-status');
+  result.errorBox = await page.locator('#error').isVisible() ? await page.locator('#error').textContent() : null;
+
+  result.step = 'screenshot';
+  await page.screenshot({ path: screenshot, fullPage: true });
+  result.ok = true;
+} catch (error) {
+  result.error = String(error?.message ?? error);
+  try {
+    const page = context.pages()[0];
+    result.errorBox = page ? await page.locator('#error').textContent({ timeout: 1000 }) : null;
+    if (page) await page.screenshot({ path: screenshot, fullPage: true, timeout: 5000 });
+  } catch { /* the failure itself is what matters */ }
+} finally {
+  await context.close();
+}
+console.log(JSON.stringify(result));
+process.exit(result.ok ? 0 : 1);
