@@ -46,7 +46,7 @@ public sealed class NginxFront : IAsyncDisposable
         using var probe = front.Client();
         for (int i = 0; i < 100; i++)
         {
-            Assert.False(process.HasExited, "nginx exited: " + await process.StandardError.ReadToEndAsync());
+            if (process.HasExited) Assert.Fail("nginx exited: " + await process.StandardError.ReadToEndAsync());
             try { if ((await probe.GetAsync("/nginx-health")).IsSuccessStatusCode) return front; }
             catch (HttpRequestException) { }
             await Task.Delay(100);
