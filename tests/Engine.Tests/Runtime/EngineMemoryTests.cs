@@ -3,6 +3,7 @@ using VQToken.Engine.Runtime;
 
 namespace VQToken.Engine.Tests.Runtime;
 
+[Collection(nameof(Generation.MemoryMeasurement))]
 public class EngineMemoryTests(TinyCheckpointFixture tiny) : IClassFixture<TinyCheckpointFixture>
 {
     private static long ResidentBytes()
