@@ -116,12 +116,14 @@ public class VideosApiTests(VideosApiFixture service) : IClassFixture<VideosApiF
         var (_, body, _) = await Client.UploadAsync(TestVideos.Mp4(6), new Dictionary<string, string> { ["frames"] = "2" });
         var id = (string)body["id"]!;
         await Client.WaitProcessedAsync(id);
+        Assert.Contains(Directory.GetFileSystemEntries(service.Factory.DataDirectory, "*", SearchOption.AllDirectories), p => p.Contains(id));
         Assert.Equal(HttpStatusCode.NoContent, (await Client.DeleteAsync($"/videos/{id}")).StatusCode);
         var gone = await Client.GetAsync($"/videos/{id}");
         ApiClient.AssertProblem(HttpStatusCode.NotFound, "urn:vqtoken:problem:not-found", gone.StatusCode, await ApiClient.BodyAsync(gone));
         var (askStatus, askBody) = await Client.AskAsync(id, new { question = "still there?" });
         ApiClient.AssertProblem(HttpStatusCode.NotFound, "urn:vqtoken:problem:not-found", askStatus, askBody);
-        Assert.Empty(Directory.GetFiles(service.Factory.DataDirectory, id + "*", SearchOption.AllDirectories));
+        // Record, cache entry and stored source are gone (no file or folder of the store names the video).
+        Assert.DoesNotContain(Directory.GetFileSystemEntries(service.Factory.DataDirectory, "*", SearchOption.AllDirectories), p => p.Contains(id));
     }
 
     [Fact]
