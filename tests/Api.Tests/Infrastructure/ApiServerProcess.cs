@@ -24,7 +24,7 @@ public sealed partial class ApiServerProcess : IAsyncDisposable
 
     public static async Task<ApiServerProcess> StartAsync(IDictionary<string, string> settings, TimeSpan readyTimeout)
     {
-        string root = NodePackage.RepositoryRoot();
+        string root = Deployment.RepositoryRoot.Path;
         string apiDll = Path.Combine(root, "src", "Api", "bin", BuildFlavour(), "VQToken.Api.dll");
         if (!File.Exists(apiDll)) throw new FileNotFoundException($"the service is not built at {apiDll} (dotnet build builds it with the tests)");
         string work = Directory.CreateTempSubdirectory("vqtoken-api-server-").FullName;

@@ -24,7 +24,7 @@ public sealed class NodePackage
     /// <param name="source">Folder of package.json, package-lock.json and the scripts, relative to the repository root.</param>
     public static NodePackage Install(string source, string name, string hint)
     {
-        string root = RepositoryRoot();
+        string root = Deployment.RepositoryRoot.Path;
         string from = Path.Combine(root, source);
         string work = Path.Combine(root, "artifacts", name);
         System.IO.Directory.CreateDirectory(work);
@@ -55,13 +55,6 @@ public sealed class NodePackage
     /// <summary>Runs <c>node script args…</c> in the package folder; its output (stdout + stderr).</summary>
     public string Run(string script, IEnumerable<string> arguments, TimeSpan timeout) =>
         ExternalProcess.Run("node", [script, .. arguments], Directory, timeout, _hint);
-
-    public static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "VQToken.Service.sln"))) return dir.FullName;
-        throw new InvalidOperationException($"No VQToken.Service.sln above {AppContext.BaseDirectory}.");
-    }
 
     private static FileStream AcquireLock(string path)
     {

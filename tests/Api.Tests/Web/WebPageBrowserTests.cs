@@ -56,7 +56,7 @@ public class WebPageBrowserTests
         string chromium = Environment.GetEnvironmentVariable("CHROMIUM_PATH") ?? "/usr/bin/chromium";
         Assert.True(File.Exists(chromium), $"Chromium is not at {chromium} (set CHROMIUM_PATH). {Hint}");
         var driver = NodePackage.Install(Path.Combine("tests", "Api.Tests", "Web", "browser"), "page-browser-test", Hint);
-        string screenshot = Path.Combine(NodePackage.RepositoryRoot(), "artifacts", "browser", screenshotName);
+        string screenshot = Path.Combine(Deployment.RepositoryRoot.Path, "artifacts", "browser", screenshotName);
         Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
         File.Delete(screenshot);
 

@@ -10,12 +10,7 @@ internal static class Fixtures
     /// holding VQToken.Service.sln, then ../shared/fixtures. Fails (never skips) when absent.</summary>
     public static string Folder(string name)
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "VQToken.Service.sln"))) dir = dir.Parent;
-        if (dir?.Parent is null) throw new DirectoryNotFoundException("no VQToken.Service.sln above the test assembly");
-        var folder = Path.Combine(dir.Parent.FullName, "shared", "fixtures", name);
-        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"fixture folder missing: {folder} (CI puts shared/ next to the checkout)");
-        return folder;
+        return Support.TestPaths.Fixture(name);
     }
 
     /// <summary>Reads one tensor of a fixture file (e.g. "inputs", "labels") as a new CPU tensor.</summary>

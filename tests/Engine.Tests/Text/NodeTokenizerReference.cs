@@ -30,7 +30,7 @@ public sealed class NodeTokenizerReference
 
     public NodeTokenizerReference()
     {
-        string root = FindRepositoryRoot();
+        string root = Support.TestPaths.RepoRoot;
         string source = Path.Combine(root, "tests", "Engine.Tests", "Text", "tokenizer-parity");
         WorkDirectory = Path.Combine(root, "artifacts", "tokenizer-parity");
         Install(source, WorkDirectory);
@@ -117,12 +117,4 @@ public sealed class NodeTokenizerReference
         }
     }
 
-    private static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "VQToken.Service.sln"))) return dir.FullName;
-        }
-        throw new InvalidOperationException($"No VQToken.Service.sln above {AppContext.BaseDirectory}.");
-    }
 }
