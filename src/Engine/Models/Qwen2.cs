@@ -122,7 +122,12 @@ internal sealed class Qwen2Model : nn.Module
             sin = stack(parts.Select(p => p.Sin), 0).unsqueeze(1);
         }
         var x = embeds;
-        foreach (var layer in layers) x = layer.forward(x, cos, sin, caches);
+        foreach (var layer in layers)
+        {
+            var next = layer.forward(x, cos, sin, caches);
+            if (!ReferenceEquals(x, embeds)) x.Dispose();   // free each hidden state once the next layer has it
+            x = next;
+        }
         foreach (var c in caches) c.Advance(n);
         return x.MoveToOuterDisposeScope();
     }
