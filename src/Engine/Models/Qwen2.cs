@@ -199,12 +199,16 @@ internal sealed class Qwen2Attention : nn.Module
         long n = q.shape[2], past = cache.Length;
         var (keys, values) = cache.Append(_layer, k, v);                                                            // [1, Hkv, S, hd]
         int repeat = _heads / _kvHeads;
+        // One position: the query heads sharing a key/value head become rows of that head's query
+        // ([1, Hkv, repeat, hd]; heads are grouped consecutively, as repeat_interleave pairs them), so
+        // the cache is read in place instead of copied `repeat` times every step.
+        if (n == 1)
+            return nn.functional.scaled_dot_product_attention(q.reshape(1, _kvHeads, repeat, _headDim), keys, values).reshape(1, _heads, 1, _headDim);
         if (repeat > 1)
         {
             keys = keys.repeat_interleave(repeat, dim: 1);
             values = values.repeat_interleave(repeat, dim: 1);
         }
-        if (n == 1) return nn.functional.scaled_dot_product_attention(q, keys, values);
         if (past == 0) return nn.functional.scaled_dot_product_attention(q, keys, values, is_casual: true);
         // New positions past..past+n-1 see every cached position and the new ones up to themselves.
         var allowed = arange(past + n, device: q.device).unsqueeze(0) <= arange(past, past + n, device: q.device).unsqueeze(1);
