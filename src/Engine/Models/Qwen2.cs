@@ -69,6 +69,9 @@ public sealed class Qwen2ForCausalLM : nn.Module
     /// and itself, so activation memory stays that of one chunk (the same result, in chunk-sized matmuls).</summary>
     public int PrefillChunk { get; set; } = 1024;
 
+    /// <summary>Prompts this long or longer leave enough freed activation memory to be worth trimming.</summary>
+    public const int LongPrompt = 512;
+
     /// <summary>hidden states [1, L, D] (only the last chunk's when <paramref name="lastOnly"/>).</summary>
     private Tensor ChunkedForward(Tensor embeds, KvCache cache, bool lastOnly)
     {
