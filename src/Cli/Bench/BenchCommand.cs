@@ -12,7 +12,7 @@ public sealed class BenchCommand : ICliCommand
 
     public string Usage =>
         "bench --out <dir> [--smoke] [--checkpoint DIR] [--frames 8] [--prefill-frames 32] [--k 32] [--tokens 16] [--repeats 3] " +
-        "[--concurrency 8] [--device cpu] [--dtype auto] [--threads 0] [--docs docs/BENCHMARKS.md | --no-docs]: efficiency benchmark";
+        "[--concurrency 8] [--device cpu] [--dtype auto] [--threads 0] [--docs docs/BENCHMARKS.md | --no-docs] [--render bench.json]: efficiency benchmark";
 
     public int Run(string[] args)
     {
@@ -20,6 +20,7 @@ public sealed class BenchCommand : ICliCommand
         var outDir = cli.Get("out") ?? throw new ArgumentException("--out <dir> is required");
         var settings = Parse(cli, Path.GetFullPath(outDir));
         Directory.CreateDirectory(settings.OutDir);
+        if (cli.Get("render") is { } measured) return Render(measured, settings, args);
         EnsureCheckpoint(settings);
 
         var videoDir = Directory.CreateTempSubdirectory("vqtoken-bench-");
@@ -46,6 +47,29 @@ public sealed class BenchCommand : ICliCommand
         {
             videoDir.Delete(recursive: true);
         }
+    }
+
+    /// <summary>--render bench.json: writes the chart and the docs section of an earlier run (its settings
+    /// are read from the file; the command shown is the one given here, without --render).</summary>
+    private static int Render(string benchJson, BenchSettings settings, string[] args)
+    {
+        var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(benchJson))!.AsObject();
+        var results = BenchResults.FromJson(root);
+        var s = root["settings"]!;
+        settings = settings with
+        {
+            Frames = s["frames"]!.GetValue<int>(), PrefillFrames = s["prefill_frames"]!.GetValue<int>(), K = s["k"]!.GetValue<int>(),
+            MinK = s["min_k"]!.GetValue<int>(), AnswerTokens = s["answer_tokens"]!.GetValue<int>(), Repeats = s["repeats"]!.GetValue<int>(),
+            Concurrency = s["concurrency"]!.GetValue<int>(),
+        };
+        BenchmarksMarkdown.WriteChart(Path.Combine(settings.OutDir, "bench-ratios.png"), results);
+        if (settings.DocsFile is { } docs)
+        {
+            var shown = args.Where((a, i) => a != "--render" && (i == 0 || args[i - 1] != "--render")).ToArray();
+            BenchmarksMarkdown.Update(docs, results, settings, CommandText(shown));
+            BenchmarksMarkdown.WriteChart(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(docs))!, BenchmarksMarkdown.ChartFile), results);
+        }
+        return 0;
     }
 
     private static BenchSettings Parse(CliArgs cli, string outDir)

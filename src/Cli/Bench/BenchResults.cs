@@ -11,8 +11,6 @@ public sealed class BenchResults
     public Dictionary<string, double> Values { get; } = [];
     public Dictionary<string, string> Machine { get; } = [];
     public List<BenchGoal> Goals { get; } = [];
-    /// <summary>Ask answers of each mode, for the report (random weights: not meaningful text).</summary>
-    public Dictionary<string, string> Notes { get; } = [];
 
     public double this[string key]
     {
@@ -39,6 +37,24 @@ public sealed class BenchResults
             ["threads"] = settings.EffectiveThreads, ["question"] = settings.Question, ["smoke"] = settings.Smoke,
         };
         return root;
+    }
+
+    /// <summary>Reads a bench.json back (to re-render the docs without measuring again).</summary>
+    public static BenchResults FromJson(JsonObject root)
+    {
+        var r = new BenchResults();
+        foreach (var (key, node) in root)
+        {
+            if (node is JsonValue value && value.TryGetValue<double>(out var number)) r.Values[key] = number;
+        }
+        foreach (var (key, node) in root["machine"]!.AsObject()) r.Machine[key] = node!.GetValue<string>();
+        foreach (var goal in root["goals"]!.AsArray())
+        {
+            var rule = goal!["rule"]!.GetValue<string>();
+            r.Goals.Add(new BenchGoal(goal["key"]!.GetValue<string>(), goal["what"]!.GetValue<string>(), rule.StartsWith('≥'),
+                double.Parse(rule[1..].Trim(), System.Globalization.CultureInfo.InvariantCulture), r[goal["key"]!.GetValue<string>()]));
+        }
+        return r;
     }
 
     public void Write(string path, BenchSettings settings) =>

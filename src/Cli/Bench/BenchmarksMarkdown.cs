@@ -29,7 +29,7 @@ public static class BenchmarksMarkdown
 
     private static string Section(BenchResults r, BenchSettings s, string command)
     {
-        string F(double v) => v.ToString(Math.Abs(v) >= 100 ? "0" : Math.Abs(v) >= 10 ? "0.0" : "0.###", CultureInfo.InvariantCulture);
+        string F(double v) => v.ToString(Math.Abs(v) >= 100 || v == Math.Floor(v) ? "0" : Math.Abs(v) >= 10 ? "0.0" : "0.###", CultureInfo.InvariantCulture);
         string S(string key) => (r[key] / 1000).ToString("0.00", CultureInfo.InvariantCulture) + " s";
         var b = new StringBuilder();
         b.AppendLine(Start);
@@ -72,9 +72,10 @@ public static class BenchmarksMarkdown
                      "question again (prefix cache hit: question prefill + answer). *Prefill at " + s.PrefillFrames + " frames* runs the LLM alone " +
                      "on random visual tokens (" + r["visual_tokens_full_32f"] + " vs " + r["visual_tokens_vq_32f"] + " rows, logits of the last " +
                      "position only). *Vision FLOP fraction* = FLOPs counted from the shapes (SigLIP kept layers + projector) per second of the " +
-                     "engine's vision stage, over a 2048² fp32 matmul's FLOP/s in the same process. *Decode over bandwidth bound* = a batch-1 " +
+                     "engine's vision stage, over a 2048² fp32 matmul's FLOP/s in the same process (best of four measurements between scenarios; memcpy likewise). *Decode over bandwidth bound* = a batch-1 " +
                      "decode step over (its weight bytes: decoder layers + lm_head) / (tensor-copy bandwidth counted as bytes read + written). " +
-                     "*Peak RSS* = VmHWM of the whole benchmark process (memory-mapped checkpoint pages included) over the weights as held.");
+                     "*Peak RSS* = VmHWM of the whole benchmark process from start to end (loading, every scenario, the 32-frame prefill " +
+                     "included) over the weights as held on the device.");
         b.Append(End);
         return b.ToString();
     }

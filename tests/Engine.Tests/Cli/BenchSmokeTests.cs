@@ -3,6 +3,7 @@ using VQToken.Cli.Bench;
 
 namespace VQToken.Engine.Tests.Cli;
 
+[Collection(WholeProcessCollection.Name)]
 public sealed class BenchSmokeTests : IDisposable
 {
     private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("vqtoken-bench-test-");
@@ -39,6 +40,19 @@ public sealed class BenchSmokeTests : IDisposable
         Assert.All(goals, g => Assert.Contains(g, RequiredKeys));
         Assert.True(new FileInfo(Path.Combine(outDir, "bench-ratios.png")).Length > 1000);
         Assert.Equal(2, root.GetProperty("settings").GetProperty("frames").GetInt32());
+
+        // Re-rendered into a docs file: other engineers' sections stay, ours is replaced, not repeated.
+        string docs = Path.Combine(_dir.FullName, "BENCHMARKS.md");
+        File.WriteAllText(docs, "# Benchmarks\n\n## Video ingestion\n\nkept as it is\n");
+        string[] render = ["--render", Path.Combine(outDir, "bench.json"), "--out", Path.Combine(_dir.FullName, "render"), "--docs", docs];
+        Assert.Equal(0, new BenchCommand().Run(render));
+        Assert.Equal(0, new BenchCommand().Run(render));
+        var text = File.ReadAllText(docs);
+        Assert.Contains("## Video ingestion\n\nkept as it is", text);
+        Assert.Equal(1, text.Split("## Model benchmark").Length - 1);
+        Assert.Contains("| `reask_speedup` |", text);
+        Assert.DoesNotContain(_dir.FullName, text);
+        Assert.True(File.Exists(Path.Combine(_dir.FullName, "bench-ratios.png")));
     }
 
     public void Dispose() => _dir.Delete(recursive: true);

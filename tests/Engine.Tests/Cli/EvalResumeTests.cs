@@ -5,6 +5,7 @@ using VQToken.Engine.Tests.Video;
 
 namespace VQToken.Engine.Tests.Cli;
 
+[Collection(WholeProcessCollection.Name)]
 public sealed class EvalResumeTests : IDisposable
 {
     private static readonly string[] Modes = ["full", "vqtoken-fixed", "vqtoken-adaptive"];

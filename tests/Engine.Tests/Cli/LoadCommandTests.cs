@@ -8,6 +8,7 @@ using VQToken.Cli.Load;
 
 namespace VQToken.Engine.Tests.Cli;
 
+[Collection(WholeProcessCollection.Name)]
 public sealed class LoadCommandTests : IAsyncLifetime
 {
     private WebApplication _app = null!;

@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 
 namespace VQToken.Engine.Tests.Models;
 
+[Collection(VQToken.Engine.Tests.Cli.WholeProcessCollection.Name)]
 public sealed class ChunkedPrefillTests : IClassFixture<TinyCheckpointFixture>
 {
     private readonly TinyCheckpointFixture _checkpoint;
