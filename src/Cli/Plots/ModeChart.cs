@@ -14,16 +14,16 @@ public static class ModeChart
         const int panel = 520, height = 440, top = 70, bottom = 60, left = 70;
         using var canvas = new ChartCanvas(panel * 2 + 40, height);
         canvas.Text(title, 20, 34, 20, bold: true);
-        Panel(canvas, 0, "accuracy (%)", points.Select(p => p.Accuracy * 100).ToList(), points);
+        Panel(canvas, 0, "accuracy (%)", points.Select(p => p.Accuracy * 100).ToList(), points, fixedMax: 100);
         Panel(canvas, panel + 20, "seconds per sample", points.Select(p => p.SecondsPerSample).ToList(), points);
         canvas.SavePng(path);
 
-        void Panel(ChartCanvas c, float x0, string yName, List<double> ys, IReadOnlyList<Point> pts)
+        void Panel(ChartCanvas c, float x0, string yName, List<double> ys, IReadOnlyList<Point> pts, double? fixedMax = null)
         {
             float plotLeft = x0 + left, plotRight = x0 + panel - 20, plotTop = top, plotBottom = height - bottom;
             double tMin = Math.Floor(Math.Log10(Math.Max(1, pts.Min(p => p.Tokens)))), tMax = Math.Ceiling(Math.Log10(Math.Max(10, pts.Max(p => p.Tokens))));
             if (tMax <= tMin) tMax = tMin + 1;
-            double yMax = Math.Max(ys.DefaultIfEmpty(1).Max() * 1.15, 1e-9);
+            double yMax = fixedMax ?? Math.Max(ys.DefaultIfEmpty(1).Max() * 1.15, 1e-9);
             float X(double t) => plotLeft + (float)((Math.Log10(Math.Max(t, 1)) - tMin) / (tMax - tMin) * (plotRight - plotLeft));
             float Y(double v) => plotBottom - (float)(v / yMax * (plotBottom - plotTop));
             c.Line(plotLeft, plotBottom, plotRight, plotBottom, SKColors.Black, 1.5f);
@@ -42,7 +42,8 @@ public static class ModeChart
             {
                 float x = X(pts[i].Tokens), y = Y(ys[i]);
                 c.Circle(x, y, 7, colours[i % colours.Length]);
-                c.Text($"{pts[i].Mode} ({pts[i].Tokens:0.#} tok)", Math.Min(x + 10, plotRight - 150), y - 10, 13, color: colours[i % colours.Length]);
+                // Labels stacked by mode, so points that sit close together stay readable.
+                c.Text($"{pts[i].Mode} ({pts[i].Tokens:0.#} tok)", Math.Min(x + 10, plotRight - 150), Math.Max(plotTop + 14, y - 12 - 18 * i), 13, color: colours[i % colours.Length]);
             }
         }
     }
