@@ -36,6 +36,7 @@ public sealed class BenchCommand : ICliCommand
             if (settings.DocsFile is { } docs)
             {
                 BenchmarksMarkdown.Update(docs, results, settings, CommandText(args));
+                File.Copy(json, Path.Combine(Path.GetDirectoryName(Path.GetFullPath(docs))!, "bench.json"), overwrite: true);
                 BenchmarksMarkdown.WriteChart(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(docs))!, BenchmarksMarkdown.ChartFile), results);
             }
             foreach (var goal in results.Goals)

@@ -62,7 +62,7 @@ public static class BenchmarksMarkdown
         b.AppendLine();
         b.AppendLine(Invariant($"Adaptive vs fixed: {F(r["adaptive_vs_fixed_token_reduction"])}x fewer visual tokens, upload → answer {F(r["adaptive_vs_fixed_e2e_speedup"])}x the speed of fixed."));
         b.AppendLine();
-        b.AppendLine("Raw values (bench.json):");
+        b.AppendLine("Raw values ([bench.json](bench.json)):");
         b.AppendLine();
         b.AppendLine("| key | value |");
         b.AppendLine("|---|---|");
