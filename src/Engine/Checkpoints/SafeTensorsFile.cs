@@ -1,4 +1,4 @@
-using System.IO.MemoryMappedFiles;
+using Microsoft.Win32.SafeHandles;
 using System.Text.Json;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -11,14 +11,15 @@ public sealed record SafeTensorInfo(string Name, string DType, long[] Shape, lon
     public long ByteLength => End - Begin;
 }
 
-/// <summary>Reads one .safetensors file through a memory map: the header is parsed once, each tensor
-/// is copied straight from the mapped file into native tensor memory (never through managed arrays).
+/// <summary>Reads one .safetensors file with positioned reads: the header is parsed once, each tensor
+/// is read straight from the file into native tensor memory (never through managed arrays). Not a
+/// memory map on purpose: mapped pages count in the process's resident set until unmapped, which put
+/// the whole checkpoint on top of the loaded weights at peak.
 /// Format: u64 little-endian header length, a JSON header {name: {dtype, shape, data_offsets}}, data.</summary>
 public sealed class SafeTensorsFile : IDisposable
 {
     private const long MaxHeaderBytes = 100L << 20;
-    private readonly MemoryMappedFile _map;
-    private readonly MemoryMappedViewAccessor _view;
+    private readonly SafeFileHandle _file;
     private readonly long _dataStart;
 
     public string Path { get; }
@@ -30,15 +31,16 @@ public sealed class SafeTensorsFile : IDisposable
         Path = path;
         long fileLength = new FileInfo(path).Length;
         if (fileLength < 8) throw new InvalidDataException($"{path}: not a safetensors file (only {fileLength} bytes)");
-        _map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
-        _view = _map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+        _file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
         try
         {
-            long headerLength = _view.ReadInt64(0);
+            Span<byte> lengthBytes = stackalloc byte[8];
+            ReadExactly(lengthBytes, 0);
+            long headerLength = BitConverter.ToInt64(lengthBytes);
             if (headerLength <= 0 || headerLength > MaxHeaderBytes || 8 + headerLength > fileLength)
                 throw new InvalidDataException($"{path}: invalid safetensors header length {headerLength}");
             var headerBytes = new byte[headerLength];
-            _view.ReadArray(8, headerBytes, 0, headerBytes.Length);
+            ReadExactly(headerBytes, 8);
             _dataStart = 8 + headerLength;
             (Tensors, Metadata) = ParseHeader(path, headerBytes, fileLength - _dataStart);
         }
@@ -96,29 +98,26 @@ public sealed class SafeTensorsFile : IDisposable
         if (!Tensors.TryGetValue(name, out var info)) throw new KeyNotFoundException($"{Path}: no tensor '{name}'");
         var tensor = empty(info.Shape, SafeTensorsDType.ToScalarType(info.DType));
         if (info.ByteLength == 0) return tensor;
-        unsafe
-        {
-            byte* basePtr = null;
-            _view.SafeMemoryMappedViewHandle.AcquirePointer(ref basePtr);
-            try
-            {
-                var source = new ReadOnlySpan<byte>(basePtr + _view.PointerOffset + _dataStart + info.Begin, checked((int)info.ByteLength));
-                source.CopyTo(tensor.bytes);
-            }
-            finally
-            {
-                _view.SafeMemoryMappedViewHandle.ReleasePointer();
-            }
-        }
+        ReadExactly(tensor.bytes[..checked((int)info.ByteLength)], _dataStart + info.Begin);
         return tensor;
+    }
+
+    private void ReadExactly(Span<byte> into, long offset)
+    {
+        while (into.Length > 0)
+        {
+            int read = RandomAccess.Read(_file, into, offset);
+            if (read == 0) throw new InvalidDataException($"{Path}: file ends before offset {offset + into.Length}");
+            into = into[read..];
+            offset += read;
+        }
     }
 
     internal static string FormatShape(IEnumerable<long> shape) => "[" + string.Join(", ", shape) + "]";
 
     public void Dispose()
     {
-        _view?.Dispose();
-        _map?.Dispose();
+        _file?.Dispose();
     }
 }
 

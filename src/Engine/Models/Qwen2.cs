@@ -56,12 +56,36 @@ public sealed class Qwen2ForCausalLM : nn.Module
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var hidden = model.forward(embeds, cache);
+        var hidden = ChunkedForward(embeds, cache, lastOnly);
         ForwardCalls++;
         ForwardPositions += embeds.shape[1];
         if (lastOnly) hidden = hidden.narrow(1, hidden.shape[1] - 1, 1);
         var logits = nn.functional.linear(model.norm.forward(hidden), lm_head);
         return logits.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Positions run through the decoder together at most: a long prompt (the full-token
+    /// baseline at 32 frames is 6273 visual tokens) is prefilled in chunks, each attending to the cache
+    /// and itself, so activation memory stays that of one chunk (the same result, in chunk-sized matmuls).</summary>
+    public int PrefillChunk { get; set; } = 1024;
+
+    /// <summary>Prompts this long or longer leave enough freed activation memory to be worth trimming.</summary>
+    public const int LongPrompt = 512;
+
+    /// <summary>hidden states [1, L, D] (only the last chunk's when <paramref name="lastOnly"/>).</summary>
+    private Tensor ChunkedForward(Tensor embeds, KvCache cache, bool lastOnly)
+    {
+        long n = embeds.shape[1];
+        if (n <= PrefillChunk) return model.forward(embeds, cache);
+        var parts = new List<Tensor>();
+        for (long start = 0; start < n; start += PrefillChunk)
+        {
+            long length = Math.Min(PrefillChunk, n - start);
+            var hidden = model.forward(embeds.narrow(1, start, length), cache);
+            if (lastOnly && start + length < n) hidden.Dispose();
+            else parts.Add(hidden);
+        }
+        return parts.Count == 1 ? parts[0] : cat(parts, 1);
     }
 
     /// <summary>One decode step for several sequences at once (ragged batching): token ids [B], each
@@ -122,7 +146,12 @@ internal sealed class Qwen2Model : nn.Module
             sin = stack(parts.Select(p => p.Sin), 0).unsqueeze(1);
         }
         var x = embeds;
-        foreach (var layer in layers) x = layer.forward(x, cos, sin, caches);
+        foreach (var layer in layers)
+        {
+            var next = layer.forward(x, cos, sin, caches);
+            if (!ReferenceEquals(x, embeds)) x.Dispose();   // free each hidden state once the next layer has it
+            x = next;
+        }
         foreach (var c in caches) c.Advance(n);
         return x.MoveToOuterDisposeScope();
     }
@@ -194,12 +223,16 @@ internal sealed class Qwen2Attention : nn.Module
         long n = q.shape[2], past = cache.Length;
         var (keys, values) = cache.Append(_layer, k, v);                                                            // [1, Hkv, S, hd]
         int repeat = _heads / _kvHeads;
+        // One position: the query heads sharing a key/value head become rows of that head's query
+        // ([1, Hkv, repeat, hd]; heads are grouped consecutively, as repeat_interleave pairs them), so
+        // the cache is read in place instead of copied `repeat` times every step.
+        if (n == 1)
+            return nn.functional.scaled_dot_product_attention(q.reshape(1, _kvHeads, repeat, _headDim), keys, values).reshape(1, _heads, 1, _headDim);
         if (repeat > 1)
         {
             keys = keys.repeat_interleave(repeat, dim: 1);
             values = values.repeat_interleave(repeat, dim: 1);
         }
-        if (n == 1) return nn.functional.scaled_dot_product_attention(q, keys, values);
         if (past == 0) return nn.functional.scaled_dot_product_attention(q, keys, values, is_casual: true);
         // New positions past..past+n-1 see every cached position and the new ones up to themselves.
         var allowed = arange(past + n, device: q.device).unsqueeze(0) <= arange(past, past + n, device: q.device).unsqueeze(1);

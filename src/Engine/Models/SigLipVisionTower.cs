@@ -66,7 +66,15 @@ internal sealed class SigLipEncoder : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        foreach (var layer in layers) x = layer.forward(x);
+        var input = x;
+        foreach (var layer in layers)
+        {
+            var next = layer.forward(x);
+            // Each layer's output is only the next one's input: free it now, not when the scope ends
+            // (26 hidden states of [T, P, Dv] would otherwise be alive at once).
+            if (!ReferenceEquals(x, input)) x.Dispose();
+            x = next;
+        }
         return x.MoveToOuterDisposeScope();
     }
 }

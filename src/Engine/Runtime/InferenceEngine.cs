@@ -125,7 +125,7 @@ public sealed class InferenceEngine : IAsyncDisposable
                     if (_stopping) break;
                     if (_workedSinceTrim)
                     {
-                        NativeMemory.Trim();
+                        HeapTrim.Release();   // idle: give freed KV and activation memory back
                         _workedSinceTrim = false;
                     }
                     WaitForWork();
@@ -256,6 +256,7 @@ public sealed class InferenceEngine : IAsyncDisposable
         var logits = model.Language.Forward(rest, work.Cache, lastOnly: true);
         work.Sampler = new TokenSampler(request.Sampling);
         work.Next = work.Sampler.Next(logits);
+        if (cached is null && request.Encoding.VisualTokens >= Qwen2ForCausalLM.LongPrompt) HeapTrim.Release();
         work.PrefillMs = clock.Elapsed.TotalMilliseconds;
         work.FirstTokenMs = work.Clock.Elapsed.TotalMilliseconds;
         Metrics.PrefillDuration.Record(work.PrefillMs);
@@ -346,13 +347,16 @@ public sealed class InferenceEngine : IAsyncDisposable
                 work.FramesEncoded += count;
             }
         }
+        long frames = pixels.shape[0];
+        scope.DisposeEverything();   // the batch's activations go before the trim, so it can give them back
+        HeapTrim.Release();
         double ms = clock.Elapsed.TotalMilliseconds;
         Metrics.VisionBatchDuration.Record(ms);
-        Metrics.VisionBatchFrames.Record((int)pixels.shape[0]);
-        Metrics.FramesEncoded.Add(pixels.shape[0]);
+        Metrics.VisionBatchFrames.Record((int)frames);
+        Metrics.FramesEncoded.Add(frames);
         foreach (var (work, _, count) in parts)
         {
-            work.VisionMs += ms * count / pixels.shape[0];
+            work.VisionMs += ms * count / frames;
             work.Progress?.Report(new EncodeProgress("encoding", work.FramesEncoded, work.Request.Frames.Count));
             if (work.FramesEncoded == work.Request.Frames.Count) CompleteEncode(work);
         }

@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using VQToken.Engine.Checkpoints;
+using VQToken.Engine.Compression;
+using VQToken.Engine.Generation;
+using VQToken.Engine.Runtime;
+using VQToken.Engine.Text;
+using VQToken.Engine.Video;
+
+namespace VQToken.Cli.Bench;
+
+/// <summary>The engine under test with what the scenarios share: the prompt, the frame sampler, and
+/// helpers that time one upload → answer or one ask the way the service would run them.</summary>
+public sealed class BenchSession : IAsyncDisposable
+{
+    private readonly BenchSettings _settings;
+    private readonly FrameSampler _sampler = new(new VideoProbe(new VideoOptions()));
+    private int _keys;
+
+    public InferenceEngine Engine { get; }
+    public ModelInfo Model { get; }
+    public LlavaConfig Config => Model.Config;
+    /// <summary>Chat-template prompt ids of the benchmark question (one image position).</summary>
+    public int[] Prompt { get; }
+    public double LoadMs { get; }
+
+    private BenchSession(BenchSettings settings, InferenceEngine engine, ModelInfo model, int[] prompt, double loadMs) =>
+        (_settings, Engine, Model, Prompt, LoadMs) = (settings, engine, model, prompt, loadMs);
+
+    public static async Task<BenchSession> OpenAsync(BenchSettings settings)
+    {
+        var clock = Stopwatch.StartNew();
+        var engine = new InferenceEngine(settings.Checkpoint, new EngineOptions
+        {
+            Device = settings.Device, DType = settings.DType, Threads = settings.EffectiveThreads,
+            MaxBatchSequences = Math.Max(16, settings.Concurrency), MaxPrefillsPerStep = 4,
+        });
+        var model = await engine.Ready;
+        double loadMs = clock.Elapsed.TotalMilliseconds;
+        var prompt = new ChatTemplate(QwenTokenizer.Load(settings.Checkpoint)).BuildPrompt(settings.Question);
+        return new BenchSession(settings, engine, model, prompt, loadMs);
+    }
+
+    /// <summary>A fresh video key, so no scenario sees another's cached prefix.</summary>
+    public string NewKey(string name) => $"{name}-{Interlocked.Increment(ref _keys)}";
+
+    /// <summary>Upload → answer: sample the file's frames, encode + compress them, ask once.</summary>
+    public async Task<EndToEndRun> UploadAndAskAsync(string video, CompressionMode mode)
+    {
+        var clock = Stopwatch.StartNew();
+        using var sampled = await _sampler.SampleAsync(video, new FrameRequest(_settings.Frames));
+        double sampleMs = clock.Elapsed.TotalMilliseconds;
+        string key = NewKey(mode.ToString());
+        var encoding = await EncodeAsync(key, sampled.Rgb, mode);
+        double encodeMs = clock.Elapsed.TotalMilliseconds - sampleMs;
+        var answer = await AskAsync(key, encoding, usePrefixCache: true);
+        return new EndToEndRun(key, encoding, answer, sampleMs, encodeMs, clock.Elapsed.TotalMilliseconds);
+    }
+
+    public Task<VideoEncoding> EncodeAsync(string key, RgbFrames frames, CompressionMode mode)
+    {
+        CompressionSettings? compression = mode switch
+        {
+            CompressionMode.VQTokenFixed => CompressionSettings.Fixed(_settings.K),
+            CompressionMode.VQTokenAdaptive => CompressionSettings.Adaptive(_settings.MinK, _settings.K),
+            _ => null,
+        };
+        return Engine.EncodeAsync(new EncodeRequest(key, frames, mode, compression));
+    }
+
+    /// <summary>Asks the benchmark question; the answer is exactly <paramref name="tokens"/> tokens long.</summary>
+    public Task<AskResult> AskAsync(string key, VideoEncoding encoding, bool usePrefixCache, int? tokens = null) =>
+        Engine.AskAsync(new AskRequest(key, encoding, Prompt, SamplingOptions.Greedy(tokens ?? _settings.AnswerTokens), usePrefixCache));
+
+    /// <summary>A full-token encoding of <paramref name="rows"/> random visual tokens: the LLM cost of
+    /// any frame count without running the vision tower (the LLM does not care what the values are).</summary>
+    public VideoEncoding RandomVisualTokens(int rows, int seed)
+    {
+        int dim = Config.Text.HiddenSize;
+        var random = new Random(seed);
+        var values = new float[rows * dim];
+        for (int i = 0; i < values.Length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
+        return new VideoEncoding { Mode = CompressionMode.Full, FullTokens = values, VisualTokens = rows, Dim = dim };
+    }
+
+    public async ValueTask DisposeAsync() => await Engine.DisposeAsync();
+}
+

@@ -1,0 +1,46 @@
+using VQToken.Engine.Checkpoints;
+
+namespace VQToken.Cli.Bench;
+
+/// <summary>What the benchmark runs. The defaults fit the 2-core CPU dev machine in about 15 minutes;
+/// the flags scale it up (more frames, repeats, a GPU device).</summary>
+public sealed record BenchSettings
+{
+    public CheckpointSize Size { get; init; } = CheckpointSize.Full;
+    /// <summary>Checkpoint directory; generated there when it holds no config.json.</summary>
+    public required string Checkpoint { get; init; }
+    public required string OutDir { get; init; }
+    /// <summary>Frames per video for the ask and end-to-end scenarios.</summary>
+    public int Frames { get; init; } = 8;
+    /// <summary>Frames of the LLM-only prefill comparison (the paper's setting: 32).</summary>
+    public int PrefillFrames { get; init; } = 32;
+    public int K { get; init; } = 32;
+    public int MinK { get; init; } = 12;
+    /// <summary>Answer length: exactly this many tokens (no stop ids).</summary>
+    public int AnswerTokens { get; init; } = 16;
+    /// <summary>Repeats of each ask-level measurement (the median is reported).</summary>
+    public int Repeats { get; init; } = 3;
+    /// <summary>Repeats of the long full-token prefill (the slowest single measurement).</summary>
+    public int FullPrefillRepeats { get; init; } = 1;
+    public int Concurrency { get; init; } = 8;
+    public string Device { get; init; } = "cpu";
+    public string DType { get; init; } = "auto";
+    /// <summary>libtorch intra-op threads; 0 = one per core.</summary>
+    public int Threads { get; init; }
+    /// <summary>Side of the square matmul that measures the machine's fp32 FLOP/s.</summary>
+    public int MatmulSize { get; init; } = 2048;
+    public long MemcpyBytes { get; init; } = 512L << 20;
+    public string Question { get; init; } = "What is happening in this video? Describe the scene in detail.";
+    /// <summary>Where docs/BENCHMARKS.md is updated; null leaves the docs alone.</summary>
+    public string? DocsFile { get; init; }
+    public bool Smoke { get; init; }
+
+    public int EffectiveThreads => Threads > 0 ? Threads : Environment.ProcessorCount;
+
+    /// <summary>The CI form: a tiny checkpoint, 2 frames, short answers, small probes; seconds.</summary>
+    public static BenchSettings SmokeSettings(string checkpoint, string outDir) => new()
+    {
+        Size = CheckpointSize.Tiny, Checkpoint = checkpoint, OutDir = outDir, Frames = 2, PrefillFrames = 4, K = 8, MinK = 2,
+        AnswerTokens = 4, Repeats = 1, MatmulSize = 256, MemcpyBytes = 8L << 20, Smoke = true,
+    };
+}
