@@ -31,6 +31,7 @@ public sealed class Qwen2ForCausalLM : nn.Module
     public void Load(CheckpointReader checkpoint, ScalarType dtype, Device device)
     {
         WeightLoader.Load(model, checkpoint, "model.", dtype, device);
+        Layers.UseColumnMajorWeights(model);
         if (checkpoint.Contains("lm_head.weight"))
         {
             lm_head = WeightLoader.LoadTensor(checkpoint, "lm_head.weight", [Config.VocabSize, Config.HiddenSize], dtype, device);
