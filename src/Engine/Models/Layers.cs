@@ -14,25 +14,16 @@ internal static class Layers
     public static Linear Linear(long inFeatures, long outFeatures, bool bias, ScalarType dtype, Device device) =>
         nn.Linear(Param(dtype, device, outFeatures, inFeatures), bias ? Param(dtype, device, outFeatures) : null);
 
+    /// <summary>A Linear whose weight [out, in] is stored column-major (the transpose of a contiguous
+    /// [in, out] matrix): same shape, name and memory, but the CPU GEMM reads it without repacking —
+    /// a decode step for 8 sequences runs its linear layers ~1.5x faster; one sequence and long
+    /// prefills are unchanged or a little faster (docs/BENCHMARKS.md). Loading copies into it.</summary>
+    public static Linear ColumnMajorLinear(long inFeatures, long outFeatures, bool bias, ScalarType dtype, Device device) =>
+        nn.Linear(new Parameter(empty([inFeatures, outFeatures], dtype, device).t(), requires_grad: false),
+            bias ? Param(dtype, device, outFeatures) : null);
+
     public static LayerNorm LayerNorm(long dim, double eps, ScalarType dtype, Device device) =>
         nn.LayerNorm(dim, eps, device: device, dtype: dtype);
-
-    /// <summary>Stores every Linear weight of <paramref name="root"/> column-major (W as the transpose of a
-    /// contiguous [in, out] matrix): same shape, names and memory, but the CPU GEMM then reads it
-    /// without repacking — a decode step for 8 sequences runs its linear layers ~1.5x faster, one
-    /// sequence and long prefills are unchanged or a little faster (docs/BENCHMARKS.md).</summary>
-    public static void UseColumnMajorWeights(nn.Module root)
-    {
-        using var noGrad = no_grad();
-        foreach (var (_, module) in root.named_modules())
-        {
-            if (module is not Linear linear || linear.weight is not { } weight || weight.device_type != DeviceType.CPU) continue;
-            if (weight.stride(0) == 1) continue;   // already column-major
-            using var transposed = weight.t().contiguous();
-            linear.weight = new Parameter(transposed.t(), requires_grad: false);
-            weight.Dispose();
-        }
-    }
 }
 
 /// <summary>Root-mean-square norm as in Qwen2: computed in float32, scaled by a learned weight.</summary>

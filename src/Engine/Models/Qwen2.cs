@@ -31,7 +31,6 @@ public sealed class Qwen2ForCausalLM : nn.Module
     public void Load(CheckpointReader checkpoint, ScalarType dtype, Device device)
     {
         WeightLoader.Load(model, checkpoint, "model.", dtype, device);
-        Layers.UseColumnMajorWeights(model);
         if (checkpoint.Contains("lm_head.weight"))
         {
             lm_head = WeightLoader.LoadTensor(checkpoint, "lm_head.weight", [Config.VocabSize, Config.HiddenSize], dtype, device);
@@ -192,10 +191,10 @@ internal sealed class Qwen2Attention : nn.Module
     public Qwen2Attention(Qwen2Config c, int layer, ScalarType dtype, Device device) : base(nameof(Qwen2Attention))
     {
         (_heads, _kvHeads, _headDim, _layer) = (c.NumAttentionHeads, c.NumKeyValueHeads, c.HeadDim, layer);
-        q_proj = Layers.Linear(c.HiddenSize, _heads * _headDim, true, dtype, device);
-        k_proj = Layers.Linear(c.HiddenSize, _kvHeads * _headDim, true, dtype, device);
-        v_proj = Layers.Linear(c.HiddenSize, _kvHeads * _headDim, true, dtype, device);
-        o_proj = Layers.Linear(_heads * _headDim, c.HiddenSize, false, dtype, device);
+        q_proj = Layers.ColumnMajorLinear(c.HiddenSize, _heads * _headDim, true, dtype, device);
+        k_proj = Layers.ColumnMajorLinear(c.HiddenSize, _kvHeads * _headDim, true, dtype, device);
+        v_proj = Layers.ColumnMajorLinear(c.HiddenSize, _kvHeads * _headDim, true, dtype, device);
+        o_proj = Layers.ColumnMajorLinear(_heads * _headDim, c.HiddenSize, false, dtype, device);
         RegisterComponents();
     }
 
@@ -247,9 +246,9 @@ internal sealed class Qwen2Mlp : nn.Module<Tensor, Tensor>
 
     public Qwen2Mlp(Qwen2Config c, ScalarType dtype, Device device) : base(nameof(Qwen2Mlp))
     {
-        gate_proj = Layers.Linear(c.HiddenSize, c.IntermediateSize, false, dtype, device);
-        up_proj = Layers.Linear(c.HiddenSize, c.IntermediateSize, false, dtype, device);
-        down_proj = Layers.Linear(c.IntermediateSize, c.HiddenSize, false, dtype, device);
+        gate_proj = Layers.ColumnMajorLinear(c.HiddenSize, c.IntermediateSize, false, dtype, device);
+        up_proj = Layers.ColumnMajorLinear(c.HiddenSize, c.IntermediateSize, false, dtype, device);
+        down_proj = Layers.ColumnMajorLinear(c.IntermediateSize, c.HiddenSize, false, dtype, device);
         RegisterComponents();
     }
 
