@@ -103,6 +103,27 @@ public sealed class Qwen2ForCausalLM : nn.Module
         return nn.functional.linear(model.norm.forward(hidden), lm_head).squeeze(1).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Prefills several sequences at once, each extending its own cache with its own token ids
+    /// (ragged: rows are padded to the longest, padding never reaches a cache). Returns the logits of
+    /// each row's last token, [B, V].</summary>
+    public Tensor PrefillBatch(IReadOnlyList<long[]> tokenIds, IReadOnlyList<KvCache> caches)
+    {
+        if (tokenIds.Count != caches.Count || tokenIds.Count == 0 || tokenIds.Any(t => t.Length == 0))
+            throw new ArgumentException("one cache and at least one token per row are required");
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        long longest = tokenIds.Max(t => t.Length);
+        var padded = tokenIds.SelectMany(t => t.Concat(Enumerable.Repeat(0L, (int)(longest - t.Length)))).ToArray();
+        var device = model.embed_tokens.weight.device;
+        var embeds = Embed(tensor(padded, [tokenIds.Count, longest], device: device));                       // [B, L, D]
+        var lengths = tokenIds.Select(t => (long)t.Length).ToList();
+        var hidden = model.forward(embeds, caches, lengths);
+        ForwardCalls++;
+        ForwardPositions += lengths.Sum();
+        var last = stack(lengths.Select((len, i) => hidden[i, len - 1]), 0);                                   // [B, D]
+        return nn.functional.linear(model.norm.forward(last), lm_head).MoveToOuterDisposeScope();
+    }
+
     protected override void Dispose(bool disposing)
     {
         if (disposing && !TiedLmHead) lm_head.Dispose();
@@ -129,30 +150,30 @@ internal sealed class Qwen2Model : nn.Module
     /// <summary>embeds [1, L, D] → hidden states [1, L, D] before the final norm.</summary>
     public Tensor forward(Tensor embeds, KvCache cache) => forward(embeds, [cache]);
 
-    /// <summary>embeds [B, L, D] with one cache per row (B &gt; 1 only for single-position decode
-    /// steps) → hidden states [B, L, D] before the final norm.</summary>
-    public Tensor forward(Tensor embeds, IReadOnlyList<KvCache> caches)
+    /// <summary>embeds [B, L, D] with one cache per row → hidden states [B, L, D] before the final
+    /// norm. Rows may be ragged: row b holds <paramref name="lengths"/>[b] real positions (the rest is
+    /// padding, never written to its cache); all L when no lengths are given.</summary>
+    public Tensor forward(Tensor embeds, IReadOnlyList<KvCache> caches, IReadOnlyList<long>? lengths = null)
     {
         long b = embeds.shape[0], n = embeds.shape[1];
         if (b != caches.Count) throw new ArgumentException($"{b} rows but {caches.Count} caches");
-        if (b > 1 && n != 1) throw new ArgumentException("batched rows must be single-position decode steps");
         using var scope = NewDisposeScope();
         Tensor cos, sin;
         if (b == 1) (cos, sin) = _rotary.CosSin(caches[0].Length, n, embeds.dtype, embeds.device);    // [L, hd]
         else
         {
-            var parts = caches.Select(c => _rotary.CosSin(c.Length, 1, embeds.dtype, embeds.device)).ToList();
-            cos = stack(parts.Select(p => p.Cos), 0).unsqueeze(1);                                       // [B, 1, 1, hd]
+            var parts = caches.Select(c => _rotary.CosSin(c.Length, n, embeds.dtype, embeds.device)).ToList();
+            cos = stack(parts.Select(p => p.Cos), 0).unsqueeze(1);                                       // [B, 1, L, hd]
             sin = stack(parts.Select(p => p.Sin), 0).unsqueeze(1);
         }
         var x = embeds;
         foreach (var layer in layers)
         {
-            var next = layer.forward(x, cos, sin, caches);
+            var next = layer.forward(x, cos, sin, caches, lengths);
             if (!ReferenceEquals(x, embeds)) x.Dispose();   // free each hidden state once the next layer has it
             x = next;
         }
-        foreach (var c in caches) c.Advance(n);
+        for (int i = 0; i < caches.Count; i++) caches[i].Advance(lengths?[i] ?? n);
         return x.MoveToOuterDisposeScope();
     }
 }
@@ -174,10 +195,10 @@ internal sealed class Qwen2DecoderLayer : nn.Module
 
     public Tensor forward(Tensor x, Tensor cos, Tensor sin, KvCache cache) => forward(x, cos, sin, [cache]);
 
-    public Tensor forward(Tensor x, Tensor cos, Tensor sin, IReadOnlyList<KvCache> caches)
+    public Tensor forward(Tensor x, Tensor cos, Tensor sin, IReadOnlyList<KvCache> caches, IReadOnlyList<long>? lengths = null)
     {
         using var scope = NewDisposeScope();
-        x = x + self_attn.forward(input_layernorm.forward(x), cos, sin, caches);
+        x = x + self_attn.forward(input_layernorm.forward(x), cos, sin, caches, lengths);
         x = x + mlp.forward(post_attention_layernorm.forward(x));
         return x.MoveToOuterDisposeScope();
     }
@@ -201,9 +222,10 @@ internal sealed class Qwen2Attention : nn.Module
     /// <summary>x [1, L, D] at positions cache.Length..; attends causally to the cache and itself.</summary>
     public Tensor forward(Tensor x, Tensor cos, Tensor sin, KvCache cache) => forward(x, cos, sin, [cache]);
 
-    /// <summary>x [B, L, D], row b at positions caches[b].Length.. (B &gt; 1 only with L = 1): the
-    /// projections run on all rows at once, attention per row over that row's cache.</summary>
-    public Tensor forward(Tensor x, Tensor cos, Tensor sin, IReadOnlyList<KvCache> caches)
+    /// <summary>x [B, L, D], row b at positions caches[b].Length.. with lengths[b] real positions (all L
+    /// when null): the projections run on all rows at once, attention per row over that row's cache
+    /// and its real positions; padded positions come out as zeros.</summary>
+    public Tensor forward(Tensor x, Tensor cos, Tensor sin, IReadOnlyList<KvCache> caches, IReadOnlyList<long>? lengths = null)
     {
         using var scope = NewDisposeScope();
         long b = x.shape[0], n = x.shape[1];
@@ -212,7 +234,11 @@ internal sealed class Qwen2Attention : nn.Module
         var v = v_proj.forward(x).view(b, n, _kvHeads, _headDim).transpose(1, 2);
         var rows = new Tensor[b];
         for (int i = 0; i < b; i++)
-            rows[i] = Attend(q.narrow(0, i, 1), k.narrow(0, i, 1), v.narrow(0, i, 1), caches[i]);
+        {
+            long len = lengths?[i] ?? n;
+            rows[i] = Attend(q.narrow(0, i, 1).narrow(2, 0, len), k.narrow(0, i, 1).narrow(2, 0, len), v.narrow(0, i, 1).narrow(2, 0, len), caches[i]);
+            if (len < n) rows[i] = cat([rows[i], zeros([1, _heads, n - len, _headDim], rows[i].dtype, rows[i].device)], 2);
+        }
         var attended = b == 1 ? rows[0] : cat(rows, 0);                                                            // [B, H, L, hd]
         return o_proj.forward(attended.transpose(1, 2).reshape(b, n, _heads * _headDim)).MoveToOuterDisposeScope();
     }

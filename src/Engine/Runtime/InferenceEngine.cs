@@ -203,34 +203,66 @@ public sealed class InferenceEngine : IAsyncDisposable
 
     private void AdmitAsks()
     {
-        int admitted = 0;
-        while (_waitingAsks.Count > 0 && _active.Count < _options.MaxBatchSequences && admitted < _options.MaxPrefillsPerStep)
+        // Take the asks that fit, prefill each one's shared prefix (or clone it from the prefix cache),
+        // then prefill all their questions as ONE ragged batch and sample their first tokens.
+        var admitted = new List<(AskWork Work, long[] Question, Stopwatch Clock, System.Diagnostics.Activity? Activity)>();
+        while (_waitingAsks.Count > 0 && _active.Count + admitted.Count < _options.MaxBatchSequences && admitted.Count < _options.MaxPrefillsPerStep)
         {
             var work = _waitingAsks[0];
             _waitingAsks.RemoveAt(0);
-            admitted++;
+            var activity = EngineMetrics.Activities.StartActivity("engine.prefill", ActivityKind.Internal, work.Parent);
+            var clock = Stopwatch.StartNew();
             try
             {
-                Prefill(work);
+                admitted.Add((work, PrefillPrefix(work), clock, activity));
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or ExternalException)
+            {
+                activity?.Dispose();
+                work.Release();
+                work.Fail(e);
+            }
+        }
+        if (admitted.Count == 0) return;
+        try
+        {
+            using var scope = NewDisposeScope();
+            var logits = _model!.Language.PrefillBatch(admitted.Select(a => a.Question).ToList(), admitted.Select(a => a.Work.Cache!).ToList());  // [B, V]
+            for (int i = 0; i < admitted.Count; i++)
+            {
+                var (work, _, clock, _) = admitted[i];
+                work.Sampler = new TokenSampler(work.Request.Sampling);
+                work.Next = work.Sampler.Next(logits[i]);
+                work.PrefillMs = clock.Elapsed.TotalMilliseconds;
+                work.FirstTokenMs = work.Clock.Elapsed.TotalMilliseconds;
+                Metrics.PrefillDuration.Record(work.PrefillMs);
+                Metrics.TimeToFirstToken.Record(work.FirstTokenMs);
+                work.DecodeClock.Start();
                 if (!Emit(work)) Finish(work, work.Tokens.Count >= work.Request.Sampling.MaxNewTokens ? FinishReason.Length : FinishReason.Stop);
                 else _active.Add(work);
             }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException or ExternalException)
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or ExternalException)
+        {
+            foreach (var (work, _, _, _) in admitted.Where(a => !_active.Contains(a.Work)))
             {
                 work.Release();
                 work.Fail(e);
             }
         }
+        finally
+        {
+            foreach (var a in admitted) a.Activity?.Dispose();
+        }
     }
 
-    /// <summary>Prefills the shared prefix (from the prefix cache when possible) then the question,
-    /// and samples the first token. Always two chunks, so cached and uncached runs compute the same.</summary>
-    private void Prefill(AskWork work)
+    /// <summary>Puts the shared prefix (system prompt + visual tokens) into a new cache for the ask —
+    /// cloned from the prefix cache when possible — and returns the question's ids that follow it.
+    /// Prefill is always two chunks (prefix, then question), so cached and uncached runs compute the same.</summary>
+    private long[] PrefillPrefix(AskWork work)
     {
         var model = _model!;
         var request = work.Request;
-        using var activity = EngineMetrics.Activities.StartActivity("engine.prefill", ActivityKind.Internal, work.Parent);
-        var clock = Stopwatch.StartNew();
         using var scope = NewDisposeScope();
         var ids = request.PromptIds;
         int image = ids.ToList().IndexOf((int)LlavaOneVision.ImageTokenIndex);
@@ -250,18 +282,10 @@ public sealed class InferenceEngine : IAsyncDisposable
             model.Language.Forward(model.PromptEmbeddings(prefixIds, visual), work.Cache, lastOnly: true);
             if (request.UsePrefixCache) _prefixes!.Put(key, work.Cache);
             Interlocked.Exchange(ref _prefixBytes, _prefixes!.Bytes);
+            if (request.Encoding.VisualTokens >= Qwen2ForCausalLM.LongPrompt) HeapTrim.Release();
         }
         work.PromptTokens = ids.Count - 1 + request.Encoding.VisualTokens;
-        var rest = model.Language.Embed(tensor(restIds, device: model.Device).unsqueeze(0));
-        var logits = model.Language.Forward(rest, work.Cache, lastOnly: true);
-        work.Sampler = new TokenSampler(request.Sampling);
-        work.Next = work.Sampler.Next(logits);
-        if (cached is null && request.Encoding.VisualTokens >= Qwen2ForCausalLM.LongPrompt) HeapTrim.Release();
-        work.PrefillMs = clock.Elapsed.TotalMilliseconds;
-        work.FirstTokenMs = work.Clock.Elapsed.TotalMilliseconds;
-        Metrics.PrefillDuration.Record(work.PrefillMs);
-        Metrics.TimeToFirstToken.Record(work.FirstTokenMs);
-        work.DecodeClock.Start();
+        return restIds;
     }
 
     /// <summary>The LLM's visual tokens [N, D] for an encoding (VQ-Attention runs here, on the device).</summary>
