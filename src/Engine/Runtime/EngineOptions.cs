@@ -29,7 +29,7 @@ public sealed class EngineOptions
 
     /// <summary>New sequences prefilled per step at most, so running ones keep streaming.</summary>
     [Range(1, 1024)]
-    public int MaxPrefillsPerStep { get; set; } = 4;
+    public int MaxPrefillsPerStep { get; set; } = 8;
 
     /// <summary>Frames encoded by the vision tower in one batch (across videos): bounds activation
     /// memory and how long asks wait behind a compression.</summary>
