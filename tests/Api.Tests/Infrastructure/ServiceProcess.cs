@@ -6,8 +6,9 @@ using VQToken.Api.Tests.Deployment;
 
 namespace VQToken.Api.Tests.Infrastructure;
 
-/// <summary>The built service as a real process (Kestrel on 127.0.0.1 and a free port), for tests
-/// that need real sockets, several replicas or a kill -9.</summary>
+/// <summary>The built service as a real process (Kestrel on 127.0.0.1 and a free port, the page served
+/// from src/Api/wwwroot), for tests that need real sockets (a browser, the node client), several
+/// replicas or a kill -9.</summary>
 public sealed class ServiceProcess : IAsyncDisposable
 {
     private readonly Process _process;
@@ -49,6 +50,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         start.ArgumentList.Add(ApiDll);
         start.ArgumentList.Add("--urls");
         start.ArgumentList.Add($"http://127.0.0.1:{p}");
+        start.ArgumentList.Add("--contentRoot");
+        start.ArgumentList.Add(RepositoryRoot.File("src", "Api"));
         foreach (var (key, value) in settings)
         {
             start.ArgumentList.Add($"--{key}");

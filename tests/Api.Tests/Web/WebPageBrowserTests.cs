@@ -60,9 +60,16 @@ public class WebPageBrowserTests
         Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
         File.Delete(screenshot);
 
-        var settings = new Dictionary<string, string> { ["Video:DefaultFrames"] = "2" };
+        var data = Directory.CreateTempSubdirectory("vqtoken-web-data-");
+        var settings = new Dictionary<string, string>
+        {
+            ["Model:Path"] = ServiceFactory.ModelDirectory, ["Storage:Path"] = data.FullName, ["Video:TempRoot"] = Path.Combine(data.FullName, "tmp"),
+            ["Engine:Device"] = "cpu", ["Engine:Threads"] = "2", ["RateLimit:PermitsPerSecond"] = "0", ["Video:DefaultFrames"] = "2",
+        };
         if (apiKey is not null) settings["Auth:ApiKeys:0"] = apiKey;
-        await using var server = await ApiServerProcess.StartAsync(settings, TimeSpan.FromMinutes(2));
+        using var cleanup = new DeleteOnDispose(data);               // disposed after the server stops
+        await using var server = ServiceProcess.Start(settings);
+        await server.WaitReadyAsync(TimeSpan.FromMinutes(2));
         var profile = Directory.CreateTempSubdirectory("vqtoken-chromium-profile-");
         JsonObject seen;
         try
@@ -76,7 +83,7 @@ public class WebPageBrowserTests
             }
             catch (InvalidOperationException e)
             {
-                throw new InvalidOperationException($"{e.Message}\nservice output:\n{server.OutputTail()}", e);
+                throw new InvalidOperationException($"{e.Message}\nservice output:\n{server.Log}", e);
             }
             seen = (JsonObject)JsonNode.Parse(output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last(l => l.StartsWith('{')))!;
         }
@@ -93,5 +100,14 @@ public class WebPageBrowserTests
         var direct = await ApiClient.BodyAsync(response);
         Assert.True(response.IsSuccessStatusCode, direct.ToJsonString());
         return (seen, direct);
+    }
+}
+
+/// <summary>Deletes a temporary folder when the test is done.</summary>
+internal sealed class DeleteOnDispose(DirectoryInfo directory) : IDisposable
+{
+    public void Dispose()
+    {
+        try { directory.Delete(recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
