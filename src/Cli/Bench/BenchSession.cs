@@ -32,7 +32,7 @@ public sealed class BenchSession : IAsyncDisposable
         var engine = new InferenceEngine(settings.Checkpoint, new EngineOptions
         {
             Device = settings.Device, DType = settings.DType, Threads = settings.EffectiveThreads,
-            MaxBatchSequences = Math.Max(16, settings.Concurrency), MaxPrefillsPerStep = 4,
+            MaxBatchSequences = Math.Max(16, settings.Concurrency),   // prefills per step: the service default
         });
         var model = await engine.Ready;
         double loadMs = clock.Elapsed.TotalMilliseconds;

@@ -1,0 +1,123 @@
+using VQToken.Engine.Models;
+using VQToken.Engine.Tests.Runtime;
+using static TorchSharp.torch;
+
+namespace VQToken.Engine.Tests.Models;
+
+/// <summary>The few-row GEMM of batched decode steps against libtorch's linear, and the batched decode
+/// step (kernel + one attention call over ragged caches) against one-sequence steps.</summary>
+[Collection(VQToken.Engine.Tests.Cli.WholeProcessCollection.Name)]   // it switches libtorch's thread count
+public sealed class SkinnyLinearTests(TinyCheckpointFixture tiny) : IClassFixture<TinyCheckpointFixture>
+{
+    /// <summary>A column-major weight [out, in] (the transpose of a contiguous [in, out]), as the model keeps it.</summary>
+    private static Tensor ColumnMajorWeight(long outputs, long inputs, Generator generator) =>
+        (randn([inputs, outputs], generator: generator) * 0.1).t();
+
+    [Theory]
+    [InlineData(2, 40, 16, false, 1)]
+    [InlineData(3, 64, 48, true, 2)]     // a 16-column tail after one 32-column block
+    [InlineData(8, 896, 896, true, 2)]   // depth split: the partial sums of each thread are added
+    [InlineData(8, 96, 4864, false, 2)]  // column split
+    [InlineData(8, 96, 4864, false, 1)]
+    [InlineData(9, 128, 80, true, 2)]    // 9–16 rows: the 16-row kernel
+    [InlineData(16, 200, 1024, false, 2)]
+    [InlineData(5, 33, 32, true, 3)]     // odd depth; more threads than parts may get
+    public void Matches_libtorch_linear(int rows, int inputs, int outputs, bool withBias, int threads)
+    {
+        using var scope = NewDisposeScope();
+        using var generator = new Generator((ulong)(rows * 1000 + outputs));
+        var x = randn([rows, 1, inputs], generator: generator);
+        var weight = ColumnMajorWeight(outputs, inputs, generator);
+        var bias = withBias ? randn([outputs], generator: generator) : null;
+        var expected = nn.functional.linear(x, weight, bias);
+
+        Tensor actual;
+        bool applied;
+        using (SkinnyLinear.Begin(threads))
+        {
+            applied = SkinnyLinear.Applies(x, weight, bias);
+            actual = bias is null ? SkinnyLinear.Forward(x, weight) : SkinnyLinear.Forward(nn.Linear(new TorchSharp.Modules.Parameter(weight, false), new TorchSharp.Modules.Parameter(bias, false)), x);
+        }
+
+        Assert.Equal(SkinnyLinear.Supported, applied);   // on a CPU without AVX-512 libtorch answers instead
+        Assert.Equal(expected.shape, actual.shape);
+        double scale = expected.abs().max().item<float>();
+        double difference = (expected - actual).abs().max().item<float>();
+        Assert.True(difference <= 1e-5 * Math.Max(1, scale), $"max difference {difference} (values up to {scale})");
+    }
+
+    [Fact]
+    public void Takes_only_the_calls_it_can_do()
+    {
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(3);
+        var weight = ColumnMajorWeight(64, 32, generator);
+        var rows8 = randn([8, 32], generator: generator);
+
+        Assert.False(SkinnyLinear.Applies(rows8, weight, null));                                        // outside a region
+        using (SkinnyLinear.Begin(2))
+        {
+            Assert.Equal(SkinnyLinear.Supported, SkinnyLinear.Applies(rows8, weight, null));
+            Assert.False(SkinnyLinear.Applies(randn([1, 32], generator: generator), weight, null));      // one row: libtorch's GEMV
+            Assert.False(SkinnyLinear.Applies(randn([17, 32], generator: generator), weight, null));     // many rows: libtorch's GEMM
+            Assert.False(SkinnyLinear.Applies(rows8, weight.contiguous(), null));                        // row-major weight
+            Assert.False(SkinnyLinear.Applies(rows8.to_type(ScalarType.Float64), weight.to_type(ScalarType.Float64), null));
+            Assert.False(SkinnyLinear.Applies(rows8, ColumnMajorWeight(40, 32, generator), null));       // width not a multiple of 16
+            Assert.False(SkinnyLinear.Applies(rows8.t().contiguous().t(), weight, null));                // strided input
+        }
+    }
+
+    [Fact]
+    public void A_region_runs_libtorch_on_one_thread_and_restores_its_thread_count()
+    {
+        int before = TorchSharp.torch.get_num_threads();
+        using (SkinnyLinear.Begin(2))
+        {
+            Assert.Equal(SkinnyLinear.Supported ? 1 : before, TorchSharp.torch.get_num_threads());
+            using (SkinnyLinear.Begin(2)) { }                                                            // nested: no effect
+            Assert.Equal(SkinnyLinear.Supported ? 1 : before, TorchSharp.torch.get_num_threads());
+        }
+        Assert.Equal(before, TorchSharp.torch.get_num_threads());
+        using (SkinnyLinear.For(1, zeros(1))) Assert.Equal(before, TorchSharp.torch.get_num_threads());  // one row: not worth it
+    }
+
+    [Fact]
+    public void A_batched_decode_step_over_ragged_caches_equals_one_sequence_steps()
+    {
+        using var model = LlavaOneVision.Load(tiny.Directory, CPU, ScalarType.Float32);
+        var language = model.Language;
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(11);
+        int[] prefixLengths = [5, 13, 9, 30];
+        var batched = new List<VQToken.Engine.Generation.KvCache>();
+        var single = new List<VQToken.Engine.Generation.KvCache>();
+        foreach (int length in prefixLengths)
+        {
+            var cache = language.NewCache(8);   // small: the step must grow the shorter caches to the window
+            language.Forward(randn([1, length, model.Config.Text.HiddenSize], generator: generator), cache, lastOnly: true);
+            batched.Add(cache);
+            single.Add(cache.Clone());
+        }
+        try
+        {
+            long[] tokens = [3, 700, 41, 12];
+            for (int step = 0; step < 3; step++)
+            {
+                var together = language.DecodeBatch(tokens, batched);                                     // [4, V]
+                for (int i = 0; i < tokens.Length; i++)
+                {
+                    var alone = language.DecodeBatch([tokens[i]], [single[i]]);                           // [1, V]
+                    double difference = (together[i] - alone[0]).abs().max().item<float>();
+                    Assert.True(difference < 1e-4, $"step {step}, sequence {i}: max difference {difference}");
+                    Assert.Equal(single[i].Length, batched[i].Length);
+                    tokens[i] = alone[0].argmax().item<long>();
+                }
+            }
+            Assert.Equal(prefixLengths.Select(l => (long)l + 3), batched.Select(c => c.Length));
+        }
+        finally
+        {
+            foreach (var cache in batched.Concat(single)) cache.Dispose();
+        }
+    }
+}
