@@ -311,7 +311,8 @@ internal static unsafe class SkinnyLinear
 
     /// <summary>Helper threads for the kernel: the caller runs part 0 and each helper one more part.
     /// Helpers spin briefly after a job (the next linear of the step follows within microseconds), then
-    /// sleep until woken.</summary>
+    /// sleep until woken. One job at a time: a second engine in the process (tests run several) waits
+    /// for the helpers instead of handing them a job over another's.</summary>
     private static class Workers
     {
         private static readonly object Gate = new();
@@ -325,10 +326,12 @@ internal static unsafe class SkinnyLinear
                 return;
             }
             lock (Gate)
+            {
                 while (Helpers.Count < job.Count - 1) Helpers.Add(new Helper(Helpers.Count + 1));
-            for (int t = 1; t < job.Count; t++) Helpers[t - 1].Start(job);
-            Compute(job, job.Parts[0]);
-            for (int t = 1; t < job.Count; t++) Helpers[t - 1].Join();
+                for (int t = 1; t < job.Count; t++) Helpers[t - 1].Start(job);
+                Compute(job, job.Parts[0]);
+                for (int t = 1; t < job.Count; t++) Helpers[t - 1].Join();
+            }
         }
 
         private sealed class Helper

@@ -47,6 +47,35 @@ public sealed class SkinnyLinearTests(TinyCheckpointFixture tiny) : IClassFixtur
     }
 
     [Fact]
+    public void Two_threads_using_the_kernel_at_once_each_get_their_own_result()
+    {
+        // Two engines in one process (as in these tests) share the helper threads.
+        void Work(int seed)
+        {
+            using var scope = NewDisposeScope();
+            using var generator = new Generator((ulong)seed);
+            var weight = ColumnMajorWeight(256, 512, generator);
+            using var region = SkinnyLinear.Begin(2);
+            for (int i = 0; i < 150; i++)
+            {
+                using var step = NewDisposeScope();
+                var x = randn([8, 512], generator: generator);
+                double difference = (SkinnyLinear.Forward(x, weight) - x.matmul(weight.t())).abs().max().item<float>();
+                Assert.True(difference < 1e-4, $"thread {seed}, call {i}: max difference {difference}");
+            }
+        }
+        var errors = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
+        var threads = new[] { 1, 2 }.Select(seed => new Thread(() =>
+        {
+            try { Work(seed); }
+            catch (Exception e) { errors.Enqueue(e); }
+        })).ToArray();
+        foreach (var t in threads) t.Start();
+        foreach (var t in threads) t.Join();
+        Assert.Empty(errors);
+    }
+
+    [Fact]
     public void Takes_only_the_calls_it_can_do()
     {
         using var scope = NewDisposeScope();
