@@ -1,6 +1,5 @@
 using VQToken.Api.Storage;
 using VQToken.Engine.Runtime;
-using EngineMode = VQToken.Engine.Compression.CompressionMode;
 using EngineSettings = VQToken.Engine.Compression.CompressionSettings;
 using CompressedVideo = VQToken.Engine.Compression.CompressedVideo;
 
@@ -10,13 +9,6 @@ namespace VQToken.Api.Inference;
 /// <see cref="CompressedVideoEntry"/> (plain arrays, checksummed on disk or in Redis).</summary>
 public static class EncodingConversion
 {
-    public static EngineMode ToEngine(CompressionMode mode) => mode switch
-    {
-        CompressionMode.VQTokenFixed => EngineMode.VQTokenFixed,
-        CompressionMode.VQTokenAdaptive => EngineMode.VQTokenAdaptive,
-        _ => EngineMode.Full,
-    };
-
     /// <summary>The engine's K-means settings for a video's settings (null in full mode).</summary>
     public static EngineSettings? ToEngine(CompressionSettings settings) => settings.Mode switch
     {
@@ -46,9 +38,9 @@ public static class EncodingConversion
     /// <summary>Rebuilds the engine's encoding from a cache entry; <paramref name="record"/> supplies the counts.</summary>
     public static VideoEncoding FromEntry(CompressedVideoEntry entry, VideoRecord record, bool hasVQAttention)
     {
-        var mode = ToEngine(entry.Settings.Mode);
+        var mode = entry.Settings.Mode;
         int originalTokens = (int)(record.Tokens?.Original ?? 0);
-        if (mode == EngineMode.Full)
+        if (mode == CompressionMode.Full)
         {
             var tokens = entry.Tokens ?? throw new InvalidDataException("full-mode entry without tokens");
             return new VideoEncoding

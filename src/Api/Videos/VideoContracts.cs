@@ -47,12 +47,7 @@ public sealed record VideoResponse(
 
     public static string Wire(VideoStatus s) => s.ToString().ToLowerInvariant();
 
-    public static string Wire(CompressionMode m) => m switch
-    {
-        CompressionMode.VQTokenFixed => "vqtoken-fixed",
-        CompressionMode.VQTokenAdaptive => "vqtoken-adaptive",
-        _ => "full",
-    };
+    public static string Wire(CompressionMode m) => VQToken.Engine.Compression.CompressionModes.WireName(m);
 }
 
 public sealed record VideoSourceView(string Kind, string Location);

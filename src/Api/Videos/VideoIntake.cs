@@ -15,14 +15,7 @@ public sealed class VideoIntake(IVideoStore videos, ISourceStore sources, IJobQu
         var limits = videoOptions.Value;
         int frames = request.Frames ?? limits.DefaultFrames;
         if (frames < 1 || frames > limits.MaxFrames) errors["frames"] = [$"frames must be between 1 and {limits.MaxFrames}"];
-        var mode = (request.Compression ?? "vqtoken-fixed").Trim().ToLowerInvariant() switch
-        {
-            "vqtoken-fixed" or "fixed" => CompressionMode.VQTokenFixed,
-            "vqtoken-adaptive" or "adaptive" => CompressionMode.VQTokenAdaptive,
-            "full" => CompressionMode.Full,
-            _ => (CompressionMode?)null,
-        };
-        if (mode is null)
+        if (!VQToken.Engine.Compression.CompressionModes.TryParse(request.Compression ?? "vqtoken-fixed", out var mode))
         {
             errors["compression"] = ["compression must be vqtoken-fixed, vqtoken-adaptive or full"];
             return (null, errors);

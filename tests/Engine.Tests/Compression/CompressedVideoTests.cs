@@ -168,4 +168,16 @@ public class CompressedVideoTests
         Assert.Equal(mode, again);
         Assert.False(CompressionModes.TryParse("fast", out _));
     }
+
+    [Theory]
+    [InlineData(CompressionMode.Full)]
+    [InlineData(CompressionMode.VQTokenFixed)]
+    [InlineData(CompressionMode.VQTokenAdaptive)]
+    public void Json_uses_the_wire_names(CompressionMode mode)
+    {
+        // The API's stored records and responses serialise the enum: its JSON must be the wire name.
+        string json = System.Text.Json.JsonSerializer.Serialize(mode);
+        Assert.Equal($"\"{mode.WireName()}\"", json);
+        Assert.Equal(mode, System.Text.Json.JsonSerializer.Deserialize<CompressionMode>(json));
+    }
 }
