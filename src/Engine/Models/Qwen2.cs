@@ -41,6 +41,11 @@ public sealed class Qwen2ForCausalLM : nn.Module
 
     public ScalarType DType => model.embed_tokens.weight.dtype;
 
+    /// <summary>Whether a decode step of 2–16 sequences on CPU in float32 runs its linears through
+    /// <see cref="SkinnyLinear"/> (when the CPU has AVX-512); false keeps libtorch's GEMM
+    /// (<c>Engine:DecodeKernel</c>).</summary>
+    public bool FewRowKernel { get; set; } = true;
+
     /// <summary>Forward calls and positions computed since load (observability, tests).</summary>
     public long ForwardCalls { get; private set; }
     public long ForwardPositions { get; private set; }
@@ -98,7 +103,7 @@ public sealed class Qwen2ForCausalLM : nn.Module
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var embeds = Embed(tensor(tokens.ToArray(), device: model.embed_tokens.weight.device)).unsqueeze(1);   // [B, 1, D]
-        using var kernel = SkinnyLinear.For(tokens.Count, embeds);
+        using var kernel = FewRowKernel ? SkinnyLinear.For(tokens.Count, embeds) : default;
         var hidden = model.forward(embeds, caches);
         ForwardCalls++;
         ForwardPositions += tokens.Count;

@@ -27,10 +27,11 @@ internal static unsafe class SkinnyLinear
     /// <summary>Whether this CPU can run the kernel at all.</summary>
     public static bool Supported => Avx512F.IsSupported;
 
-    /// <summary>Off switch (tests compare against libtorch with it).</summary>
-    public static bool Enabled { get; set; } = true;
-
     [ThreadStatic] private static int t_threads;
+    [ThreadStatic] private static long t_calls;
+
+    /// <summary>Kernel calls made on this thread (observability, tests).</summary>
+    public static long CallsOnThisThread => t_calls;
 
     /// <summary>Starts a region on this thread in which <see cref="Forward(Linear, Tensor)"/> may use the
     /// kernel with <paramref name="threads"/> threads; libtorch runs single-threaded meanwhile, so its
@@ -52,7 +53,7 @@ internal static unsafe class SkinnyLinear
 
         internal Region(int threads)
         {
-            _active = Enabled && Supported && threads >= 1 && t_threads == 0;
+            _active = Supported && threads >= 1 && t_threads == 0;
             if (!_active) return;
             _previousTorchThreads = torch.get_num_threads();
             t_threads = threads;
@@ -94,6 +95,7 @@ internal static unsafe class SkinnyLinear
         var shape = x.shape.ToArray();
         shape[^1] = n;
         var y = empty(shape, ScalarType.Float32, x.device);
+        t_calls++;
         Run(Pointer(x), k, m, Pointer(weight), n, bias is null ? null : Pointer(bias), Pointer(y), t_threads);
         return y;
     }

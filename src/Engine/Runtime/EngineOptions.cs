@@ -36,6 +36,10 @@ public sealed class EngineOptions
     [Range(1, 4096)]
     public int MaxBatchFrames { get; set; } = 8;
 
+    /// <summary>On CPU in float32, decode steps of 2–16 sequences run their linear layers through the
+    /// engine's AVX-512 few-row GEMM when the CPU has AVX-512; false keeps libtorch's GEMM for them.</summary>
+    public bool DecodeKernel { get; set; } = true;
+
     /// <summary>Device memory for cached prompt prefixes (system prompt + visual tokens), LRU.
     /// 0 disables the prefix cache.</summary>
     [Range(0, long.MaxValue)]

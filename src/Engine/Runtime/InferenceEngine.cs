@@ -103,6 +103,7 @@ public sealed class InferenceEngine : IAsyncDisposable
             if (_options.Threads > 0) torch.set_num_threads(_options.Threads);
             var device = DeviceSelection.ResolveDevice(_options.Device);
             _model = LlavaOneVision.Load(_modelPath, device, DeviceSelection.ResolveDType(_options.DType, device));
+            _model.Language.FewRowKernel = _options.DecodeKernel;
             _prefixes = new PrefixCache(_options.PrefixCacheBytes);
             _log.LogInformation("Model loaded from {Path} on {Device} ({DType}), {Bytes} weight bytes", _modelPath, device, _model.DType, _model.WeightBytes);
             _ready.SetResult(new ModelInfo(_model.Config, device.ToString(), _model.DType.ToString(), _model.WeightBytes, _model.VQAttention is not null));

@@ -130,9 +130,11 @@ public sealed class SkinnyLinearTests(TinyCheckpointFixture tiny) : IClassFixtur
         try
         {
             long[] tokens = [3, 700, 41, 12];
+            long calls = SkinnyLinear.CallsOnThisThread;
             for (int step = 0; step < 3; step++)
             {
                 var together = language.DecodeBatch(tokens, batched);                                     // [4, V]
+                Assert.Equal(SkinnyLinear.Supported, SkinnyLinear.CallsOnThisThread > calls);              // the kernel ran (where it can)
                 for (int i = 0; i < tokens.Length; i++)
                 {
                     var alone = language.DecodeBatch([tokens[i]], [single[i]]);                           // [1, V]
@@ -143,6 +145,22 @@ public sealed class SkinnyLinearTests(TinyCheckpointFixture tiny) : IClassFixtur
                 }
             }
             Assert.Equal(prefixLengths.Select(l => (long)l + 3), batched.Select(c => c.Length));
+
+            // Switched off (Engine:DecodeKernel=false): libtorch's GEMM, the same logits.
+            var withKernel = batched.Select(c => c.Clone()).ToList();
+            try
+            {
+                var on = language.DecodeBatch(tokens, withKernel);
+                language.FewRowKernel = false;
+                calls = SkinnyLinear.CallsOnThisThread;
+                var off = language.DecodeBatch(tokens, batched);
+                Assert.Equal(calls, SkinnyLinear.CallsOnThisThread);
+                Assert.True((on - off).abs().max().item<float>() < 1e-4);
+            }
+            finally
+            {
+                foreach (var cache in withKernel) cache.Dispose();
+            }
         }
         finally
         {
