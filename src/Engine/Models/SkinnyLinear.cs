@@ -79,7 +79,8 @@ internal static unsafe class SkinnyLinear
     /// contiguous input and a column-major weight whose width is a multiple of 16.</summary>
     public static bool Applies(Tensor x, Tensor weight, Tensor? bias)
     {
-        if (t_threads == 0 || x.device_type != DeviceType.CPU || x.dtype != ScalarType.Float32 || weight.dtype != ScalarType.Float32) return false;
+        if (t_threads == 0 || x.device_type != DeviceType.CPU || weight.device_type != DeviceType.CPU) return false;
+        if (x.dtype != ScalarType.Float32 || weight.dtype != ScalarType.Float32) return false;
         if (weight.dim() != 2 || !x.is_contiguous()) return false;
         long outputs = weight.shape[0], inputs = weight.shape[1];
         if (x.shape[^1] != inputs || outputs % 16 != 0 || weight.stride(0) != 1 || weight.stride(1) != outputs) return false;
@@ -111,7 +112,7 @@ internal static unsafe class SkinnyLinear
 
         int blocks = n / Block, tail = n % Block;          // tail is 0 or 16 columns
         int columnUnits = blocks + (tail > 0 ? 1 : 0);
-        threads = Math.Clamp(threads, 1, Environment.ProcessorCount);
+        threads = Math.Clamp(Math.Min(threads, k), 1, Environment.ProcessorCount);   // every depth slice non-empty
         // Many columns: each thread takes its own columns over the whole depth. Few (896, 128): each
         // thread takes a slice of the depth over all columns, and the partial sums are added at the end.
         bool splitColumns = threads == 1 || columnUnits >= 8 * threads;

@@ -22,6 +22,7 @@ public sealed class SkinnyLinearTests(TinyCheckpointFixture tiny) : IClassFixtur
     [InlineData(9, 128, 80, true, 2)]    // 9–16 rows: the 16-row kernel
     [InlineData(16, 200, 1024, false, 2)]
     [InlineData(5, 33, 32, true, 3)]     // odd depth; more threads than parts may get
+    [InlineData(4, 1, 32, false, 2)]     // depth 1: fewer depth slices than threads
     public void Matches_libtorch_linear(int rows, int inputs, int outputs, bool withBias, int threads)
     {
         using var scope = NewDisposeScope();
