@@ -29,18 +29,15 @@ public sealed class KvCache : IDisposable
     public long Bytes => _keys.Concat(_values).Sum(t => t is null ? 0 : t.NumberOfElements * t.ElementSize);
 
     /// <summary>Writes the new keys/values [1, kvHeads, n, headDim] of <paramref name="layer"/> at
-    /// positions Length..Length+n-1 and returns views of all positions so far (0..Length+n-1), or of
-    /// the first <paramref name="window"/> positions when given (a batch padded to its longest row:
-    /// the positions past Length+n hold zeros or stale values, for the caller to mask).
+    /// positions Length..Length+n-1 and returns views of all positions so far (0..Length+n-1).
     /// Call <see cref="Advance"/> once all layers have appended.</summary>
-    public (Tensor Keys, Tensor Values) Append(int layer, Tensor keys, Tensor values, long? window = null)
+    public (Tensor Keys, Tensor Values) Append(int layer, Tensor keys, Tensor values)
     {
-        long n = keys.shape[2], visible = window ?? Length + n;
-        if (visible < Length + n) throw new ArgumentOutOfRangeException(nameof(window), "the window must cover the appended positions");
-        EnsureCapacity(layer, visible);
+        long n = keys.shape[2];
+        EnsureCapacity(layer, Length + n);
         _keys[layer]!.narrow(2, Length, n).copy_(keys);
         _values[layer]!.narrow(2, Length, n).copy_(values);
-        return (_keys[layer]!.narrow(2, 0, visible), _values[layer]!.narrow(2, 0, visible));
+        return (_keys[layer]!.narrow(2, 0, Length + n), _values[layer]!.narrow(2, 0, Length + n));
     }
 
     public void Advance(long n) => Length += n;

@@ -239,7 +239,7 @@ internal sealed class Qwen2Attention : nn.Module
         var q = RotaryEmbedding.Apply(SkinnyLinear.Forward(q_proj, x).view(b, n, _heads, _headDim).transpose(1, 2), cos, sin);    // [B, H, L, hd]
         var k = RotaryEmbedding.Apply(SkinnyLinear.Forward(k_proj, x).view(b, n, _kvHeads, _headDim).transpose(1, 2), cos, sin); // [B, Hkv, L, hd]
         var v = SkinnyLinear.Forward(v_proj, x).view(b, n, _kvHeads, _headDim).transpose(1, 2);
-        if (n == 1 && b > 1)
+        if (n == 1 && b > 1 && BatchedAttentionPays(caches))
         {
             var heads = AttendDecodeBatch(q, k, v, caches).transpose(1, 2).reshape(b, 1, _heads * _headDim);
             return SkinnyLinear.Forward(o_proj, heads).MoveToOuterDisposeScope();
@@ -255,16 +255,33 @@ internal sealed class Qwen2Attention : nn.Module
         return o_proj.forward(attended.transpose(1, 2).reshape(b, n, _heads * _headDim)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Whether a decode step attends in one call over all rows (padded to the longest) rather
+    /// than per row: when padding at most doubles the positions read. A batch mixing a full-token prompt
+    /// (thousands of positions) with short ones attends per row instead of copying every short cache out
+    /// to the long one's length in every layer.</summary>
+    private static bool BatchedAttentionPays(IReadOnlyList<KvCache> caches)
+    {
+        long longest = caches.Max(c => c.Length) + 1, seen = caches.Sum(c => c.Length + 1);
+        return caches.Count * longest <= 2 * seen;
+    }
+
     /// <summary>A decode step of B sequences (q [B, H, 1, hd]; k, v [B, Hkv, 1, hd]): each row's key and
-    /// value go into its own cache, then all rows attend in ONE call over their caches padded to the
-    /// longest, a mask hiding each row's padding. At this size a call per row costs more in dispatch
-    /// (and thread wake-ups) than in arithmetic: 8 rows × 24 layers took ~30 ms of a ~140 ms step.</summary>
+    /// value go into its own cache, then all rows attend in ONE call over copies of their caches padded
+    /// with zeros to the longest, a mask hiding each row's padding (the caches themselves never grow).
+    /// At this size a call per row costs more in dispatch (and thread wake-ups) than in arithmetic:
+    /// 8 rows × 24 layers took ~30 ms of a ~140 ms step.</summary>
     private Tensor AttendDecodeBatch(Tensor q, Tensor k, Tensor v, IReadOnlyList<KvCache> caches)
     {
         long b = q.shape[0], longest = caches.Max(c => c.Length) + 1;
         var keys = new Tensor[b];
         var values = new Tensor[b];
-        for (int i = 0; i < b; i++) (keys[i], values[i]) = caches[i].Append(_layer, k.narrow(0, i, 1), v.narrow(0, i, 1), window: longest);
+        for (int i = 0; i < b; i++)
+        {
+            long padding = longest - (caches[i].Length + 1);
+            var (key, value) = caches[i].Append(_layer, k.narrow(0, i, 1), v.narrow(0, i, 1));                 // [1, Hkv, len + 1, hd]
+            (keys[i], values[i]) = padding == 0 ? (key, value)
+                : (nn.functional.pad(key, [0, 0, 0, padding]), nn.functional.pad(value, [0, 0, 0, padding]));
+        }
         var seen = tensor(caches.Select(c => c.Length + 1).ToArray(), device: q.device);                             // positions row b sees
         var visible = (arange(longest, device: q.device).unsqueeze(0) < seen.unsqueeze(1)).view(b, 1, 1, longest);   // [B, 1, 1, S]
         int repeat = _heads / _kvHeads;

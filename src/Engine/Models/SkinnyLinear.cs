@@ -24,8 +24,9 @@ internal static unsafe class SkinnyLinear
     public const int MinRows = 2, MaxRows = 16;
     private const int Block = 32, Chunk = 32, PrefetchAhead = 64;
 
-    /// <summary>Whether this CPU can run the kernel at all.</summary>
-    public static bool Supported => Avx512F.IsSupported;
+    /// <summary>Whether this process can run the kernel at all: an AVX-512 CPU, and libtorch's OpenMP
+    /// within reach (see <see cref="Begin"/>).</summary>
+    public static bool Supported => Avx512F.IsSupported && OpenMp.Available;
 
     [ThreadStatic] private static int t_threads;
     [ThreadStatic] private static long t_calls;
@@ -33,10 +34,13 @@ internal static unsafe class SkinnyLinear
     /// <summary>Kernel calls made on this thread (observability, tests).</summary>
     public static long CallsOnThisThread => t_calls;
 
-    /// <summary>Starts a region on this thread in which <see cref="Forward(Linear, Tensor)"/> may use the
-    /// kernel with <paramref name="threads"/> threads; libtorch runs single-threaded meanwhile, so its
-    /// OpenMP workers do not spin on the cores the kernel's helpers need (its remaining work in a decode
-    /// step — norms, rotary, one attention call per layer — is small and runs faster on one thread).</summary>
+    /// <summary>Starts a region on this thread in which <see cref="Forward(TorchSharp.Modules.Linear, Tensor)"/>
+    /// may use the kernel with <paramref name="threads"/> threads. libtorch runs single-threaded on this
+    /// thread meanwhile, so its OpenMP workers go to sleep instead of spinning on the cores the kernel's
+    /// helpers need (with them spinning, an 8-row step took ~280 ms instead of ~105 ms); its remaining
+    /// work in a decode step — norms, rotary, one attention call per layer — is small. Only this
+    /// thread's OpenMP setting changes (<see cref="OpenMp"/>), never libtorch's process-wide default.
+    /// Inactive (libtorch's linear everywhere) where that setting cannot be reached.</summary>
     public static Region Begin(int threads) => new(threads);
 
     /// <summary>A region for a decode step of <paramref name="rows"/> sequences whose activations look
@@ -48,23 +52,76 @@ internal static unsafe class SkinnyLinear
 
     public readonly struct Region : IDisposable
     {
-        private readonly int _previousTorchThreads;
+        private readonly (int, int) _previousThreads;
         private readonly bool _active;
 
         internal Region(int threads)
         {
             _active = Supported && threads >= 1 && t_threads == 0;
             if (!_active) return;
-            _previousTorchThreads = torch.get_num_threads();
             t_threads = threads;
-            torch.set_num_threads(1);
+            _previousThreads = OpenMp.Set(1);
         }
 
         public void Dispose()
         {
             if (!_active) return;
             t_threads = 0;
-            torch.set_num_threads(_previousTorchThreads);
+            OpenMp.Restore(_previousThreads);
+        }
+    }
+
+    /// <summary>The calling thread's thread counts in libtorch's runtimes: OpenMP's
+    /// (<c>omp_get_max_threads</c> / <c>omp_set_num_threads</c>, a per-thread setting that libtorch's
+    /// parallel loops follow) and MKL's thread-local one (<c>mkl_set_num_threads_local</c>, for the GEMMs
+    /// inside attention; the C entry point, which takes the count by value). Found among the loaded libraries: libtorch's libgomp carries a hash in its file
+    /// name. <c>torch.set_num_threads</c> is not used because it also changes the process-wide default
+    /// that every new thread starts from.</summary>
+    internal static class OpenMp
+    {
+        private static readonly delegate* unmanaged<int> s_get;
+        private static readonly delegate* unmanaged<int, void> s_set;
+        private static readonly delegate* unmanaged<int, int> s_mklLocal;
+
+        static OpenMp()
+        {
+            torch.get_num_threads();   // libtorch, and with it libgomp, is loaded
+            try
+            {
+                var loaded = File.ReadLines("/proc/self/maps")
+                    .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                    .Where(fields => fields.Length >= 6 && fields[^1].StartsWith('/'))
+                    .Select(fields => fields[^1])
+                    .Distinct()
+                    .ToList();
+                IntPtr Export(string library, string name) =>
+                    loaded.FirstOrDefault(path => Path.GetFileName(path).StartsWith(library, StringComparison.Ordinal)) is { } path
+                    && NativeLibrary.TryLoad(path, out var handle) && NativeLibrary.TryGetExport(handle, name, out var address) ? address : IntPtr.Zero;
+                IntPtr get = Export("libgomp", "omp_get_max_threads"), set = Export("libgomp", "omp_set_num_threads");
+                if (get == IntPtr.Zero || set == IntPtr.Zero) return;
+                s_get = (delegate* unmanaged<int>)get;
+                s_set = (delegate* unmanaged<int, void>)set;
+                s_mklLocal = (delegate* unmanaged<int, int>)Export("libtorch_cpu", "MKL_Set_Num_Threads_Local");
+            }
+            catch (IOException) { }          // no /proc: not Linux; the region stays inactive
+            catch (UnauthorizedAccessException) { }
+        }
+
+        public static bool Available => s_get != null;
+
+        /// <summary>Sets this thread's counts; returns what to pass to <see cref="Restore"/>.</summary>
+        public static (int OpenMp, int Mkl) Set(int threads)
+        {
+            int openMp = s_get();
+            s_set(threads);
+            int mkl = s_mklLocal != null ? s_mklLocal(threads) : 0;
+            return (openMp, mkl);
+        }
+
+        public static void Restore((int OpenMp, int Mkl) previous)
+        {
+            s_set(previous.OpenMp);
+            if (s_mklLocal != null) s_mklLocal(previous.Mkl);   // 0: MKL's process-wide setting again
         }
     }
 
@@ -83,7 +140,7 @@ internal static unsafe class SkinnyLinear
         if (x.dtype != ScalarType.Float32 || weight.dtype != ScalarType.Float32) return false;
         if (weight.dim() != 2 || !x.is_contiguous()) return false;
         long outputs = weight.shape[0], inputs = weight.shape[1];
-        if (x.shape[^1] != inputs || outputs % 16 != 0 || weight.stride(0) != 1 || weight.stride(1) != outputs) return false;
+        if (inputs == 0 || x.shape[^1] != inputs || outputs % 16 != 0 || weight.stride(0) != 1 || weight.stride(1) != outputs) return false;
         long rows = x.NumberOfElements / inputs;
         if (rows < MinRows || rows > MaxRows) return false;
         return bias is null || (bias.dtype == ScalarType.Float32 && bias.is_contiguous() && bias.NumberOfElements == outputs);
@@ -98,6 +155,9 @@ internal static unsafe class SkinnyLinear
         var y = empty(shape, ScalarType.Float32, x.device);
         t_calls++;
         Run(Pointer(x), k, m, Pointer(weight), n, bias is null ? null : Pointer(bias), Pointer(y), t_threads);
+        GC.KeepAlive(x);   // their native memory was read through raw pointers
+        GC.KeepAlive(weight);
+        GC.KeepAlive(bias);
         return y;
     }
 
@@ -299,6 +359,8 @@ internal static unsafe class SkinnyLinear
                 if (_sizes[slot] < floats)
                 {
                     NativeMemory.AlignedFree(_memory[slot]);
+                    _memory[slot] = null;   // nothing dangling if the allocation fails
+                    _sizes[slot] = 0;
                     _memory[slot] = (float*)NativeMemory.AlignedAlloc((nuint)floats * sizeof(float), 64);
                     _sizes[slot] = floats;
                 }
@@ -332,8 +394,22 @@ internal static unsafe class SkinnyLinear
             {
                 while (Helpers.Count < job.Count - 1) Helpers.Add(new Helper(Helpers.Count + 1));
                 for (int t = 1; t < job.Count; t++) Helpers[t - 1].Start(job);
-                Compute(job, job.Parts[0]);
-                for (int t = 1; t < job.Count; t++) Helpers[t - 1].Join();
+                Exception? error = null;
+                try
+                {
+                    Compute(job, job.Parts[0]);
+                }
+                catch (Exception e)
+                {
+                    error = e;
+                }
+                // Every helper is waited for, whatever failed: none may still be writing when the call returns.
+                for (int t = 1; t < job.Count; t++)
+                {
+                    var failed = Helpers[t - 1].Join();
+                    error ??= failed;
+                }
+                if (error is not null) throw new InvalidOperationException("the few-row GEMM failed", error);
             }
         }
 
@@ -358,15 +434,14 @@ internal static unsafe class SkinnyLinear
                 if (Volatile.Read(ref _sleeping) == 1) _wake.Release();
             }
 
-            public void Join()
+            /// <summary>Waits for the posted job; returns its failure, if any.</summary>
+            public Exception? Join()
             {
                 var spin = new SpinWait();
                 while (Volatile.Read(ref _done) != Volatile.Read(ref _posted)) spin.SpinOnce(sleep1Threshold: -1);
-                if (_error is { } e)
-                {
-                    _error = null;
-                    throw new InvalidOperationException("the GEMM helper thread failed", e);
-                }
+                var error = _error;
+                _error = null;
+                return error;
             }
 
             private void Loop()
@@ -390,7 +465,8 @@ internal static unsafe class SkinnyLinear
                     seen = Volatile.Read(ref _posted);
                     try
                     {
-                        Compute(_job!, _job!.Parts[_part]);
+                        var job = _job!;
+                        Compute(job, job.Parts[_part]);
                     }
                     catch (Exception e)
                     {

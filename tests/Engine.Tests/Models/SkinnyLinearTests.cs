@@ -98,27 +98,38 @@ public sealed class SkinnyLinearTests(TinyCheckpointFixture tiny) : IClassFixtur
     }
 
     [Fact]
-    public void A_region_runs_libtorch_on_one_thread_and_restores_its_thread_count()
+    public void A_region_runs_libtorch_on_one_thread_here_only_and_restores_its_thread_count()
     {
-        int before = TorchSharp.torch.get_num_threads();
+        static int OnFreshThread()
+        {
+            int count = 0;
+            var thread = new Thread(() => count = TorchSharp.torch.get_num_threads());
+            thread.Start();
+            thread.Join();
+            return count;
+        }
+        int before = TorchSharp.torch.get_num_threads(), freshBefore = OnFreshThread();
         using (SkinnyLinear.Begin(2))
         {
             Assert.Equal(SkinnyLinear.Supported ? 1 : before, TorchSharp.torch.get_num_threads());
+            Assert.Equal(freshBefore, OnFreshThread());                                                  // other threads keep theirs
             using (SkinnyLinear.Begin(2)) { }                                                            // nested: no effect
             Assert.Equal(SkinnyLinear.Supported ? 1 : before, TorchSharp.torch.get_num_threads());
         }
         Assert.Equal(before, TorchSharp.torch.get_num_threads());
+        Assert.Equal(freshBefore, OnFreshThread());
         using (SkinnyLinear.For(1, zeros(1))) Assert.Equal(before, TorchSharp.torch.get_num_threads());  // one row: not worth it
     }
 
-    [Fact]
-    public void A_batched_decode_step_over_ragged_caches_equals_one_sequence_steps()
+    [Theory]
+    [InlineData(new[] { 5, 13, 9, 30 })]   // one attention call per layer over the padded caches
+    [InlineData(new[] { 5, 300, 9, 12 })]  // padding would more than double the positions read: per row
+    public void A_batched_decode_step_over_ragged_caches_equals_one_sequence_steps(int[] prefixLengths)
     {
         using var model = LlavaOneVision.Load(tiny.Directory, CPU, ScalarType.Float32);
         var language = model.Language;
         using var scope = NewDisposeScope();
         using var generator = new Generator(11);
-        int[] prefixLengths = [5, 13, 9, 30];
         var batched = new List<VQToken.Engine.Generation.KvCache>();
         var single = new List<VQToken.Engine.Generation.KvCache>();
         foreach (int length in prefixLengths)
@@ -146,6 +157,8 @@ public sealed class SkinnyLinearTests(TinyCheckpointFixture tiny) : IClassFixtur
                 }
             }
             Assert.Equal(prefixLengths.Select(l => (long)l + 3), batched.Select(c => c.Length));
+            // The shortest cache kept its own size (8 positions): the padding lives in the step's copies.
+            Assert.True(batched[0].Bytes * 2 < batched.Max(c => c.Bytes), $"{batched[0].Bytes} vs {batched.Max(c => c.Bytes)} bytes");
 
             // Switched off (Engine:DecodeKernel=false): libtorch's GEMM, the same logits.
             var withKernel = batched.Select(c => c.Clone()).ToList();
