@@ -24,14 +24,20 @@ public sealed class BenchRunner(BenchSettings settings, Action<string> log)
 
         MeasureRoofs(r);
         await WarmUpAsync(session);
+        PeakSoFar("warm-up");
         var (fixedRun, adaptiveRun, fullRun) = await EndToEndAsync(session, video, r);
+        PeakSoFar("upload → answer");
         MeasureRoofs(r);
         await ReAskAsync(session, fixedRun, r);
         await AskWithoutPrefixCacheAsync(session, fixedRun, fullRun, r);
+        PeakSoFar("asks");
         MeasureRoofs(r);
         await PrefillAtPaperFramesAsync(session, r);
+        PeakSoFar("prefill at 32 frames");
         await ConcurrencyAsync(session, fixedRun, r);
+        PeakSoFar("concurrency");
         MeasureRoofs(r);
+        PeakSoFar("roofs");
         log($"roofs (best of the run): fp32 matmul {r["matmul_fp32_gflops"]:F0} GFLOP/s, memcpy {r["memcpy_gb_per_s"]:F1} GB/s");
         Rooflines(session, r);
         Tokens(fixedRun, adaptiveRun, fullRun, r);
@@ -42,6 +48,10 @@ public sealed class BenchRunner(BenchSettings settings, Action<string> log)
         AddGoals(r);
         return r;
     }
+
+    /// <summary>Logs the process's peak resident memory so far (which stage set the reported peak).</summary>
+    private void PeakSoFar(string stage) =>
+        log($"peak RSS after {stage}: {HardwareProbe.PeakRssBytes() / 1e9:F2} GB (resident now {HardwareProbe.ResidentBytes() / 1e9:F2} GB)");
 
     /// <summary>The machine's roofs, measured between scenarios (the engine idle) and kept at their
     /// best: on a shared machine a roof measured once in a busy moment would flatter every fraction.</summary>

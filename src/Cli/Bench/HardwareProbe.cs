@@ -65,4 +65,5 @@ public static class HardwareProbe
 
     /// <summary>Peak resident set of this process (VmHWM), bytes.</summary>
     public static long PeakRssBytes() => BenchIngestCommand.ReadStatusKb(Environment.ProcessId, "VmHWM:") * 1024;
+    public static long ResidentBytes() => BenchIngestCommand.ReadStatusKb(Environment.ProcessId, "VmRSS:") * 1024;
 }
