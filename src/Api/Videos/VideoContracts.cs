@@ -39,15 +39,13 @@ public sealed record VideoResponse(
 {
     public static VideoResponse From(VideoRecord r) => new(
         r.Id, Wire(r.Status), r.Reason, new VideoSourceView(r.Source.Kind == VideoSourceKind.Url ? "url" : "upload", r.Source.Location),
-        new VideoSettingsView(r.Settings.Frames, Wire(r.Settings.Mode), r.Settings.K, r.Settings.MinK, r.Settings.MaxK),
+        new VideoSettingsView(r.Settings.Frames, CompressionModes.WireName(r.Settings.Mode), r.Settings.K, r.Settings.MinK, r.Settings.MaxK),
         r.Progress is null ? null : new VideoProgressView(r.Progress.Stage, r.Progress.Fraction),
         r.Probe is null ? null : new VideoProbeView(r.Probe.DurationSeconds, r.Probe.Fps, r.Probe.Width, r.Probe.Height, r.Probe.Codec),
         r.Tokens is null ? null : new VideoTokensView(r.Tokens.Original, r.Tokens.Compressed, r.Tokens.Ratio),
         r.StageMilliseconds, r.CreatedAt, r.UpdatedAt);
 
     public static string Wire(VideoStatus s) => s.ToString().ToLowerInvariant();
-
-    public static string Wire(CompressionMode m) => VQToken.Engine.Compression.CompressionModes.WireName(m);
 }
 
 public sealed record VideoSourceView(string Kind, string Location);

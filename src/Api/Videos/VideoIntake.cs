@@ -15,7 +15,7 @@ public sealed class VideoIntake(IVideoStore videos, ISourceStore sources, IJobQu
         var limits = videoOptions.Value;
         int frames = request.Frames ?? limits.DefaultFrames;
         if (frames < 1 || frames > limits.MaxFrames) errors["frames"] = [$"frames must be between 1 and {limits.MaxFrames}"];
-        if (!VQToken.Engine.Compression.CompressionModes.TryParse(request.Compression ?? "vqtoken-fixed", out var mode))
+        if (!CompressionModes.TryParse(request.Compression ?? "vqtoken-fixed", out var mode))
         {
             errors["compression"] = ["compression must be vqtoken-fixed, vqtoken-adaptive or full"];
             return (null, errors);

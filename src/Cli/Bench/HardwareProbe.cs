@@ -65,5 +65,6 @@ public static class HardwareProbe
 
     /// <summary>Peak resident set of this process (VmHWM), bytes.</summary>
     public static long PeakRssBytes() => BenchIngestCommand.ReadStatusKb(Environment.ProcessId, "VmHWM:") * 1024;
+    /// <summary>Resident set of this process now (VmRSS), bytes.</summary>
     public static long ResidentBytes() => BenchIngestCommand.ReadStatusKb(Environment.ProcessId, "VmRSS:") * 1024;
 }

@@ -73,10 +73,10 @@ internal static unsafe class SkinnyLinear
 
     /// <summary>The calling thread's thread counts in libtorch's runtimes: OpenMP's
     /// (<c>omp_get_max_threads</c> / <c>omp_set_num_threads</c>, a per-thread setting that libtorch's
-    /// parallel loops follow) and MKL's thread-local one (<c>mkl_set_num_threads_local</c>, for the GEMMs
-    /// inside attention; the C entry point, which takes the count by value). Found among the loaded libraries: libtorch's libgomp carries a hash in its file
-    /// name. <c>torch.set_num_threads</c> is not used because it also changes the process-wide default
-    /// that every new thread starts from.</summary>
+    /// parallel loops follow) and MKL's thread-local one (<c>MKL_Set_Num_Threads_Local</c>, the C entry
+    /// point, for the GEMMs inside attention). Found among the loaded libraries: libtorch's libgomp
+    /// carries a hash in its file name. <c>torch.set_num_threads</c> is not used because it also changes
+    /// the process-wide default that every new thread starts from.</summary>
     internal static class OpenMp
     {
         private static readonly delegate* unmanaged<int> s_get;
@@ -176,7 +176,7 @@ internal static unsafe class SkinnyLinear
         // Many columns: each thread takes its own columns over the whole depth. Few (896, 128): each
         // thread takes a slice of the depth over all columns, and the partial sums are added at the end.
         bool splitColumns = threads == 1 || columnUnits >= 8 * threads;
-        var job = new Job { X = xt, K = k, M = m, W = w, N = n, Y = y };
+        var job = new Job(threads) { X = xt, K = k, M = m, W = w, N = n };
         if (splitColumns)
         {
             for (int t = 0; t < threads; t++)
@@ -187,7 +187,6 @@ internal static unsafe class SkinnyLinear
             for (int t = 0; t < threads; t++)
                 job.Parts[t] = new Part(k * t / threads, k * (t + 1) / threads, 0, columnUnits, t == 0 ? y : Buffers.Partial(t, m * n));
         }
-        job.Count = threads;
         Workers.Run(job);
         if (!splitColumns)
             for (int t = 1; t < threads; t++) Add(y, job.Parts[t].Output, m * n);
@@ -202,11 +201,13 @@ internal static unsafe class SkinnyLinear
         for (; i < count; i++) into[i] += from[i];
     }
 
-    internal sealed class Job
+    /// <summary>One call: the padded, transposed input, the weight, the shape, and one part per thread.</summary>
+    internal sealed class Job(int threads)
     {
-        public float* X, W, Y;
-        public int K, M, N, Count;
-        public readonly Part[] Parts = new Part[Environment.ProcessorCount];
+        public float* X, W;
+        public int K, M, N;
+        public readonly Part[] Parts = new Part[threads];
+        public int Count => Parts.Length;
     }
 
     /// <summary>A depth slice [K0, K1) × column units [Unit0, Unit1) (32 columns each; the last may be
