@@ -10,6 +10,9 @@ command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 command -v patchelf >/dev/null 2>&1 || need+=(patchelf)
 command -v g++ >/dev/null 2>&1 || need+=(g++)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+# The frame resize parity tests run PIL (the official processor's resize) in Debian's python3.
+py=/usr/bin/python3; [ -x "$py" ] || py=python3
+"$py" -c "import PIL" >/dev/null 2>&1 || need+=(python3-pil)
 command -v node >/dev/null 2>&1 || need+=(nodejs npm)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)   # deployment tests: nginx -t, local topology

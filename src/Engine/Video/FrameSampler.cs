@@ -4,13 +4,12 @@ using VQToken.Engine.Runtime;
 namespace VQToken.Engine.Video;
 
 /// <summary>Samples frames from a video file with ffmpeg and hands them over as RGB bytes [N, S, S, 3]
-/// (resized to S x S, bicubic, aspect not kept); <see cref="RgbFrames.ToPixels"/> makes the vision
+/// (resized to S x S, aspect not kept); <see cref="RgbFrames.ToPixels"/> makes the vision
 /// tower's input [N, 3, S, S] in [-1, 1] on the engine thread, so decoding never touches TorchSharp.
-/// Streaming: ffmpeg decodes, keeps only the chosen frames (select filter on the frame number), resizes
-/// them and writes raw rgb24 to stdout; frames are read one at a time, never the whole video.
-/// Rotation metadata is honoured (ffmpeg autorotates before the filters).
-/// The resize is swscale's bicubic (a = -0.5 like PIL's, but PIL widens the kernel when shrinking):
-/// values can differ from the Python processor by a few levels on downscaled detail; flat areas agree.</summary>
+/// Streaming: ffmpeg decodes, keeps only the chosen frames (select filter on the frame number) and writes
+/// them at their native size as raw rgb24; each is read alone and resized by <see cref="PilBicubicResize"/>,
+/// as the official loader does (decord, then PIL's bicubic), so memory holds one native frame, never the video.
+/// Rotation metadata is honoured (ffmpeg autorotates before the filters).</summary>
 public sealed class FrameSampler(VideoProbe probe)
 {
     public VideoOptions Options => probe.Options;
@@ -53,20 +52,25 @@ public sealed class FrameSampler(VideoProbe probe)
         var positions = indices.Select((frame, position) => (frame, position)).ToLookup(p => p.frame, p => p.position);
         var size = Options.FrameSize;
         var frameBytes = size * size * 3;
+        var nativeBytes = NativeFrameBytes(info);
+        var resize = new PilBicubicResize(info.Width, info.Height, size, size);
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(Options.DecodeTimeoutSeconds));
-        await using var ffmpeg = FfmpegProcess.Start(Options.FfmpegExecutable, DecodeArguments(path, info, wanted, size));
+        await using var ffmpeg = FfmpegProcess.Start(Options.FfmpegExecutable, DecodeArguments(path, info, wanted));
         // Killing ffmpeg ends the stdout read, which is how a timeout or a cancellation stops the loop.
         using var stop = timeout.Token.Register(ffmpeg.Kill);
 
-        var rgb = new byte[frameBytes];
+        var native = new byte[nativeBytes];   // one frame at the video's own size, reused
         var got = 0;
         while (got < wanted.Length)
         {
-            var read = await ffmpeg.StandardOutput.ReadAtLeastAsync(rgb, frameBytes, throwOnEndOfStream: false, CancellationToken.None);
-            if (read < frameBytes) break;
-            foreach (var p in positions[wanted[got]]) rgb.CopyTo(frames.Data, (long)p * frameBytes);
+            var read = await ffmpeg.StandardOutput.ReadAtLeastAsync(native, nativeBytes, throwOnEndOfStream: false, CancellationToken.None);
+            if (read < nativeBytes || timeout.IsCancellationRequested) break;
+            var slots = positions[wanted[got]].ToArray();
+            var first = frames.Data.AsSpan((int)((long)slots[0] * frameBytes), frameBytes);
+            resize.Resize(native, first);
+            foreach (var p in slots.Skip(1)) first.CopyTo(frames.Data.AsSpan((int)((long)p * frameBytes), frameBytes));
             got++;
         }
         if (got == wanted.Length) ffmpeg.Kill(); // the rest of the video is not needed
@@ -85,7 +89,19 @@ public sealed class FrameSampler(VideoProbe probe)
         return got;
     }
 
-    private IEnumerable<string> DecodeArguments(string path, VideoInfo info, int[] wanted, int size)
+    /// <summary>Bytes of one native rgb24 frame; the probe's limits are checked again because callers may hand
+    /// in a <see cref="VideoInfo"/> of their own, and the buffer must stay one array.</summary>
+    private int NativeFrameBytes(VideoInfo info)
+    {
+        var bytes = 3L * info.Width * info.Height;
+        if (info.Width < 1 || info.Height < 1 || Math.Max(info.Width, info.Height) > Options.MaxLongSide
+            || Math.Min(info.Width, info.Height) > Options.MaxShortSide || bytes > Array.MaxLength)
+            throw new VideoIngestException(VideoErrorKind.ResolutionTooHigh,
+                $"the video is {info.Width}x{info.Height}; the limit is {Options.MaxLongSide}x{Options.MaxShortSide} (either orientation)");
+        return (int)bytes;
+    }
+
+    private IEnumerable<string> DecodeArguments(string path, VideoInfo info, int[] wanted)
     {
         var select = string.Join('+', wanted.Select(i => string.Create(CultureInfo.InvariantCulture, $"eq(n,{i})")));
         return
@@ -94,9 +110,10 @@ public sealed class FrameSampler(VideoProbe probe)
             .. Options.UntrustedInputArguments(),
             "-i", "file:" + path,
             "-map", string.Create(CultureInfo.InvariantCulture, $"0:{info.StreamIndex}"), "-an", "-sn", "-dn",
-            // select first so only the chosen frames are scaled; full_chroma_int + accurate_rnd: best yuv->rgb.
+            // select first so only the chosen frames are converted; full_chroma_int + accurate_rnd: best yuv->rgb.
+            // The size is the probed (displayed) one, so every frame has the bytes the reader expects.
             "-vf", string.Create(CultureInfo.InvariantCulture,
-                $"select='{select}',scale={size}:{size}:flags=bicubic+full_chroma_int+accurate_rnd,format=rgb24"),
+                $"select='{select}',scale={info.Width}:{info.Height}:flags=bicubic+full_chroma_int+accurate_rnd,format=rgb24"),
             "-fps_mode", "passthrough", // no frame duplication or dropping: one output frame per selected frame
             "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1",
         ];

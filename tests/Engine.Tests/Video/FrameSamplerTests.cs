@@ -105,6 +105,18 @@ public class FrameSamplerTests(GeneratedVideos videos)
         Assert.Equal(VideoErrorKind.ResolutionTooHigh, portrait.Kind);
     }
 
+    [Theory]
+    [InlineData(100_000, 48)]
+    [InlineData(40_000, 40_000)]
+    public async Task Frame_size_past_the_limits_is_refused_before_decoding_at_native_size(int width, int height)
+    {
+        var info = await new VideoProbe(new VideoOptions()).ProbeAsync(videos.H264Mp4);
+
+        var error = await Assert.ThrowsAsync<VideoIngestException>(() =>
+            Sampler(new VideoOptions { MaxLongSide = 65536, MaxShortSide = 65536 }).SampleAsync(videos.H264Mp4, info with { Width = width, Height = height }, new FrameRequest(Count: 2)));
+        Assert.Equal(VideoErrorKind.ResolutionTooHigh, error.Kind);
+    }
+
     [Fact]
     public async Task Probe_reports_streams_duration_and_frames()
     {
