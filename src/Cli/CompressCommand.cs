@@ -8,14 +8,16 @@ using static TorchSharp.torch;
 namespace VQToken.Cli;
 
 /// <summary>`compress`: runs the VQToken discrete process on projected tokens stored in a safetensors
-/// file and prints one JSON line {k, ms, inertia, rows, ...}.</summary>
+/// file and prints one JSON line {k, ms, inertia, rows, ...}; adaptive mode adds the elbow rule and the
+/// distortion curve K was chosen from.</summary>
 public sealed class CompressCommand : ICliCommand
 {
     public string Name => "compress";
 
     public string Usage =>
-        "compress <file.safetensors> --mode fixed|adaptive --k N [--min-k 12] [--threads N] [--seed N] [--tensor tokens]: " +
-        "K-means a float32 [T, P, D] tensor (for adaptive, --k is the maximum); prints one JSON line";
+        "compress <file.safetensors> [--mode adaptive|fixed] [--k N] [--min-k 12] [--elbow official|centered] [--threads N] [--seed N] [--tensor tokens]: " +
+        "K-means a float32 [T, P, D] tensor (default: adaptive K in 12..32 with the official elbow; for adaptive, --k is the maximum); " +
+        "prints one JSON line (adaptive: `curve`, the distortion per K from Kmin up, and the `k` the elbow rule chose from it)";
 
     public int Run(string[] args)
     {
@@ -37,15 +39,20 @@ public sealed class CompressCommand : ICliCommand
             Console.Error.WriteLine("usage: vqtoken " + Usage);
             return 2;
         }
-        if (!CompressionModes.TryParse(cli.Get("mode", "fixed"), out var mode) || mode == CompressionMode.Full)
+        if (!CompressionModes.TryParse(cli.Get("mode", "adaptive"), out var mode) || mode == CompressionMode.Full)
         {
             Console.Error.WriteLine($"--mode must be fixed or adaptive, got '{cli.Get("mode")}'");
+            return 2;
+        }
+        if (!CompressionModes.TryParseElbow(cli.Get("elbow", "official"), out var elbow))
+        {
+            Console.Error.WriteLine($"--elbow must be official or centered, got '{cli.Get("elbow")}'");
             return 2;
         }
         int k = cli.GetInt("k", 32);
         var settings = mode == CompressionMode.VQTokenFixed
             ? CompressionSettings.Fixed(k, (ulong)cli.GetInt("seed", 0))
-            : CompressionSettings.Adaptive(cli.GetInt("min-k", 12), k, (ulong)cli.GetInt("seed", 0));
+            : CompressionSettings.Adaptive(cli.GetInt("min-k", 12), k, (ulong)cli.GetInt("seed", 0), elbow);
         settings.Validate();
         torch.set_num_threads(cli.GetInt("threads", 2));
 
@@ -56,7 +63,7 @@ public sealed class CompressCommand : ICliCommand
         WarmUp(tokens);
 
         var clock = Stopwatch.StartNew();
-        var video = VideoCompressor.Compress(tokens, settings);
+        var video = VideoCompressor.Compress(tokens, settings, out var curve);
         double ms = clock.Elapsed.TotalMilliseconds;
 
         var labels = video.IndexMapTensor();
@@ -69,7 +76,10 @@ public sealed class CompressCommand : ICliCommand
             rows = video.Tokens.Original,
             mode = settings.Mode.WireName(),
             ratio = Math.Round(video.Tokens.Ratio, 6),
-        }));
+            elbow = mode == CompressionMode.VQTokenAdaptive ? settings.Elbow.WireName() : null,
+            min_k = mode == CompressionMode.VQTokenAdaptive ? settings.MinK : (int?)null,
+            curve = curve?.Select(d => Math.Round(d, 4)).ToArray(),
+        }, new JsonSerializerOptions { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull }));
         return 0;
     }
 

@@ -85,7 +85,7 @@ public static class AskApi
         var encoding = video.Encoding;
         return new AskResponse(answer.Text, answer.FinishReason,
             new AskUsage(encoding.VisualTokens, answer.PromptTokens, answer.CompletionTokens),
-            new AskCompression(CompressionModes.WireName(video.Record.Settings.Mode), encoding.Compressed?.K, encoding.OriginalTokens, encoding.Ratio),
+            AskCompression.Of(video),
             new AskTimings(e?.QueueMs ?? 0, e?.PrefillMs ?? 0, e?.DecodeMs ?? 0, answer.TotalMs),
             new AskCacheInfo(video.CodebookFromCache ? "hit" : "miss", e?.PrefixCacheHit == true ? "hit" : "miss"));
     }

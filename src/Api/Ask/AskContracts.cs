@@ -28,7 +28,19 @@ public sealed record AskResponse(
 
 /// <summary>visualTokens: tokens the video became; promptTokens: the whole prompt incl. them.</summary>
 public sealed record AskUsage(int VisualTokens, int PromptTokens, int CompletionTokens);
-public sealed record AskCompression(string Mode, int? K, long OriginalTokens, double Ratio);
+/// <summary>How the answering video was compressed: <c>tokens</c> is the token path the LLM read (codebook or
+/// attention; null in full mode), <c>elbow</c> the rule that chose K (adaptive mode only).</summary>
+public sealed record AskCompression(string Mode, int? K, long OriginalTokens, double Ratio, string? Elbow = null, string? Tokens = null)
+{
+    public static AskCompression Of(PreparedVideo video)
+    {
+        var encoding = video.Encoding;
+        var engine = encoding.Compressed?.Settings;
+        return new(CompressionModes.WireName(video.Record.Settings.Mode), encoding.Compressed?.K, encoding.OriginalTokens, encoding.Ratio,
+            video.Record.Settings.Mode == CompressionMode.VQTokenAdaptive && engine is not null ? CompressionModes.WireName(engine.Elbow) : null,
+            engine is null ? null : CompressionModes.WireName(engine.Tokens));
+    }
+}
 public sealed record AskTimings(double QueueMs, double PrefillMs, double DecodeMs, double TotalMs);
 /// <summary>codebook: the compressed video came from the cache (no vision pass); prefix: the KV cache of
 /// system prompt + visual tokens was reused.</summary>

@@ -9,11 +9,13 @@ namespace VQToken.Api.Inference;
 /// <see cref="CompressedVideoEntry"/> (plain arrays, checksummed on disk or in Redis).</summary>
 public static class EncodingConversion
 {
-    /// <summary>The engine's K-means settings for a video's settings (null in full mode).</summary>
-    public static EngineSettings? ToEngine(CompressionSettings settings) => settings.Mode switch
+    /// <summary>The engine's settings for a video's settings (null in full mode); legacy records resolve their
+    /// token path against <paramref name="hasVQAttention"/>.</summary>
+    public static EngineSettings? ToEngine(CompressionSettings settings, bool hasVQAttention) => settings.Mode switch
     {
-        CompressionMode.VQTokenFixed => EngineSettings.Fixed(settings.K ?? 32),
-        CompressionMode.VQTokenAdaptive => EngineSettings.Adaptive(settings.MinK ?? 12, settings.MaxK ?? 32),
+        CompressionMode.VQTokenFixed => EngineSettings.Fixed(settings.K ?? 32, tokens: settings.EffectiveTokens(hasVQAttention)),
+        CompressionMode.VQTokenAdaptive => EngineSettings.Adaptive(settings.MinK ?? 12, settings.MaxK ?? 32,
+            elbow: settings.EffectiveElbow, tokens: settings.EffectiveTokens(hasVQAttention)),
         _ => null,
     };
 
@@ -50,12 +52,13 @@ public static class EncodingConversion
             };
         }
         int k = entry.CodebookSize;
+        var settings = ToEngine(entry.Settings, hasVQAttention)!;
         var compressed = CompressedVideo.FromArrays(entry.Frames, entry.GridHeight, k, entry.Dim, entry.Codebook,
-            entry.IndexMap.Select(v => (short)v).ToArray(), ToEngine(entry.Settings)!);
+            entry.IndexMap.Select(v => (short)v).ToArray(), settings);
         return new VideoEncoding
         {
             Mode = mode, Compressed = compressed, Dim = entry.Dim, Frames = entry.Frames, OriginalTokens = entry.Frames * entry.GridHeight * entry.GridWidth,
-            CodebookOnly = !hasVQAttention, VisualTokens = (hasVQAttention ? Math.Max(entry.Frames, k) : k) + 1,
+            VisualTokens = VideoEncoding.VQTokenCount(settings.Tokens, entry.Frames, k),
         };
     }
 }

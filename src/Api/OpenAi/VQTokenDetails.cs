@@ -16,7 +16,7 @@ public sealed record VQTokenDetails(
     {
         var encoding = video.Encoding;
         return new VQTokenDetails(video.Record.Id, encoding.VisualTokens,
-            new VQTokenCompression(CompressionModes.WireName(video.Record.Settings.Mode), encoding.Compressed?.K, encoding.OriginalTokens, encoding.Ratio),
+            VQTokenCompression.From(AskCompression.Of(video)),
             new VQTokenCache(video.CodebookFromCache ? "hit" : "miss", answer.Engine?.PrefixCacheHit == true ? "hit" : "miss"));
     }
 }

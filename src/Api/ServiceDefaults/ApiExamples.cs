@@ -13,7 +13,7 @@ public static class ApiExamples
     private static readonly DateTimeOffset Created = new(2025, 6, 1, 12, 0, 0, TimeSpan.Zero);
 
     public static readonly VideoResponse QueuedVideo = new(
-        Id, "queued", null, new VideoSourceView("upload", "clip.mp4"), new VideoSettingsView(32, "vqtoken-fixed", 32, null, null),
+        Id, "queued", null, new VideoSourceView("upload", "clip.mp4"), new VideoSettingsView(32, "vqtoken-adaptive", null, 12, 32, "official", "codebook"),
         null, new VideoProbeView(12.5, 30, 1280, 720, "h264"), null, new Dictionary<string, double>(), Created, Created);
 
     public static readonly VideoResponse ProcessingVideo = QueuedVideo with
@@ -23,7 +23,7 @@ public static class ApiExamples
 
     public static readonly VideoResponse ReadyVideo = QueuedVideo with
     {
-        Status = "ready", Progress = new VideoProgressView("ready", 1), Tokens = new VideoTokensView(23_328, 33, 33 / 23_328.0),
+        Status = "ready", Progress = new VideoProgressView("ready", 1), Tokens = new VideoTokensView(23_328, 13, 13 / 23_328.0),
         TimingsMs = new Dictionary<string, double> { ["frames"] = 410, ["vision"] = 1830, ["compress"] = 95, ["total"] = 2380 },
         UpdatedAt = Created.AddSeconds(3),
     };
@@ -33,7 +33,7 @@ public static class ApiExamples
     public static readonly AskRequestBody AskRequest = new() { Question = "What is the person holding?", MaxNewTokens = 64, Temperature = 0 };
 
     public static readonly AskResponse AskAnswer = new(
-        "The person is holding a red umbrella.", "stop", new AskUsage(33, 61, 9), new AskCompression("vqtoken-fixed", 32, 23_328, 33 / 23_328.0),
+        "The person is holding a red umbrella.", "stop", new AskUsage(13, 41, 9), new AskCompression("vqtoken-adaptive", 12, 23_328, 13 / 23_328.0, "official", "codebook"),
         new AskTimings(0.4, 38.2, 95.7, 141.3), new AskCacheInfo("hit", "miss"));
 
     /// <summary>The events of <c>GET /videos/{id}/events</c> for a video that becomes ready.</summary>

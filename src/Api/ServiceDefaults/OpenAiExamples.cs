@@ -20,9 +20,10 @@ public static class OpenAiExamples
         {"object": "chat.completion", "id": "chatcmpl-5f0c2d1e9a8b", "created": 1748779200, "model": "{{Model}}",
          "system_fingerprint": "fp_4b48d87fd4b7",
          "choices": [{"index": 0, "message": {"role": "assistant", "content": "The person is holding a red umbrella."}, "finish_reason": "stop", "logprobs": null}],
-         "usage": {"prompt_tokens": 61, "completion_tokens": 9, "total_tokens": 70},
-         "vqtoken": {"video_id": "{{VideoId}}", "visual_tokens": 33,
-           "compression": {"mode": "vqtoken-fixed", "k": 32, "original_tokens": 23328, "ratio": 0.0014146},
+         "usage": {"prompt_tokens": 41, "completion_tokens": 9, "total_tokens": 50},
+         "vqtoken": {"video_id": "{{VideoId}}", "visual_tokens": 13,
+           "compression": {"mode": "vqtoken-adaptive", "k": 12, "original_tokens": 23328, "ratio": 0.0005573,
+             "elbow": "official", "tokens": "codebook"},
            "cache": {"codebook": "hit", "prefix": "miss"} } }
         """)!;
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using VQToken.Api.Inference;
 using VQToken.Api.Storage;
 using VQToken.Engine.Video;
 
@@ -6,29 +7,40 @@ namespace VQToken.Api.Videos;
 
 /// <summary>Turns validated settings + an ingested video into a stored, queued video — or the
 /// existing one when the same owner already sent the same bytes with the same settings.</summary>
-public sealed class VideoIntake(IVideoStore videos, ISourceStore sources, IJobQueue queue, IOptions<VideoOptions> videoOptions, TimeProvider clock)
+public sealed class VideoIntake(IVideoStore videos, ISourceStore sources, IJobQueue queue, IOptions<VideoOptions> videoOptions, ModelHost model, TimeProvider clock)
 {
-    /// <summary>Validates request settings; returns the settings or the error messages by field.</summary>
+    /// <summary>Validates request settings; returns the settings or the error messages by field. Omitted
+    /// settings take the published path's defaults (adaptive K in 12..32, official elbow, codebook tokens);
+    /// a <c>k</c> without <c>compression</c> means vqtoken-fixed.</summary>
     public (CompressionSettings? Settings, Dictionary<string, string[]> Errors) Validate(VideoSettingsRequest request)
     {
         var errors = new Dictionary<string, string[]>();
         var limits = videoOptions.Value;
         int frames = request.Frames ?? limits.DefaultFrames;
         if (frames < 1 || frames > limits.MaxFrames) errors["frames"] = [$"frames must be between 1 and {limits.MaxFrames}"];
-        if (!CompressionModes.TryParse(request.Compression ?? "vqtoken-fixed", out var mode))
+        // k alone means a fixed codebook of that size; nothing at all means the published adaptive path.
+        if (!CompressionModes.TryParse(request.Compression ?? (request.K is null ? "vqtoken-adaptive" : "vqtoken-fixed"), out var mode))
         {
-            errors["compression"] = ["compression must be vqtoken-fixed, vqtoken-adaptive or full"];
+            errors["compression"] = ["compression must be vqtoken-adaptive, vqtoken-fixed or full"];
             return (null, errors);
         }
+        var elbow = ElbowIndexing.Official;
+        if (request.Elbow is not null && !CompressionModes.TryParseElbow(request.Elbow, out elbow)) errors["elbow"] = ["elbow must be official or centered"];
+        var tokens = TokenPath.Codebook;
+        if (request.Tokens is not null && !CompressionModes.TryParseTokenPath(request.Tokens, out tokens)) errors["tokens"] = ["tokens must be codebook or attention"];
         CompressionSettings settings = mode switch
         {
-            CompressionMode.VQTokenFixed => CompressionSettings.Fixed(frames, request.K ?? 32),
-            CompressionMode.VQTokenAdaptive => CompressionSettings.Adaptive(frames, request.MinK ?? 12, request.MaxK ?? 32),
+            CompressionMode.VQTokenFixed => CompressionSettings.Fixed(frames, request.K ?? 32, tokens),
+            CompressionMode.VQTokenAdaptive => CompressionSettings.Adaptive(frames, request.MinK ?? 12, request.MaxK ?? 32, elbow, tokens),
             _ => CompressionSettings.FullTokens(frames),
         };
         if (mode == CompressionMode.VQTokenFixed && (request.MinK is not null || request.MaxK is not null)) errors["minK"] = ["minK/maxK apply to vqtoken-adaptive only"];
         if (mode != CompressionMode.VQTokenFixed && request.K is not null) errors["k"] = ["k applies to vqtoken-fixed only"];
         if (mode == CompressionMode.Full && (request.MinK is not null || request.MaxK is not null)) errors["minK"] = ["full takes no k, minK or maxK"];
+        if (mode != CompressionMode.VQTokenAdaptive && request.Elbow is not null) errors["elbow"] = ["elbow applies to vqtoken-adaptive only"];
+        if (mode == CompressionMode.Full && request.Tokens is not null) errors["tokens"] = ["full keeps all pooled frame tokens: tokens applies to the VQToken modes only"];
+        if (settings.Tokens == TokenPath.Attention && model.Info is { HasVQAttention: false })
+            errors["tokens"] = ["tokens=attention needs VQ-Attention weights (model.cross_attention.*), which the loaded checkpoint does not have; use tokens=codebook (the published path)"];
         if (settings.K is < 1 or > 4096) errors["k"] = ["k must be between 1 and 4096"];
         if (settings.MinK is < 1 or > 4096 || settings.MaxK is < 1 or > 4096 || settings.MinK > settings.MaxK)
             errors["maxK"] = ["minK and maxK must satisfy 1 <= minK <= maxK <= 4096"];

@@ -108,7 +108,7 @@ public sealed class VideoProcessor(
             var progress = new ThrottledProgress(p => _ = videos.UpdateAsync(record.Id, r => r.Status == VideoStatus.Processing
                 ? r with { Progress = new VideoProgress(p.Stage == "compressed" ? "compress" : "vision", (double)p.FramesEncoded / p.FramesTotal) } : r));
             var encoding = await model.Engine.EncodeAsync(
-                new EncodeRequest(record.Id, sampled.Rgb, record.Settings.Mode, EncodingConversion.ToEngine(record.Settings)),
+                new EncodeRequest(record.Id, sampled.Rgb, record.Settings.Mode, EncodingConversion.ToEngine(record.Settings, model.Info!.HasVQAttention)),
                 progress, stoppingToken);
             stages["vision"] = encoding.VisionMs;
             stages["compress"] = encoding.CompressionMs;

@@ -24,6 +24,8 @@ public sealed class VideoUploadForm
     public int? K { get; set; }
     public int? MinK { get; set; }
     public int? MaxK { get; set; }
+    public string? Elbow { get; set; }
+    public string? Tokens { get; set; }
 }
 
 /// <summary><c>/videos</c>: upload or fetch a video, watch it being processed, list and delete videos.</summary>
@@ -36,8 +38,9 @@ public static class VideosApi
         group.MapPost("/", CreateVideo)
             .WithName("CreateVideo")
             .WithSummary("Upload a video or give its URL")
-            .WithDescription("multipart/form-data with a `file` part (+ optional `frames`, `compression`, `k`, `minK`, `maxK` fields), " +
-                "or JSON `{\"url\": ...}` with the same settings. Returns 202 with the queued video and its Location; the same bytes " +
+            .WithDescription("multipart/form-data with a `file` part (+ optional `frames`, `compression`, `k`, `minK`, `maxK`, `elbow`, " +
+                "`tokens` fields), or JSON `{\"url\": ...}` with the same settings. Omitted settings are the released model's published " +
+                "path: vqtoken-adaptive, K in 12..32, the official elbow rule, codebook tokens (`k` alone means vqtoken-fixed). Returns 202 with the queued video and its Location; the same bytes " +
                 "with the same settings return the existing video with 200 instead of being processed again.")
             // One Accepts call: routing rejects (415) content types that no Accepts lists. The OpenAPI
             // document gets the JSON body's own schema from UploadOrUrlBodyFilter.
@@ -137,10 +140,11 @@ public static class VideosApi
             errors[name] = [$"{name} must be an integer"];
             return null;
         }
+        string? Text(string name) => fields.FirstOrDefault(kv => kv.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value;
         var settings = new VideoSettingsRequest
         {
             Frames = Int("frames"), K = Int("k"), MinK = Int("minK"), MaxK = Int("maxK"),
-            Compression = fields.FirstOrDefault(kv => kv.Key.Equals("compression", StringComparison.OrdinalIgnoreCase)).Value,
+            Compression = Text("compression"), Elbow = Text("elbow"), Tokens = Text("tokens"),
         };
         return (errors.Count == 0 ? settings : null, errors);
     }

@@ -16,7 +16,10 @@ public enum CheckpointSize { Tiny, Full }
 /// meta device, so the generator and the loader cannot drift apart.</summary>
 public static class RandomCheckpoint
 {
-    public sealed record Options(CheckpointSize Size = CheckpointSize.Tiny, long Seed = 0, int Shards = 0, ScalarType DType = ScalarType.BFloat16);
+    /// <param name="VQAttention">Write the VQ-Attention weights (model.cross_attention.*); the released
+    /// checkpoint has them, a plain LLaVA-OneVision one does not.</param>
+    public sealed record Options(CheckpointSize Size = CheckpointSize.Tiny, long Seed = 0, int Shards = 0, ScalarType DType = ScalarType.BFloat16,
+        bool VQAttention = true);
 
     /// <summary>Regular (non-special) token counts of the written tokenizer, per size.</summary>
     public static int RegularTokens(CheckpointSize size) => size == CheckpointSize.Full ? 151_643 : 1_000;
@@ -114,6 +117,7 @@ public static class RandomCheckpoint
         File.WriteAllText(Path.Combine(dir, LlavaConfig.FileName), configJson.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         var config = LlavaConfig.Parse(configJson);
         var layout = Layout(config, options.Size == CheckpointSize.Full ? 2048 : 128);
+        if (!options.VQAttention) layout.RemoveAll(t => t.Name.StartsWith(VQAttention.Prefix, StringComparison.Ordinal));
 
         using var random = new Generator((ulong)options.Seed);
         TensorSource Source(string name, long[] shape) => new(name, options.DType, shape, () => Sample(name, shape, options.DType, random));

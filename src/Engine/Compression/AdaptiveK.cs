@@ -10,7 +10,7 @@ namespace VQToken.Engine.Compression;
 /// <para>The official code fits every K from scratch (fresh k-means++, up to 100 Lloyd iterations),
 /// records the distortion Σ|x − c|² of each fit, picks K by <see cref="ElbowRule"/> (largest second
 /// difference, never below Kmin) and then fits that K once more from scratch.</para>
-/// <para>Here the fits are nested: one k-means++ fit at Kmin, then each K+1 starts from the K solution
+/// <para>Here the fits are nested: one full k-means++ fit at Kmin, then each K+1 starts from the K solution
 /// with its worst cluster (largest distortion) bisected along its principal direction, refined by at
 /// most <see cref="AdaptiveKOptions.CurveIterations"/> Lloyd iterations (early exit on the shift
 /// tolerance). The curve is the same quantity over the same K range, but monotone and far less noisy
@@ -34,7 +34,9 @@ public static class AdaptiveK
         using var generator = new Generator(options.Seed, rows.device);
         var centroidsPerK = new List<Tensor>();
         var distortions = new List<double>();
-        var fit = KMeans.Refine(rows, KMeans.PlusPlusCentroids(rows, minK, generator, curve.InitCandidates), curve);
+        // The curve's first point is a full fit: every later point grows from it.
+        var fit = KMeans.Refine(rows, KMeans.PlusPlusCentroids(rows, minK, generator, curve.InitCandidates),
+            curve with { MaxIterations = options.FinalIterations });
         while (true)
         {
             centroidsPerK.Add(fit.Centroids);

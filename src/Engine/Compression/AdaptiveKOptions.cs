@@ -15,7 +15,7 @@ public sealed record AdaptiveKOptions(
     int FinalIterations = 50,
     double Tolerance = 1e-4,
     ulong Seed = 0,
-    ElbowIndexing Indexing = ElbowIndexing.Centered)
+    ElbowIndexing Indexing = ElbowIndexing.Official)
 {
     /// <summary>Throws when a setting is out of range.</summary>
     public void Validate()

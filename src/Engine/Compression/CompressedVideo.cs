@@ -7,7 +7,7 @@ namespace VQToken.Engine.Compression;
 /// <summary>
 /// What the service caches per video in VQToken modes: the codebook B [K, D] (float32) and the index
 /// map M [T, g, g] (cluster id of every grid token, int16), plus the settings that produced them.
-/// Enough to rebuild the language model's visual tokens (VQ-Attention over B and M) without the video.
+/// Enough to rebuild the language model's visual tokens (B itself, or VQ-Attention over B and M) without the video.
 /// Immutable, managed memory only (no native tensors held): safe to keep in a cache.
 /// </summary>
 public sealed class CompressedVideo
@@ -52,7 +52,7 @@ public sealed class CompressedVideo
     public CompressionSettings Settings { get; }
 
     /// <summary>Grid tokens before compression (T·g·g) and codebook entries after (K). The token count
-    /// the language model finally sees is decided by the VQ-Attention path.</summary>
+    /// the language model finally sees depends on the token path (K + 1, or max(T, K) + 1 with VQ-Attention).</summary>
     public TokenCounts Tokens => new(Frames * Grid * Grid, K);
 
     /// <summary>Bytes held by the codebook and index map (for cache accounting).</summary>
@@ -97,6 +97,7 @@ public sealed class CompressedVideo
         ["settings.seed"] = Settings.Seed.ToString(CultureInfo.InvariantCulture),
         ["settings.max_iterations"] = Str(Settings.MaxIterations),
         ["settings.elbow"] = Settings.Elbow.ToString(),
+        ["settings.tokens"] = Settings.Tokens.WireName(),
     };
 
     /// <summary>Rebuilds a <see cref="CompressedVideo"/> from <see cref="ToTensors"/> + <see cref="Metadata"/>.</summary>
@@ -109,6 +110,9 @@ public sealed class CompressedVideo
             throw new FormatException($"unknown mode '{metadata.GetValueOrDefault("mode")}'");
         if (!Enum.TryParse<ElbowIndexing>(Required(metadata, "settings.elbow"), out var elbow))
             throw new FormatException("unknown settings.elbow");
+        var tokens = TokenPath.Codebook;
+        if (metadata.TryGetValue("settings.tokens", out var path) && !CompressionModes.TryParseTokenPath(path, out tokens))
+            throw new FormatException($"unknown settings.tokens '{path}'");
         var settings = new CompressionSettings
         {
             Mode = mode,
@@ -118,6 +122,7 @@ public sealed class CompressedVideo
             Seed = ulong.Parse(Required(metadata, "settings.seed"), CultureInfo.InvariantCulture),
             MaxIterations = Int(metadata, "settings.max_iterations"),
             Elbow = elbow,
+            Tokens = tokens,
         };
         int frames = Int(metadata, "frames"), grid = Int(metadata, "grid"), k = Int(metadata, "k"), dim = Int(metadata, "dim");
         var codebook = tensors.GetValueOrDefault("codebook") ?? throw new FormatException("missing tensor 'codebook'");

@@ -2,15 +2,16 @@ namespace VQToken.Engine.Compression;
 
 /// <summary>
 /// What to compress a video with. Fixed mode uses <see cref="K"/>; adaptive mode chooses K in
-/// [<see cref="MinK"/>, <see cref="MaxK"/>]. Stored with every <see cref="CompressedVideo"/> so a cached
-/// entry says how it was made.
+/// [<see cref="MinK"/>, <see cref="MaxK"/>] by <see cref="Elbow"/>; <see cref="Tokens"/> says what the LLM
+/// reads. Defaults: the released model's published path (adaptive 12..32, official elbow, codebook).
+/// Stored with every <see cref="CompressedVideo"/> so a cached entry says how it was made.
 /// </summary>
 public sealed record CompressionSettings
 {
     /// <summary>Largest K the cached representation supports (index map entries are int16).</summary>
     public const int MaxSupportedK = short.MaxValue;
 
-    public CompressionMode Mode { get; init; } = CompressionMode.VQTokenFixed;
+    public CompressionMode Mode { get; init; } = CompressionMode.VQTokenAdaptive;
 
     /// <summary>Codebook size in fixed mode (the paper's main setting: 32).</summary>
     public int K { get; init; } = 32;
@@ -28,15 +29,19 @@ public sealed record CompressionSettings
     public int MaxIterations { get; init; } = 50;
 
     /// <summary>Adaptive mode's elbow-to-K mapping.</summary>
-    public ElbowIndexing Elbow { get; init; } = ElbowIndexing.Centered;
+    public ElbowIndexing Elbow { get; init; } = ElbowIndexing.Official;
+
+    /// <summary>What the language model reads: the codebook (published) or VQ-Attention's output.</summary>
+    public TokenPath Tokens { get; init; } = TokenPath.Codebook;
 
     /// <summary>Fixed-length settings.</summary>
-    public static CompressionSettings Fixed(int k = 32, ulong seed = 0) =>
-        new() { Mode = CompressionMode.VQTokenFixed, K = k, Seed = seed };
+    public static CompressionSettings Fixed(int k = 32, ulong seed = 0, TokenPath tokens = TokenPath.Codebook) =>
+        new() { Mode = CompressionMode.VQTokenFixed, K = k, Seed = seed, Tokens = tokens };
 
     /// <summary>Adaptive-length settings.</summary>
-    public static CompressionSettings Adaptive(int minK = 12, int maxK = 32, ulong seed = 0) =>
-        new() { Mode = CompressionMode.VQTokenAdaptive, MinK = minK, MaxK = maxK, Seed = seed };
+    public static CompressionSettings Adaptive(int minK = 12, int maxK = 32, ulong seed = 0,
+        ElbowIndexing elbow = ElbowIndexing.Official, TokenPath tokens = TokenPath.Codebook) =>
+        new() { Mode = CompressionMode.VQTokenAdaptive, MinK = minK, MaxK = maxK, Seed = seed, Elbow = elbow, Tokens = tokens };
 
     /// <summary>Throws when the settings cannot drive a VQToken compression.</summary>
     public void Validate()

@@ -1,9 +1,9 @@
 namespace VQToken.Engine.Compression;
 
 /// <summary>
-/// The elbow rule of the official adaptive mode: given distortions D(K) for K = Kmin..Kmax, take the
-/// largest second difference D(K−1) − 2·D(K) + D(K+1) (first one on ties) and map it to a K, never
-/// below Kmin.
+/// The elbow rule of the adaptive mode: given distortions D(K) for K = Kmin..Kmax, take the largest
+/// second difference D(K−1) − 2·D(K) + D(K+1) (first one on ties) and map it to a K, never below Kmin
+/// (by default the official arithmetic, <see cref="ElbowIndexing.Official"/>).
 /// </summary>
 public static class ElbowRule
 {
@@ -12,7 +12,7 @@ public static class ElbowRule
     /// <param name="minK">The K of the first entry, also the smallest K returned.</param>
     /// <param name="indexing">How the argmax becomes a K (<see cref="ElbowIndexing"/>).</param>
     /// <returns>A K in [minK, minK + distortions.Count − 1]; minK when the curve has fewer than 3 points.</returns>
-    public static int Select(IReadOnlyList<double> distortions, int minK, ElbowIndexing indexing = ElbowIndexing.Centered)
+    public static int Select(IReadOnlyList<double> distortions, int minK, ElbowIndexing indexing = ElbowIndexing.Official)
     {
         ArgumentNullException.ThrowIfNull(distortions);
         if (distortions.Count < 3) return minK;

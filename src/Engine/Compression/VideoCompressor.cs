@@ -10,7 +10,11 @@ namespace VQToken.Engine.Compression;
 public static class VideoCompressor
 {
     /// <summary>Compresses one video's projected tokens [T, P, D] (P = g·g, any float dtype).</summary>
-    public static CompressedVideo Compress(Tensor projected, CompressionSettings settings)
+    public static CompressedVideo Compress(Tensor projected, CompressionSettings settings) => Compress(projected, settings, out _);
+
+    /// <summary>As <see cref="Compress(Tensor, CompressionSettings)"/>; <paramref name="curve"/> receives the
+    /// adaptive mode's distortion curve (one value per K, Kmin first; null in fixed mode).</summary>
+    public static CompressedVideo Compress(Tensor projected, CompressionSettings settings, out IReadOnlyList<double>? curve)
     {
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
@@ -25,15 +29,16 @@ public static class VideoCompressor
 
         using var scope = NewDisposeScope();
         var rows = KMeans.NormalizeRows(Codebook.Flatten(projected)); // [N, D]
-        var fit = Cluster(rows, settings);
+        var fit = Cluster(rows, settings, out curve);
         var (sums, counts) = Codebook.SumsAndCounts(rows, fit.Labels, fit.K);
         var codebook = Codebook.MeansOf(sums, counts); // [K, D], zero rows for empty clusters
         return CompressedVideo.FromTensors(frames, grid, fit.Labels, codebook, settings);
     }
 
     /// <summary>Runs the K-means the settings ask for on normalised rows.</summary>
-    internal static KMeansFit Cluster(Tensor rows, CompressionSettings settings)
+    internal static KMeansFit Cluster(Tensor rows, CompressionSettings settings, out IReadOnlyList<double>? curve)
     {
+        curve = null;
         if (settings.Mode == CompressionMode.VQTokenFixed)
         {
             int k = (int)Math.Min(settings.K, rows.shape[0]);
@@ -41,6 +46,8 @@ public static class VideoCompressor
         }
         var adaptive = new AdaptiveKOptions(settings.MinK, settings.MaxK,
             FinalIterations: settings.MaxIterations, Seed: settings.Seed, Indexing: settings.Elbow);
-        return AdaptiveK.Fit(rows, adaptive).Fit;
+        var chosen = AdaptiveK.Fit(rows, adaptive);
+        curve = chosen.Distortions;
+        return chosen.Fit;
     }
 }

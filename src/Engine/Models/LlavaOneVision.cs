@@ -1,12 +1,13 @@
 using TorchSharp;
 using VQToken.Engine.Checkpoints;
+using VQToken.Engine.Compression;
 using static TorchSharp.torch;
 
 namespace VQToken.Engine.Models;
 
 /// <summary>LLaVA-OneVision (+ VQToken) loaded from a checkpoint directory in the original
-/// LLaVA-NeXT layout: SigLIP tower → mlp2x_gelu projector → visual tokens (baseline pooled, or
-/// VQ-Attention over codebook + index map) spliced at the image position of a Qwen2 prompt.</summary>
+/// LLaVA-NeXT layout: SigLIP tower → mlp2x_gelu projector → visual tokens (baseline pooled, the VQToken
+/// codebook, or VQ-Attention over codebook + index map) spliced at the image position of a Qwen2 prompt.</summary>
 public sealed class LlavaOneVision : IDisposable
 {
     /// <summary>The id that marks the image position in prompt ids (LLaVA's IMAGE_TOKEN_INDEX).</summary>
@@ -16,7 +17,7 @@ public sealed class LlavaOneVision : IDisposable
     public SigLipVisionTower VisionTower { get; }
     public Projector Projector { get; }
     public Tensor ImageNewline { get; }
-    /// <summary>Null when the checkpoint has no VQ-Attention weights (codebook-only fallback).</summary>
+    /// <summary>Null when the checkpoint has no VQ-Attention weights (then only the codebook path runs).</summary>
     public VQAttention? VQAttention { get; }
     public Qwen2ForCausalLM Language { get; }
     public Device Device { get; }
@@ -93,13 +94,16 @@ public sealed class LlavaOneVision : IDisposable
     public Tensor FullTokens(Tensor projected) =>
         VideoTokens.PooledWithNewline(projected, ImageNewline, Config.SpatialPoolStride);
 
-    /// <summary>VQToken visual tokens: VQ-Attention(index map [T, P], codebook [K, D]) followed by the
-    /// image_newline → [max(T, K) + 1, D]. Without VQ-Attention weights: codebook + newline.</summary>
-    public Tensor VQTokens(Tensor indexMap, Tensor codebook)
+    /// <summary>VQToken visual tokens followed by the image_newline: the codebook [K, D] itself → [K + 1, D]
+    /// (the published path), or VQ-Attention(index map [T, P], codebook) → [max(T, K) + 1, D].</summary>
+    /// <exception cref="ArgumentException">The attention path on a checkpoint without VQ-Attention weights.</exception>
+    public Tensor VQTokens(Tensor indexMap, Tensor codebook, TokenPath path)
     {
+        if (path == TokenPath.Attention && VQAttention is null)
+            throw new ArgumentException("the checkpoint has no VQ-Attention weights (model.cross_attention.*): use the codebook token path");
         using var scope = NewDisposeScope();
         var book = codebook.to(DType, Device);
-        var tokens = VQAttention is null ? book : VQAttention.forward(indexMap.to(Device).reshape(indexMap.shape[0], -1), book);
+        var tokens = path == TokenPath.Codebook ? book : VQAttention!.forward(indexMap.to(Device).reshape(indexMap.shape[0], -1), book);
         return cat([tokens, ImageNewline.view(1, -1)], 0).MoveToOuterDisposeScope();
     }
 

@@ -17,10 +17,13 @@ public sealed record ParityReport(
     [property: JsonPropertyName("codebook")] double? Codebook,
     [property: JsonPropertyName("vq_tokens")] double? VqTokens,
     [property: JsonPropertyName("greedy_match")] bool GreedyMatch,
+    [property: JsonPropertyName("tokens")] string Tokens,
     [property: JsonPropertyName("ok")] bool Ok);
 
 /// <summary>Runs every stage of the engine on a fixture folder (model/, inputs.safetensors,
-/// expected.safetensors) and compares with the reference outputs.</summary>
+/// expected.safetensors) and compares with the reference outputs. The VQ stages run the attention path
+/// when the fixture's checkpoint has VQ-Attention weights and the codebook path when it has none, which is
+/// what the fixture format means (parity-official-codebook: the published path).</summary>
 public static class FixtureParity
 {
     public const double Tolerance = 1e-4;
@@ -49,7 +52,8 @@ public static class FixtureParity
         var labels = inputs.Read("labels");                                                  // [T, P]
         int k = (int)expected.Tensors["codebook"].Shape[0];
         var codebook = Codebook.FromLabels(projected, labels, k);                           // [K, D]
-        var vq = model.VQTokens(labels, codebook);
+        var path = model.VQAttention is null ? TokenPath.Codebook : TokenPath.Attention;
+        var vq = model.VQTokens(labels, codebook, path);
 
         double Logits(Tensor visual, string name)
         {
@@ -66,7 +70,7 @@ public static class FixtureParity
         var report = new ParityReport(
             Diff(features, "vision_features"), Diff(projected, "projected"), Diff(full, "full_tokens"),
             Logits(full, "logits_full"), Logits(vq, "logits_vq"), Diff(codebook, "codebook"), Diff(vq, "vq_tokens"),
-            greedy.SequenceEqual(greedyExpected), false);
+            greedy.SequenceEqual(greedyExpected), path.WireName(), false);
         double[] diffs = [report.VisionFeatures, report.Projected, report.FullTokens, report.LogitsFull, report.LogitsVq,
             report.Codebook ?? 0, report.VqTokens ?? 0];
         return report with { Ok = report.GreedyMatch && diffs.All(d => d <= Tolerance) };

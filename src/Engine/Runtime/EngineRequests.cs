@@ -49,12 +49,13 @@ public sealed record VideoEncoding
     public int OriginalTokens { get; init; }
     /// <summary>Visual tokens the language model receives.</summary>
     public int VisualTokens { get; init; }
-    /// <summary>True when the checkpoint had no VQ-Attention weights and the codebook is fed directly.</summary>
-    public bool CodebookOnly { get; init; }
     public double VisionMs { get; init; }
     public double CompressionMs { get; init; }
 
     public double Ratio => OriginalTokens == 0 ? 0 : (double)VisualTokens / OriginalTokens;
+
+    /// <summary>Visual tokens of a VQToken video: K + 1 on the codebook path, max(T, K) + 1 with VQ-Attention.</summary>
+    public static int VQTokenCount(TokenPath path, int frames, int k) => (path == TokenPath.Codebook ? k : Math.Max(frames, k)) + 1;
 }
 
 /// <summary>Answer a prompt over a video's visual tokens.</summary>

@@ -106,6 +106,10 @@ public sealed class InferenceEngine : IAsyncDisposable
             _model.Language.FewRowKernel = _options.DecodeKernel;
             _prefixes = new PrefixCache(_options.PrefixCacheBytes);
             _log.LogInformation("Model loaded from {Path} on {Device} ({DType}), {Bytes} weight bytes", _modelPath, device, _model.DType, _model.WeightBytes);
+            if (_model.VQAttention is null)
+                _log.LogInformation("VQToken videos run the codebook token path (the published path): the checkpoint has no VQ-Attention weights (model.cross_attention.*), so the attention path is refused");
+            else
+                _log.LogInformation("VQToken videos run the codebook token path by default (the published path: the official code never uses VQ-Attention); the checkpoint has VQ-Attention weights, so tokens=attention is available per video");
             _ready.SetResult(new ModelInfo(_model.Config, device.ToString(), _model.DType.ToString(), _model.WeightBytes, _model.VQAttention is not null));
         }
         catch (Exception e)
@@ -298,7 +302,7 @@ public sealed class InferenceEngine : IAsyncDisposable
         var compressed = encoding.Compressed ?? throw new ArgumentException("VQToken encoding without codebook");
         if (compressed.Dim != model.Config.Text.HiddenSize)
             throw new ArgumentException($"the cached codebook has width {compressed.Dim}, the model {model.Config.Text.HiddenSize}: re-encode the video");
-        return model.VQTokens(compressed.IndexMapTensor(), compressed.CodebookTensor());
+        return model.VQTokens(compressed.IndexMapTensor(), compressed.CodebookTensor(), compressed.Settings.Tokens);
     }
 
     /// <summary>Handles work.Next: emits it, or reports false when it ends the sequence.</summary>
@@ -409,12 +413,13 @@ public sealed class InferenceEngine : IAsyncDisposable
             }
             else
             {
+                if (work.Request.Settings!.Tokens == TokenPath.Attention && model.VQAttention is null)
+                    throw new ArgumentException("the attention token path needs VQ-Attention weights, which this checkpoint does not have");
                 var compressed = VideoCompressor.Compress(projected.to_type(ScalarType.Float32), work.Request.Settings!);
-                bool codebookOnly = model.VQAttention is null;
                 encoding = new VideoEncoding
                 {
-                    Mode = work.Request.Mode, Compressed = compressed, CodebookOnly = codebookOnly,
-                    VisualTokens = (codebookOnly ? compressed.K : (int)Math.Max(t, compressed.K)) + 1,
+                    Mode = work.Request.Mode, Compressed = compressed,
+                    VisualTokens = VideoEncoding.VQTokenCount(compressed.Settings.Tokens, (int)t, compressed.K),
                 };
             }
             double ms = clock.Elapsed.TotalMilliseconds;

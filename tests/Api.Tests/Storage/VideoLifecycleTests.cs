@@ -48,6 +48,36 @@ public sealed class VideoLifecycleTests
     }
 
     [Fact]
+    public void Records_stored_before_token_paths_keep_their_keys_and_meaning()
+    {
+        // As stored by earlier versions: no elbow, no tokens.
+        var legacyAdaptive = System.Text.Json.JsonSerializer.Deserialize<CompressionSettings>(
+            """{"frames":8,"mode":"vqtoken-adaptive","minK":12,"maxK":32}""", new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web))!;
+        var legacyFixed = new CompressionSettings { Frames = 8, Mode = CompressionMode.VQTokenFixed, K = 32 };
+
+        Assert.Equal("f8:vqtoken-adaptive:k12-32", legacyAdaptive.CanonicalKey);
+        Assert.Equal("f8:vqtoken-fixed:k32", legacyFixed.CanonicalKey);
+        Assert.Null(legacyAdaptive.Validate());
+        Assert.Equal(ElbowIndexing.Centered, legacyAdaptive.EffectiveElbow);
+        Assert.Equal(TokenPath.Attention, legacyFixed.EffectiveTokens(hasVQAttention: true));
+        Assert.Equal(TokenPath.Codebook, legacyFixed.EffectiveTokens(hasVQAttention: false));
+    }
+
+    [Fact]
+    public void New_settings_name_their_elbow_and_token_path_in_the_key()
+    {
+        var published = CompressionSettings.Published(32);
+
+        Assert.Equal("f32:vqtoken-adaptive:k12-32:official:codebook", published.CanonicalKey);
+        Assert.Equal("f32:vqtoken-adaptive:k12-32:centered:codebook", CompressionSettings.Adaptive(32, 12, 32, ElbowIndexing.Centered).CanonicalKey);
+        Assert.Equal("f32:vqtoken-fixed:k32:attention", CompressionSettings.Fixed(32, 32, TokenPath.Attention).CanonicalKey);
+        Assert.NotEqual(published.CanonicalKey, (published with { Elbow = null, Tokens = null }).CanonicalKey);
+        Assert.Equal(TokenPath.Codebook, published.EffectiveTokens(hasVQAttention: true));
+        Assert.NotNull((CompressionSettings.Fixed(32, 32) with { Elbow = ElbowIndexing.Official }).Validate());
+        Assert.NotNull((CompressionSettings.FullTokens(32) with { Tokens = TokenPath.Codebook }).Validate());
+    }
+
+    [Fact]
     public void Ids_are_url_safe_and_sort_by_creation_time()
     {
         var earlier = VideoId.New(TestVideos.Epoch);

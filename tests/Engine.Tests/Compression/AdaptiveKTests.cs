@@ -10,13 +10,13 @@ public class AdaptiveKTests
     [InlineData(14, 0)]
     [InlineData(17, 1)]
     [InlineData(23, 2)]
-    public void Adaptive_picks_the_true_number_of_clusters_on_data_with_a_clear_elbow(int clusters, int seed)
+    public void Centered_rule_picks_the_true_number_of_clusters_on_data_with_a_clear_elbow(int clusters, int seed)
     {
         var data = SyntheticClusters.Create(clusters, rows: 40 * clusters, dim: 48, noise: 0.8, seed: 100 + seed);
         using var scope = NewDisposeScope();
         var rows = KMeans.NormalizeRows(tensor(data.Rows));
 
-        using var fit = AdaptiveK.Fit(rows, new AdaptiveKOptions(MinK: 12, MaxK: 32, Seed: (ulong)seed));
+        using var fit = AdaptiveK.Fit(rows, new AdaptiveKOptions(MinK: 12, MaxK: 32, Seed: (ulong)seed, Indexing: ElbowIndexing.Centered));
 
         Assert.Equal(clusters, fit.K);
         Assert.Equal(21, fit.Distortions.Count);

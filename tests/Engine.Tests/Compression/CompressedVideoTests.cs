@@ -42,7 +42,7 @@ public class CompressedVideoTests
         using var scope = NewDisposeScope();
         var projected = tensor(data.Rows).reshape(16, 49, 32); // 16 frames of a 7 x 7 grid
 
-        var video = VideoCompressor.Compress(projected, CompressionSettings.Adaptive(12, 32, seed: 5));
+        var video = VideoCompressor.Compress(projected, CompressionSettings.Adaptive(12, 32, seed: 5, elbow: ElbowIndexing.Centered));
 
         Assert.Equal(16, video.K);
         Assert.Equal(CompressionMode.VQTokenAdaptive, video.Settings.Mode);

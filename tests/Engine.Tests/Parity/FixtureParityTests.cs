@@ -12,6 +12,7 @@ public class FixtureParityTests
     [Theory]
     [InlineData("parity-a")]
     [InlineData("parity-b")]
+    [InlineData("parity-official-codebook")]
     public void Every_stage_matches_the_reference_outputs_of_the_fixture(string fixture)
     {
         var report = FixtureParity.Run(TestPaths.Fixture(fixture));
@@ -26,6 +27,15 @@ public class FixtureParityTests
             () => AssertWithin("vq_tokens", report.VqTokens),
             () => Assert.True(report.GreedyMatch, "greedy_vq: the 8 greedy tokens differ from the reference"),
             () => Assert.True(report.Ok, "the report's overall verdict is not ok"));
+    }
+
+    [Theory]
+    [InlineData("parity-a", "attention")]
+    [InlineData("parity-b", "attention")]
+    [InlineData("parity-official-codebook", "codebook")]
+    public void Fixture_is_compared_on_the_token_path_its_checkpoint_has(string fixture, string tokens)
+    {
+        Assert.Equal(tokens, FixtureParity.Run(TestPaths.Fixture(fixture)).Tokens);
     }
 
     [Fact]

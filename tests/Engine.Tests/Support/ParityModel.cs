@@ -24,7 +24,8 @@ public sealed class ParityModel : IDisposable
         using var noGrad = no_grad();
         var projected = Model.Project(Model.EncodeVision(inputs.Read("pixel_values")));
         var labels = inputs.Read("labels");
-        var vq = Model.VQTokens(labels, Codebook.FromLabels(projected, labels, (int)labels.max().item<long>() + 1));
+        var vq = Model.VQTokens(labels, Codebook.FromLabels(projected, labels, (int)labels.max().item<long>() + 1),
+            Model.VQAttention is null ? TokenPath.Codebook : TokenPath.Attention);
         PromptEmbeds = Model.PromptEmbeddings(inputs.Read("input_ids").data<long>().ToArray(), vq).MoveToOuterDisposeScope();
     }
 
