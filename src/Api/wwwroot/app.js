@@ -106,6 +106,8 @@ async function addVideo(event) {
       frames: $('frames').value ? Number($('frames').value) : undefined,
       compression: $('compression').value,
       k: $('k').value && $('compression').value === 'vqtoken-fixed' ? Number($('k').value) : undefined,
+      tokens: $('compression').value !== 'full' ? $('tokens').value : undefined,
+      elbow: $('compression').value === 'vqtoken-adaptive' ? $('elbow').value : undefined,
     };
     let response;
     if (file) {
@@ -280,7 +282,8 @@ function videoItem(video) {
   item.setAttribute('aria-current', String(video.id === state.videoId));
   const name = document.createElement('span');
   name.className = 'name';
-  name.textContent = `${video.source.location} · ${video.settings.compression} · ${video.status}`;
+  const path = video.settings.tokens ? ` (${video.settings.tokens})` : '';
+  name.textContent = `${video.source.location} · ${video.settings.compression}${path} · ${video.status}`;
   const open = document.createElement('button');
   open.type = 'button';
   open.textContent = 'Open';

@@ -1,3 +1,4 @@
+using VQToken.Engine.Compression;
 using System.Globalization;
 using VQToken.Engine.Checkpoints;
 
@@ -12,7 +13,7 @@ public sealed class BenchCommand : ICliCommand
 
     public string Usage =>
         "bench --out <dir> [--smoke] [--checkpoint DIR] [--frames 8] [--prefill-frames 32] [--k 32] [--tokens 16] [--repeats 3] " +
-        "[--concurrency 8] [--device cpu] [--dtype auto] [--threads 0] [--docs docs/BENCHMARKS.md | --no-docs] [--render bench.json]: efficiency benchmark";
+        "[--token-path codebook|attention] [--elbow official|centered] [--concurrency 8] [--device cpu] [--dtype auto] [--threads 0] [--docs docs/BENCHMARKS.md | --no-docs] [--render bench.json]: efficiency benchmark";
 
     public int Run(string[] args)
     {
@@ -62,6 +63,9 @@ public sealed class BenchCommand : ICliCommand
             Frames = s["frames"]!.GetValue<int>(), PrefillFrames = s["prefill_frames"]!.GetValue<int>(), K = s["k"]!.GetValue<int>(),
             MinK = s["min_k"]!.GetValue<int>(), AnswerTokens = s["answer_tokens"]!.GetValue<int>(), Repeats = s["repeats"]!.GetValue<int>(),
             Concurrency = s["concurrency"]!.GetValue<int>(),
+            // bench.json files written before token paths existed ran VQ-Attention with the centered elbow.
+            Tokens = CompressionModes.TryParseTokenPath(s["tokens"]?.GetValue<string>(), out var tokens) ? tokens : Engine.Compression.TokenPath.Attention,
+            Elbow = CompressionModes.TryParseElbow(s["elbow"]?.GetValue<string>(), out var elbow) ? elbow : Engine.Compression.ElbowIndexing.Centered,
         };
         BenchmarksMarkdown.WriteChart(Path.Combine(settings.OutDir, "bench-ratios.png"), results);
         if (settings.DocsFile is { } docs)
@@ -79,6 +83,10 @@ public sealed class BenchCommand : ICliCommand
         var size = smoke ? CheckpointSize.Tiny : CheckpointSize.Full;
         var checkpoint = cli.Get("checkpoint") ?? DefaultCheckpointDir(size);
         var b = smoke ? BenchSettings.SmokeSettings(checkpoint, outDir) : new BenchSettings { Checkpoint = checkpoint, OutDir = outDir };
+        if (!CompressionModes.TryParseTokenPath(cli.Get("token-path", b.Tokens.WireName()), out var tokens))
+            throw new ArgumentException($"--token-path must be codebook or attention, got '{cli.Get("token-path")}'");
+        if (!CompressionModes.TryParseElbow(cli.Get("elbow", b.Elbow.WireName()), out var elbow))
+            throw new ArgumentException($"--elbow must be official or centered, got '{cli.Get("elbow")}'");
         string? docs = cli.Has("no-docs") ? null : cli.Get("docs") ?? (smoke ? null : File.Exists("docs/BENCHMARKS.md") ? "docs/BENCHMARKS.md" : null);
         return b with
         {
@@ -86,6 +94,7 @@ public sealed class BenchCommand : ICliCommand
             MinK = cli.GetInt("min-k", b.MinK), AnswerTokens = cli.GetInt("tokens", b.AnswerTokens), Repeats = cli.GetInt("repeats", b.Repeats),
             FullPrefillRepeats = cli.GetInt("full-prefill-repeats", b.FullPrefillRepeats), Concurrency = cli.GetInt("concurrency", b.Concurrency),
             Device = cli.Get("device", b.Device), DType = cli.Get("dtype", b.DType), Threads = cli.GetInt("threads", b.Threads), DocsFile = docs,
+            Tokens = tokens, Elbow = elbow,
         };
     }
 

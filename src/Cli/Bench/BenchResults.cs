@@ -1,3 +1,4 @@
+using VQToken.Engine.Compression;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -33,6 +34,7 @@ public sealed class BenchResults
         {
             ["checkpoint"] = settings.Size.ToString().ToLowerInvariant() + " random", ["frames"] = settings.Frames,
             ["prefill_frames"] = settings.PrefillFrames, ["k"] = settings.K, ["min_k"] = settings.MinK,
+            ["tokens"] = settings.Tokens.WireName(), ["elbow"] = settings.Elbow.WireName(),
             ["answer_tokens"] = settings.AnswerTokens, ["repeats"] = settings.Repeats, ["concurrency"] = settings.Concurrency,
             ["threads"] = settings.EffectiveThreads, ["question"] = settings.Question, ["smoke"] = settings.Smoke,
         };

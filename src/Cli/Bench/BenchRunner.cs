@@ -156,7 +156,7 @@ public sealed class BenchRunner(BenchSettings settings, Action<string> log)
     private async Task PrefillAtPaperFramesAsync(BenchSession session, BenchResults r)
     {
         int fullRows = ModelCost.FullVisualTokens(session.Config, settings.PrefillFrames);
-        int vqRows = ModelCost.VQVisualTokens(settings.PrefillFrames, settings.K);
+        int vqRows = ModelCost.VQVisualTokens(settings.PrefillFrames, settings.K, settings.Tokens);
         async Task<double> Prefill(int rows, int repeats)
         {
             var encoding = session.RandomVisualTokens(rows, seed: rows);

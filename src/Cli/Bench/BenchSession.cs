@@ -60,8 +60,8 @@ public sealed class BenchSession : IAsyncDisposable
     {
         CompressionSettings? compression = mode switch
         {
-            CompressionMode.VQTokenFixed => CompressionSettings.Fixed(_settings.K),
-            CompressionMode.VQTokenAdaptive => CompressionSettings.Adaptive(_settings.MinK, _settings.K),
+            CompressionMode.VQTokenFixed => CompressionSettings.Fixed(_settings.K, tokens: _settings.Tokens),
+            CompressionMode.VQTokenAdaptive => CompressionSettings.Adaptive(_settings.MinK, _settings.K, elbow: _settings.Elbow, tokens: _settings.Tokens),
             _ => null,
         };
         return Engine.EncodeAsync(new EncodeRequest(key, frames, mode, compression));

@@ -16,6 +16,10 @@ public sealed record BenchSettings
     public int PrefillFrames { get; init; } = 32;
     public int K { get; init; } = 32;
     public int MinK { get; init; } = 12;
+    /// <summary>Token path of the VQToken scenarios (default: the published codebook path).</summary>
+    public Engine.Compression.TokenPath Tokens { get; init; } = Engine.Compression.TokenPath.Codebook;
+    /// <summary>Elbow rule of the adaptive scenario (default: the published one).</summary>
+    public Engine.Compression.ElbowIndexing Elbow { get; init; } = Engine.Compression.ElbowIndexing.Official;
     /// <summary>Answer length: exactly this many tokens (no stop ids).</summary>
     public int AnswerTokens { get; init; } = 16;
     /// <summary>Repeats of each ask-level measurement (the median is reported).</summary>

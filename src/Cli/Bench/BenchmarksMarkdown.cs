@@ -1,3 +1,4 @@
+using VQToken.Engine.Compression;
 using System.Globalization;
 using System.Text;
 using VQToken.Cli.Plots;
@@ -41,7 +42,7 @@ public static class BenchmarksMarkdown
         b.AppendLine();
         var m = r.Machine;
         b.AppendLine(Invariant($"Measured {DateTime.UtcNow:yyyy-MM-dd} on {m["cpu_model"]}, {m["cores"]} cores ({m["threads"]} libtorch threads), {m["device"]}, {m["dtype"]}, native bf16: {m["native_bf16"]}. ") +
-            Invariant($"Random full-size LLaVA-OneVision-0.5B + VQToken checkpoint, a 10 s 640x360 testsrc2 H.264 video, {s.Frames} frames, K = {s.K} (adaptive {s.MinK}..{s.K}), ") +
+            Invariant($"Random full-size LLaVA-OneVision-0.5B + VQToken checkpoint, a 10 s 640x360 testsrc2 H.264 video, {s.Frames} frames, K = {s.K} (adaptive {s.MinK}..{s.K}, {s.Elbow.WireName()} elbow), VQToken rows on the {s.Tokens.WireName()} token path, ") +
             Invariant($"answers of exactly {s.AnswerTokens} tokens (greedy, no stop ids), medians of {s.Repeats} runs where repeated. The machine is shared: compare ratios within one run."));
         b.AppendLine();
         b.AppendLine("| claim | bench.json key | measured | goal | met |");
@@ -57,8 +58,8 @@ public static class BenchmarksMarkdown
         b.AppendLine("| mode | visual tokens | tokens fed to the LLM | vision | compression | upload → answer | ask (no prefix cache) | prefill |");
         b.AppendLine("|---|---|---|---|---|---|---|---|");
         b.AppendLine(Invariant($"| full tokens (LLaVA-OV) | {r["visual_tokens_full"]} | {r["llm_tokens_full"]} | {S("vision_full_ms")} | {F(r["compression_full_ms"])} ms | {S("e2e_full_ms")} | {S("ask_full_ms")} | {S("prefill_full_ms")} |"));
-        b.AppendLine(Invariant($"| VQToken fixed K={s.K} | {r["visual_tokens_vq"]} | {r["llm_tokens_vq"]} | {S("vision_vq_ms")} | {F(r["compression_vq_ms"])} ms | {S("e2e_vq_ms")} | {S("ask_vq_ms")} | {S("prefill_vq_ms")} |"));
-        b.AppendLine(Invariant($"| VQToken adaptive (chose K={r["adaptive_k"]}) | {r["visual_tokens_adaptive"]} | {r["llm_tokens_adaptive"]} | {S("vision_adaptive_ms")} | {F(r["compression_adaptive_ms"])} ms | {S("e2e_adaptive_ms")} | – | – |"));
+        b.AppendLine(Invariant($"| VQToken fixed K={s.K}, {s.Tokens.WireName()} | {r["visual_tokens_vq"]} | {r["llm_tokens_vq"]} | {S("vision_vq_ms")} | {F(r["compression_vq_ms"])} ms | {S("e2e_vq_ms")} | {S("ask_vq_ms")} | {S("prefill_vq_ms")} |"));
+        b.AppendLine(Invariant($"| VQToken adaptive, {s.Elbow.WireName()} elbow, {s.Tokens.WireName()} (chose K={r["adaptive_k"]}) | {r["visual_tokens_adaptive"]} | {r["llm_tokens_adaptive"]} | {S("vision_adaptive_ms")} | {F(r["compression_adaptive_ms"])} ms | {S("e2e_adaptive_ms")} | – | – |"));
         b.AppendLine();
         b.AppendLine(Invariant($"Adaptive vs fixed: {F(r["adaptive_vs_fixed_token_reduction"])}x fewer visual tokens, upload → answer {F(r["adaptive_vs_fixed_e2e_speedup"])}x the speed of fixed."));
         b.AppendLine();

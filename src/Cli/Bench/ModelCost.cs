@@ -1,3 +1,4 @@
+using VQToken.Engine.Runtime;
 using VQToken.Engine.Checkpoints;
 
 namespace VQToken.Cli.Bench;
@@ -40,5 +41,5 @@ public static class ModelCost
     }
 
     /// <summary>Visual tokens of VQToken with VQ-Attention: max(T, K) + the newline token.</summary>
-    public static int VQVisualTokens(int frames, int k) => Math.Max(frames, k) + 1;
+    public static int VQVisualTokens(int frames, int k, Engine.Compression.TokenPath path) => VideoEncoding.VQTokenCount(path, frames, k);
 }

@@ -2,7 +2,8 @@ using System.Text.Json.Serialization;
 
 namespace VQToken.Cli.Eval;
 
-/// <summary>One sample answered in one mode: a line of the append-only results file.</summary>
+/// <summary>One sample answered in one mode: a line of the append-only results file. <c>tokens</c> is the
+/// token path the LLM read (codebook or attention; absent in full mode), <c>k</c> the codebook size.</summary>
 public sealed record EvalRecord(
     [property: JsonPropertyName("sample")] string SampleId,
     [property: JsonPropertyName("mode")] string Mode,
@@ -11,7 +12,9 @@ public sealed record EvalRecord(
     [property: JsonPropertyName("correct")] bool Correct,
     [property: JsonPropertyName("visual_tokens")] int VisualTokens,
     [property: JsonPropertyName("seconds")] double Seconds,
-    [property: JsonPropertyName("output")] string Output)
+    [property: JsonPropertyName("output")] string Output,
+    [property: JsonPropertyName("tokens"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Tokens = null,
+    [property: JsonPropertyName("k"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? K = null)
 {
     [JsonIgnore] public string Key => KeyOf(SampleId, Mode);
 

@@ -10,7 +10,10 @@ namespace VQToken.Cli.Eval;
 /// paper's Eq. 2) and seconds per sample, from the results file; written as JSON, Markdown and a PNG.</summary>
 public sealed record EvalReport(IReadOnlyList<EvalReport.ModeSummary> Modes, int DatasetSamples)
 {
-    public sealed record ModeSummary(string Mode, int Samples, int Correct, double Accuracy, double AverageVisualTokens, double TokDense, double SecondsPerSample);
+    /// <param name="Tokens">Token path(s) the mode's answers read: codebook, attention (joined with '+' when a
+    /// resumed run mixed them), null in full mode.</param>
+    public sealed record ModeSummary(string Mode, int Samples, int Correct, double Accuracy, double AverageVisualTokens, double TokDense, double SecondsPerSample,
+        string? Tokens = null);
 
     public const string JsonFile = "report.json", MarkdownFile = "report.md", ChartFile = "report.png";
 
@@ -22,7 +25,9 @@ public sealed record EvalReport(IReadOnlyList<EvalReport.ModeSummary> Modes, int
             var list = byMode[mode];
             int correct = list.Count(r => r.Correct);
             double accuracy = (double)correct / list.Count, tokens = list.Average(r => r.VisualTokens);
-            return new ModeSummary(mode, list.Count, correct, accuracy, tokens, accuracy * 100 / tokens, list.Average(r => r.Seconds));
+            var paths = list.Select(r => r.Tokens).OfType<string>().Distinct().Order().ToList();
+            return new ModeSummary(mode, list.Count, correct, accuracy, tokens, accuracy * 100 / tokens, list.Average(r => r.Seconds),
+                paths.Count == 0 ? null : string.Join('+', paths));
         }).ToList();
         return new EvalReport(summaries, datasetSamples);
     }
@@ -36,7 +41,7 @@ public sealed record EvalReport(IReadOnlyList<EvalReport.ModeSummary> Modes, int
             ["tokdense"] = "accuracy in percent / average visual tokens (paper Eq. 2)",
             ["modes"] = new JsonArray(Modes.Select(m => (JsonNode)new JsonObject
             {
-                ["mode"] = m.Mode, ["samples"] = m.Samples, ["correct"] = m.Correct, ["accuracy"] = Math.Round(m.Accuracy, 6),
+                ["mode"] = m.Mode, ["tokens"] = m.Tokens, ["samples"] = m.Samples, ["correct"] = m.Correct, ["accuracy"] = Math.Round(m.Accuracy, 6),
                 ["avg_visual_tokens"] = Math.Round(m.AverageVisualTokens, 3), ["tokdense"] = Math.Round(m.TokDense, 6),
                 ["seconds_per_sample"] = Math.Round(m.SecondsPerSample, 4),
             }).ToArray()),
@@ -55,11 +60,11 @@ public sealed record EvalReport(IReadOnlyList<EvalReport.ModeSummary> Modes, int
         b.AppendLine();
         b.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Multiple choice (NExT-QA MC prompt), {DatasetSamples} samples in the dataset. TokDense = accuracy (%) / average visual tokens."));
         b.AppendLine();
-        b.AppendLine("| mode | samples | accuracy | avg visual tokens | TokDense | seconds / sample |");
-        b.AppendLine("|---|---|---|---|---|---|");
+        b.AppendLine("| mode | token path | samples | accuracy | avg visual tokens | TokDense | seconds / sample |");
+        b.AppendLine("|---|---|---|---|---|---|---|");
         foreach (var m in Modes)
             b.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {m.Mode} | {m.Samples} | {m.Accuracy * 100:0.00} % | {m.AverageVisualTokens:0.##} | {m.TokDense:0.####} | {m.SecondsPerSample:0.###} |"));
+                $"| {m.Mode} | {m.Tokens ?? "pooled frames"} | {m.Samples} | {m.Accuracy * 100:0.00} % | {m.AverageVisualTokens:0.##} | {m.TokDense:0.####} | {m.SecondsPerSample:0.###} |"));
         b.AppendLine();
         b.AppendLine($"![accuracy and latency vs visual tokens]({ChartFile})");
         return b.ToString();

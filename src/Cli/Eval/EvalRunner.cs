@@ -55,8 +55,8 @@ public sealed class EvalRunner(EvalSettings settings, Action<string> log)
         string key = $"{sample.Id}/{mode.WireName()}";
         CompressionSettings? compression = mode switch
         {
-            CompressionMode.VQTokenFixed => CompressionSettings.Fixed(settings.K),
-            CompressionMode.VQTokenAdaptive => CompressionSettings.Adaptive(settings.MinK, settings.K),
+            CompressionMode.VQTokenFixed => CompressionSettings.Fixed(settings.K, tokens: settings.Tokens),
+            CompressionMode.VQTokenAdaptive => CompressionSettings.Adaptive(settings.MinK, settings.K, elbow: settings.Elbow, tokens: settings.Tokens),
             _ => null,
         };
         var encoding = await engine.EncodeAsync(new EncodeRequest(key, frames.Rgb, mode, compression));
@@ -66,7 +66,7 @@ public sealed class EvalRunner(EvalSettings settings, Action<string> log)
         var letter = MultipleChoicePrompt.ParseLetter(output, sample.Options.Count);
         string expected = sample.Answer.Trim().ToUpperInvariant();
         return new EvalRecord(sample.Id, mode.WireName(), expected, letter?.ToString(), letter?.ToString() == expected,
-            encoding.VisualTokens, clock.Elapsed.TotalSeconds, output);
+            encoding.VisualTokens, clock.Elapsed.TotalSeconds, output, compression?.Tokens.WireName(), encoding.Compressed?.K);
     }
 
     private async Task<SampledFrames> SampleFramesAsync(EvalSample sample)

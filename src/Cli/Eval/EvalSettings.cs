@@ -12,6 +12,10 @@ public sealed record EvalSettings
     public int Frames { get; init; } = 32;
     public int K { get; init; } = 32;
     public int MinK { get; init; } = 12;
+    /// <summary>Elbow rule of the adaptive mode (default: the published one).</summary>
+    public ElbowIndexing Elbow { get; init; } = ElbowIndexing.Official;
+    /// <summary>Token path of the VQToken modes (default: the published codebook path).</summary>
+    public TokenPath Tokens { get; init; } = TokenPath.Codebook;
     /// <summary>Answer tokens at most (a letter needs one or two).</summary>
     public int MaxNewTokens { get; init; } = 8;
     /// <summary>Only the first N samples of the file (a partial run; the next run resumes).</summary>

@@ -37,6 +37,8 @@ public class ChatCompletionsTests(ChatCompletionsFixture service) : IClassFixtur
         Assert.Equal(id, (string?)vqtoken["video_id"]);
         Assert.Equal(4 + 1, (int?)vqtoken["visual_tokens"]);
         Assert.Equal("vqtoken-fixed", (string?)vqtoken["compression"]!["mode"]);
+        Assert.Equal("codebook", (string?)vqtoken["compression"]!["tokens"]);
+        Assert.Null(vqtoken["compression"]!["elbow"]);                          // fixed K: no elbow rule
         Assert.True((long?)body["usage"]!["prompt_tokens"] > 5);
         Assert.InRange((long)body["usage"]!["completion_tokens"]!, 1, 6);
     }

@@ -40,6 +40,8 @@ public sealed class BenchSmokeTests : IDisposable
         Assert.All(goals, g => Assert.Contains(g, RequiredKeys));
         Assert.True(new FileInfo(Path.Combine(outDir, "bench-ratios.png")).Length > 1000);
         Assert.Equal(2, root.GetProperty("settings").GetProperty("frames").GetInt32());
+        Assert.Equal("codebook", root.GetProperty("settings").GetProperty("tokens").GetString());
+        Assert.Equal("official", root.GetProperty("settings").GetProperty("elbow").GetString());
 
         // Re-rendered into a docs file: other engineers' sections stay, ours is replaced, not repeated.
         string docs = Path.Combine(_dir.FullName, "BENCHMARKS.md");

@@ -59,7 +59,13 @@ public sealed class EvalResumeTests : IDisposable
         Assert.Equal(8 + 1, Tokens("vqtoken-fixed"));                        // K = 8 + newline
         Assert.InRange(Tokens("vqtoken-adaptive"), 2 + 1, 8 + 1);
         var markdown = File.ReadAllText(At("out/report.md"));
-        Assert.All(Modes, m => Assert.Contains($"| {m} | 3 |", markdown));
+        Assert.Contains("| full | pooled frames | 3 |", markdown);
+        Assert.Contains("| vqtoken-fixed | codebook | 3 |", markdown);
+        Assert.Contains("| vqtoken-adaptive | codebook | 3 |", markdown);
+        Assert.False(modes["full"].TryGetProperty("tokens", out var none) && none.ValueKind != JsonValueKind.Null);
+        Assert.Equal("codebook", modes["vqtoken-fixed"].GetProperty("tokens").GetString());   // the path each row used
+        Assert.Equal("codebook", modes["vqtoken-adaptive"].GetProperty("tokens").GetString());
+        Assert.All(records.Where(r => r.Mode != "full"), r => Assert.Equal("codebook", r.Tokens));
         Assert.Contains("TokDense", markdown);
         Assert.True(new FileInfo(At("out/report.png")).Length > 1000);
 
