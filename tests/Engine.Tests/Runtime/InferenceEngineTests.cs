@@ -106,7 +106,9 @@ public class InferenceEngineTests(TinyCheckpointFixture tiny) : IClassFixture<Ti
         var encoding = await engine.EncodeAsync(TinyCheckpointFixture.Encode("v6", TinyCheckpointFixture.RandomFrames(1, seed: 6)));
         using var cts = new CancellationTokenSource();
         var noStop = new SamplingOptions { MaxNewTokens = 100_000 };
-        var endless = engine.AskAsync(new AskRequest("v6", encoding, tiny.Template.BuildPrompt("long"), noStop, OnToken: t => { if (!cts.IsCancellationRequested) cts.CancelAfter(50); }), cts.Token);
+        int started = 0; // cancel 50 ms after the first token (CancelAfter on every token would keep pushing the timer back)
+        var endless = engine.AskAsync(new AskRequest("v6", encoding, tiny.Template.BuildPrompt("long"), noStop,
+            OnToken: t => { if (Interlocked.Exchange(ref started, 1) == 0) cts.CancelAfter(50); }), cts.Token);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => endless);
         var next = await engine.AskAsync(Ask("v6", encoding, "short"));
         Assert.NotNull(next.Tokens);
