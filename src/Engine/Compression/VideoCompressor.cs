@@ -12,6 +12,15 @@ public static class VideoCompressor
     /// <summary>Compresses one video's projected tokens [T, P, D] (P = g·g, any float dtype).</summary>
     public static CompressedVideo Compress(Tensor projected, CompressionSettings settings)
     {
+        using var job = Start(projected, settings);
+        while (!job.Advance()) { }
+        return job.Result!;
+    }
+
+    /// <summary>Starts a compression that runs one bounded slice per <see cref="CompressionJob.Advance"/>
+    /// (the engine interleaves them with decode steps). Reads <paramref name="projected"/> only here.</summary>
+    public static CompressionJob Start(Tensor projected, CompressionSettings settings)
+    {
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
         if (projected.dim() != 3)
@@ -23,24 +32,87 @@ public static class VideoCompressor
         if (frames * tokensPerFrame == 0)
             throw new ArgumentException("no tokens to compress", nameof(projected));
 
-        using var scope = NewDisposeScope();
-        var rows = KMeans.NormalizeRows(Codebook.Flatten(projected)); // [N, D]
-        var fit = Cluster(rows, settings);
-        var (sums, counts) = Codebook.SumsAndCounts(rows, fit.Labels, fit.K);
-        var codebook = Codebook.MeansOf(sums, counts); // [K, D], zero rows for empty clusters
-        return CompressedVideo.FromTensors(frames, grid, fit.Labels, codebook, settings);
+        Tensor rows;
+        using (NewDisposeScope()) rows = KMeans.NormalizeRows(Codebook.Flatten(projected)).DetachFromDisposeScope(); // [N, D]
+        return new CompressionJob(rows, Slices(rows, frames, grid, settings));
     }
 
-    /// <summary>Runs the K-means the settings ask for on normalised rows.</summary>
-    internal static KMeansFit Cluster(Tensor rows, CompressionSettings settings)
+    /// <summary>The slices of one compression; <paramref name="rows"/> belongs to the job, not to this.</summary>
+    private static IEnumerable<CompressedVideo?> Slices(Tensor rows, int frames, int grid, CompressionSettings settings)
+    {
+        KMeansFit? fit = null;
+        try
+        {
+            foreach (var slice in ClusterSlices(rows, settings))
+            {
+                if (slice is null) yield return null;
+                else fit = slice.DetachFromDisposeScope();
+            }
+            CompressedVideo compressed;
+            using (NewDisposeScope())
+            {
+                var (sums, counts) = Codebook.SumsAndCounts(rows, fit!.Labels, fit.K);
+                var codebook = Codebook.MeansOf(sums, counts); // [K, D], zero rows for empty clusters
+                compressed = CompressedVideo.FromTensors(frames, grid, fit.Labels, codebook, settings);
+            }
+            yield return compressed;
+        }
+        finally
+        {
+            fit?.Dispose();
+        }
+    }
+
+    /// <summary>Runs the K-means the settings ask for on normalised rows, in slices.</summary>
+    internal static IEnumerable<KMeansFit?> ClusterSlices(Tensor rows, CompressionSettings settings)
     {
         if (settings.Mode == CompressionMode.VQTokenFixed)
         {
             int k = (int)Math.Min(settings.K, rows.shape[0]);
-            return KMeans.Fit(rows, k, new KMeansOptions(settings.MaxIterations, Seed: settings.Seed));
+            var options = new KMeansOptions(settings.MaxIterations, Seed: settings.Seed);
+            options.Validate();
+            return KMeans.FitSlices(rows, k, options);
         }
         var adaptive = new AdaptiveKOptions(settings.MinK, settings.MaxK,
             FinalIterations: settings.MaxIterations, Seed: settings.Seed, Indexing: settings.Elbow);
-        return AdaptiveK.Fit(rows, adaptive).Fit;
+        adaptive.Validate();
+        return AdaptiveK.FitSlices(rows, adaptive).Select(f => f?.Fit);
+    }
+}
+
+/// <summary>One video's compression in progress: call <see cref="Advance"/> until it reports true, then
+/// read <see cref="Result"/>. Dispose it to stop early (frees its tensors).</summary>
+public sealed class CompressionJob : IDisposable
+{
+    private readonly Tensor _rows;
+    private readonly IEnumerator<CompressedVideo?> _slices;
+
+    internal CompressionJob(Tensor rows, IEnumerable<CompressedVideo?> slices)
+    {
+        _rows = rows;
+        _slices = slices.GetEnumerator();
+    }
+
+    /// <summary>The compressed video, once <see cref="Advance"/> returned true.</summary>
+    public CompressedVideo? Result { get; private set; }
+
+    /// <summary>Slices run so far.</summary>
+    public int SlicesRun { get; private set; }
+
+    /// <summary>Runs one slice of bounded work; true when the compression is complete.</summary>
+    public bool Advance()
+    {
+        if (Result is not null) return true;
+        using var scope = NewDisposeScope();
+        if (!_slices.MoveNext()) throw new InvalidOperationException("the compression ended without a result");
+        SlicesRun++;
+        Result = _slices.Current;
+        return Result is not null;
+    }
+
+    public void Dispose()
+    {
+        _slices.Dispose();
+        _rows.Dispose();
     }
 }

@@ -11,6 +11,13 @@ public sealed class VideoOptions
     [Range(1, 1024)] public int DefaultFrames { get; set; } = 32;
     /// <summary>Most frames one request may ask for.</summary>
     [Range(1, 1024)] public int MaxFrames { get; set; } = 64;
+    /// <summary>Largest codebook a request may ask for (k, or maxK in adaptive mode): with the two limits
+    /// below it bounds the K-means work of one video.</summary>
+    [Range(1, 32_767)] public int MaxK { get; set; } = 256;
+    /// <summary>Widest adaptive range (maxK − minK): adaptive mode fits every K in the range.</summary>
+    [Range(0, 32_766)] public int MaxAdaptiveKSpan { get; set; } = 64;
+    /// <summary>Largest frames × k (× maxK in adaptive mode): one Lloyd iteration reads frames · 729 rows against k centres.</summary>
+    [Range(1, 33_554_432)] public int MaxFramesTimesK { get; set; } = 8192;
     /// <summary>Side of the square frames handed to the vision tower (SigLIP so400m: 384).</summary>
     [Range(1, 4096)] public int FrameSize { get; set; } = 384;
     [Range(0.1, 86400)] public double MaxDurationSeconds { get; set; } = 3600;
