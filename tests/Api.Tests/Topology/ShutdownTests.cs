@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json.Nodes;
 using VQToken.Api.Tests.Infrastructure;
 using VQToken.Api.Tests.Videos;
 
@@ -30,7 +29,7 @@ public class ShutdownTests
                     ["frames"] = "20", ["compression"] = "vqtoken-adaptive", ["minK"] = "1", ["maxK"] = "4096",
                 });
                 id = (string)body["id"]!;
-                await WaitForCompressionAsync(client, id);
+                await client.WaitForCompressionAsync(id);
 
                 var clock = Stopwatch.StartNew();
                 service.Terminate();
@@ -48,22 +47,6 @@ public class ShutdownTests
         finally
         {
             Directory.Delete(data, recursive: true);
-        }
-    }
-
-    /// <summary>Waits until every frame is encoded and the K-means runs (progress "vision" at 1).</summary>
-    private static async Task WaitForCompressionAsync(HttpClient client, string id)
-    {
-        var until = DateTime.UtcNow.AddSeconds(120);
-        while (true)
-        {
-            var video = await ApiClient.BodyAsync(await client.GetAsync($"/videos/{id}"));
-            var progress = video["progress"] as JsonObject;
-            if ((string?)video["status"] == "processing" && (string?)progress?["stage"] == "vision" && (double?)progress["fraction"] >= 1) return;
-            Assert.NotEqual("ready", (string?)video["status"]);
-            Assert.NotEqual("failed", (string?)video["status"]);
-            Assert.True(DateTime.UtcNow < until, "the compression never started: " + video.ToJsonString());
-            await Task.Delay(50);
         }
     }
 }

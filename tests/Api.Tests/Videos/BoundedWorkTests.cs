@@ -82,6 +82,31 @@ public class BoundedWorkTests
     }
 
     [Fact]
+    public async Task Ask_during_the_worst_allowed_compression_meets_a_one_second_deadline_within_two_seconds()
+    {
+        using var factory = new ServiceFactory(new Dictionary<string, string?> { ["Ask:DeadlineSeconds"] = "1", ["Processing:Workers"] = "1" });
+        var client = await factory.ReadyClientAsync();
+        var (_, small, _) = await client.UploadAsync(TestVideos.Mp4(73), new Dictionary<string, string> { ["frames"] = "2", ["k"] = "4" });
+        var smallId = (string)small["id"]!;
+        Assert.Equal("ready", (string?)(await client.WaitProcessedAsync(smallId))["status"]);
+        var (_, worst, _) = await client.UploadAsync(TestVideos.Mp4(74), new Dictionary<string, string>
+        {
+            ["frames"] = "64", ["compression"] = "vqtoken-adaptive", ["minK"] = "64", ["maxK"] = "128",
+        });
+        var worstId = (string)worst["id"]!;
+        await client.WaitForCompressionAsync(worstId);
+
+        var clock = Stopwatch.StartNew();
+        var (status, body) = await client.AskAsync(smallId, new { question = "What happens in the video?", maxNewTokens = 64 });
+        var elapsed = clock.Elapsed;
+
+        Assert.True(status is HttpStatusCode.OK or HttpStatusCode.GatewayTimeout, body.ToJsonString());
+        Assert.True(elapsed < TimeSpan.FromSeconds(2), $"the ask took {elapsed}");
+        Assert.Equal("processing", (string?)(await ApiClient.BodyAsync(await client.GetAsync($"/videos/{worstId}")))["status"]);
+        Assert.Equal("ready", (string?)(await client.WaitProcessedAsync(worstId, TimeSpan.FromSeconds(300)))["status"]);
+    }
+
+    [Fact]
     public async Task Readiness_reports_an_engine_that_completes_no_step_while_work_waits()
     {
         using var factory = new ServiceFactory(new Dictionary<string, string?> { ["Engine:StallSeconds"] = "0.5" });
