@@ -34,11 +34,11 @@ public static class VideoCompressor
 
         Tensor rows;
         using (NewDisposeScope()) rows = KMeans.NormalizeRows(Codebook.Flatten(projected)).DetachFromDisposeScope(); // [N, D]
-        return new CompressionJob(rows, Slices(rows, frames, grid, settings));
+        return new CompressionJob(rows, CompressSlices(rows, frames, grid, settings));
     }
 
     /// <summary>The slices of one compression; <paramref name="rows"/> belongs to the job, not to this.</summary>
-    private static IEnumerable<CompressedVideo?> Slices(Tensor rows, int frames, int grid, CompressionSettings settings)
+    private static IEnumerable<CompressedVideo?> CompressSlices(Tensor rows, int frames, int grid, CompressionSettings settings)
     {
         KMeansFit? fit = null;
         try
@@ -77,42 +77,5 @@ public static class VideoCompressor
             FinalIterations: settings.MaxIterations, Seed: settings.Seed, Indexing: settings.Elbow);
         adaptive.Validate();
         return AdaptiveK.FitSlices(rows, adaptive).Select(f => f?.Fit);
-    }
-}
-
-/// <summary>One video's compression in progress: call <see cref="Advance"/> until it reports true, then
-/// read <see cref="Result"/>. Dispose it to stop early (frees its tensors).</summary>
-public sealed class CompressionJob : IDisposable
-{
-    private readonly Tensor _rows;
-    private readonly IEnumerator<CompressedVideo?> _slices;
-
-    internal CompressionJob(Tensor rows, IEnumerable<CompressedVideo?> slices)
-    {
-        _rows = rows;
-        _slices = slices.GetEnumerator();
-    }
-
-    /// <summary>The compressed video, once <see cref="Advance"/> returned true.</summary>
-    public CompressedVideo? Result { get; private set; }
-
-    /// <summary>Slices run so far.</summary>
-    public int SlicesRun { get; private set; }
-
-    /// <summary>Runs one slice of bounded work; true when the compression is complete.</summary>
-    public bool Advance()
-    {
-        if (Result is not null) return true;
-        using var scope = NewDisposeScope();
-        if (!_slices.MoveNext()) throw new InvalidOperationException("the compression ended without a result");
-        SlicesRun++;
-        Result = _slices.Current;
-        return Result is not null;
-    }
-
-    public void Dispose()
-    {
-        _slices.Dispose();
-        _rows.Dispose();
     }
 }

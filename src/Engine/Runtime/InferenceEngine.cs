@@ -604,7 +604,10 @@ public sealed class InferenceEngine : IAsyncDisposable
     }
 
     /// <summary>Stops the engine: with <paramref name="drain"/>, queued and running requests finish
-    /// first; otherwise they fail with <see cref="EngineUnavailableException"/> at once.</summary>
+    /// first (until <paramref name="cancellationToken"/> fires); otherwise they fail with
+    /// <see cref="EngineUnavailableException"/> at once. Once aborted, the thread stops at its next
+    /// slice; a step that hangs is given <see cref="AbortGrace"/> and then left behind (it is a
+    /// background thread and frees the model itself if it ever returns), so stopping never hangs.</summary>
     public async Task StopAsync(bool drain = true, CancellationToken cancellationToken = default)
     {
         if (_disposed) return;
@@ -612,8 +615,17 @@ public sealed class InferenceEngine : IAsyncDisposable
         _inbox.Writer.TryComplete();
         if (!drain) _abort.Cancel();
         using var registration = cancellationToken.Register(_abort.Cancel);
-        await Task.Run(() => _thread.Join(), CancellationToken.None).ConfigureAwait(false);
+        var stopped = Task.Run(() => _thread.Join(), CancellationToken.None);
+        var aborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var onAbort = _abort.Token.Register(() => aborted.TrySetResult());
+        await Task.WhenAny(stopped, aborted.Task).ConfigureAwait(false);
+        if (stopped.IsCompleted) return;
+        if (await Task.WhenAny(stopped, Task.Delay(AbortGrace, CancellationToken.None)).ConfigureAwait(false) != stopped)
+            _log.LogWarning("The engine thread did not stop within {Grace} s of the abort (a step hangs); leaving it behind", AbortGrace.TotalSeconds);
     }
+
+    /// <summary>How long an aborted engine thread may take to finish its step before stopping returns.</summary>
+    private static readonly TimeSpan AbortGrace = TimeSpan.FromSeconds(5);
 
     private volatile bool _disposed;
 
@@ -623,7 +635,7 @@ public sealed class InferenceEngine : IAsyncDisposable
         await StopAsync(drain: false).ConfigureAwait(false);
         _disposed = true;
         Metrics.Dispose();
-        _abort.Dispose();
+        if (!_thread.IsAlive) _abort.Dispose();   // a thread left behind still waits on its token
     }
 }
 

@@ -116,6 +116,25 @@ public class BoundedWorkTests(TinyCheckpointFixture tiny) : IClassFixture<TinyCh
     }
 
     [Fact]
+    public async Task Stopping_does_not_hang_on_a_step_that_never_returns()
+    {
+        var engine = tiny.NewEngine();
+        var encoding = await engine.EncodeAsync(TinyCheckpointFixture.Encode("hung-stop", TinyCheckpointFixture.RandomFrames(1, seed: 49)));
+        using var gate = new ManualResetEventSlim();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var hung = engine.AskAsync(new AskRequest("hung-stop", encoding, tiny.Template.BuildPrompt("Hang?"), new SamplingOptions { MaxNewTokens = 100_000 },
+            OnToken: _ => { started.TrySetResult(); gate.Wait(TimeSpan.FromSeconds(60)); }));
+        await started.Task;
+
+        var clock = Stopwatch.StartNew();
+        await engine.StopAsync(drain: false);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"stopping waited {clock.Elapsed} for the hung step");
+        gate.Set();
+        await Assert.ThrowsAsync<EngineUnavailableException>(() => hung);
+        await engine.DisposeAsync();
+    }
+
+    [Fact]
     public async Task Cancelled_compression_is_dropped_and_the_next_video_compresses()
     {
         await using var engine = tiny.NewEngine();
