@@ -27,7 +27,7 @@ public sealed class EngineOptions
     [Range(1, 1024)]
     public int MaxBatchSequences { get; set; } = 16;
 
-    /// <summary>New sequences prefilled per step at most, so running ones keep streaming.</summary>
+    /// <summary>Asks that start their prefill per step at most, so running ones keep streaming.</summary>
     [Range(1, 1024)]
     public int MaxPrefillsPerStep { get; set; } = 8;
 

@@ -58,6 +58,17 @@ public class BoundedWorkTests
         }
     }
 
+    [Theory]
+    [InlineData("Video:MaxK", "16")]
+    [InlineData("Video:MaxAdaptiveKSpan", "8")]
+    [InlineData("Video:MaxFramesTimesK", "64")]   // the test service samples 4 frames by default
+    public void Limits_that_refuse_the_default_settings_stop_start_up(string setting, string value)
+    {
+        using var factory = new ServiceFactory(new Dictionary<string, string?> { [setting] = value });
+        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+        Assert.Contains(setting, error.ToString());
+    }
+
     [Fact]
     public async Task Questions_over_the_token_limit_are_400_problems_even_under_the_character_limit()
     {
