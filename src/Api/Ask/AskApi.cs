@@ -40,6 +40,8 @@ public static class AskApi
             return TypedResults.Problem(Problems.Invalid("'question' is required", new Dictionary<string, string[]> { ["question"] = ["question must not be empty"] }));
         if (question.Length > answerer.Options.MaxQuestionChars)
             return TypedResults.Problem(Problems.Invalid("'question' is too long", new Dictionary<string, string[]> { ["question"] = [$"question must be at most {answerer.Options.MaxQuestionChars} characters"] }));
+        if (answerer.PromptTooLong([new ChatMessage(ChatRole.User, question)]) is { } tooLong)
+            return TypedResults.Problem(Problems.Invalid("'question' is too long", new Dictionary<string, string[]> { ["question"] = [tooLong] }));
         var (parameters, errors) = answerer.Validate(body.MaxNewTokens, body.Temperature, body.TopP, body.TopK, body.Seed, body.Stop);
         if (parameters is null) return TypedResults.Problem(Problems.Invalid("invalid generation settings", errors));
         if (!VideoId.IsValid(id)) return TypedResults.Problem(Problems.VideoNotFound(id));

@@ -9,6 +9,9 @@ public sealed class AskOptions
     [Range(1, 32_768)] public int MaxNewTokens { get; set; } = 1024;
     [Range(1, 32_768)] public int DefaultMaxNewTokens { get; set; } = 128;
     [Range(1, 1_000_000)] public int MaxQuestionChars { get; set; } = 8_000;
+    /// <summary>Longest prompt in tokens (the question or conversation with the chat template, without
+    /// the video): bounds the prefill one ask costs.</summary>
+    [Range(1, 1_000_000)] public int MaxQuestionTokens { get; set; } = 2_048;
     /// <summary>How long an ask waits for a video that is still processing.</summary>
     [Range(0, 86_400)] public double WaitForVideoSeconds { get; set; } = 600;
     /// <summary>Deadline of one ask once its video is ready (queueing + generation).</summary>

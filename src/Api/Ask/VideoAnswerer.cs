@@ -84,6 +84,16 @@ public sealed class VideoAnswerer(IVideoStore videos, CachedVideoResolver resolv
         }
     }
 
+    /// <summary>Why the conversation is too long to ask (Ask:MaxQuestionTokens, counted with the model's
+    /// tokenizer), or null; null as well before the model is loaded (the ask then fails as unavailable).</summary>
+    public string? PromptTooLong(IReadOnlyList<ChatMessage> messages)
+    {
+        if (model.Template is not { } template) return null;
+        int tokens = template.BuildPrompt(messages).Length - 1;
+        int max = options.Value.MaxQuestionTokens;
+        return tokens > max ? $"the prompt is {tokens} tokens; at most {max} are accepted (Ask:MaxQuestionTokens)" : null;
+    }
+
     public ChatTemplate Template => model.Template ?? throw new EngineUnavailableException($"the model is {model.Status}");
     public QwenTokenizer Tokenizer => model.Tokenizer ?? throw new EngineUnavailableException($"the model is {model.Status}");
 

@@ -12,7 +12,7 @@ namespace VQToken.Api.Inference;
 /// its own thread) without blocking start-up, and exposes the tokenizer, chat template and model
 /// fingerprint. Readiness is false, with the reason, until the model is loaded.</summary>
 public sealed class ModelHost(IOptions<ModelOptions> modelOptions, IOptions<StorageOptions> storage, IOptions<EngineOptions> engineOptions,
-    ModelStatus modelStatus, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
+    ModelStatus modelStatus, ILoggerFactory loggers, IOptions<HostOptions> hostOptions) : IHostedService, IAsyncDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
     private readonly ILogger _log = loggers.CreateLogger<ModelHost>();
@@ -74,10 +74,15 @@ public sealed class ModelHost(IOptions<ModelOptions> modelOptions, IOptions<Stor
         }
     }
 
+    /// <summary>Lets running requests finish for at most 80% of the host's shutdown timeout, then aborts
+    /// the rest at the engine's next slice, so the host stops within its timeout.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _stopping.Cancel();
-        if (_engine is not null) await _engine.StopAsync(drain: true, cancellationToken);
+        if (_engine is null) return;
+        using var drain = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        drain.CancelAfter(hostOptions.Value.ShutdownTimeout * 0.8);
+        await _engine.StopAsync(drain: true, drain.Token);
     }
 
     public async ValueTask DisposeAsync()
@@ -86,8 +91,9 @@ public sealed class ModelHost(IOptions<ModelOptions> modelOptions, IOptions<Stor
     }
 }
 
-/// <summary>Readiness: the model is loaded and the engine's queue is not saturated.</summary>
-public sealed class ModelReadinessCheck(ModelHost host) : IHealthCheck
+/// <summary>Readiness: the model is loaded, the engine's queue is not saturated and the engine is not
+/// stuck (work waiting, no step completed for Engine:StallSeconds).</summary>
+public sealed class ModelReadinessCheck(ModelHost host, IOptions<EngineOptions> engineOptions) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -95,6 +101,10 @@ public sealed class ModelReadinessCheck(ModelHost host) : IHealthCheck
         var engine = host.Engine;
         if (engine.QueueDepth >= engine.MaxQueuedRequests)
             return Task.FromResult(HealthCheckResult.Unhealthy($"engine queue saturated ({engine.QueueDepth} waiting)"));
+        double stall = engineOptions.Value.StallSeconds;
+        if (stall > 0 && engine.TimeWithoutProgress.TotalSeconds > stall)
+            return Task.FromResult(HealthCheckResult.Unhealthy(
+                $"engine stuck: no step completed for {engine.TimeWithoutProgress.TotalSeconds:F0} s while requests wait ({engine.QueueDepth} queued)"));
         return Task.FromResult(HealthCheckResult.Healthy($"model ready on {host.Info!.Device} ({host.Info.DType}), {engine.QueueDepth} queued"));
     }
 }

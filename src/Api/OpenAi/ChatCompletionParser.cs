@@ -28,6 +28,7 @@ public static class ChatCompletionParser
         var errors = new Dictionary<string, string[]>();
         var videos = new List<VideoReference>();
         var messages = ReadConversation(request.Messages, videos, errors, answerer.Options.MaxQuestionChars);
+        if (errors.Count == 0 && answerer.PromptTooLong(messages) is { } tooLong) errors["messages"] = [tooLong];
 
         if (request.VideoId is { } videoId)
         {

@@ -41,9 +41,14 @@ public sealed class VideoIntake(IVideoStore videos, ISourceStore sources, IJobQu
         if (mode == CompressionMode.Full && request.Tokens is not null) errors["tokens"] = ["full keeps all pooled frame tokens: tokens applies to the VQToken modes only"];
         if (settings.Tokens == TokenPath.Attention && model.Info is { HasVQAttention: false })
             errors["tokens"] = ["tokens=attention needs VQ-Attention weights (model.cross_attention.*), which the loaded checkpoint does not have; use tokens=codebook (the published path)"];
-        if (settings.K is < 1 or > 4096) errors["k"] = ["k must be between 1 and 4096"];
-        if (settings.MinK is < 1 or > 4096 || settings.MaxK is < 1 or > 4096 || settings.MinK > settings.MaxK)
-            errors["maxK"] = ["minK and maxK must satisfy 1 <= minK <= maxK <= 4096"];
+        // Bounded work: K, the adaptive range and frames × K bound one video's K-means (Video:MaxK, …).
+        if (settings.K is < 1 || settings.K > limits.MaxK) errors["k"] = [$"k must be between 1 and {limits.MaxK} (Video:MaxK)"];
+        if (settings.MinK is < 1 || settings.MaxK is < 1 || settings.MaxK > limits.MaxK || settings.MinK > settings.MaxK)
+            errors["maxK"] = [$"minK and maxK must satisfy 1 <= minK <= maxK <= {limits.MaxK} (Video:MaxK)"];
+        else if (settings.MaxK - settings.MinK > limits.MaxAdaptiveKSpan)
+            errors["maxK"] = [$"maxK - minK must be at most {limits.MaxAdaptiveKSpan} (Video:MaxAdaptiveKSpan)"];
+        if ((settings.K ?? settings.MaxK) is { } largestK && !errors.ContainsKey("k") && !errors.ContainsKey("maxK") && (long)frames * largestK > limits.MaxFramesTimesK)
+            errors[settings.K is null ? "maxK" : "k"] = [$"frames x {(settings.K is null ? "maxK" : "k")} = {(long)frames * largestK} exceeds {limits.MaxFramesTimesK} (Video:MaxFramesTimesK): use fewer frames or fewer clusters"];
         if (errors.Count == 0 && settings.Validate() is { } problem) errors["settings"] = [problem];
         return (errors.Count == 0 ? settings : null, errors);
     }

@@ -26,29 +26,63 @@ public static class AdaptiveK
     {
         options ??= new AdaptiveKOptions();
         options.Validate();
+        return Slices.Run(FitSlices(rows, options));
+    }
+
+    /// <summary><see cref="Fit"/> in slices (see <see cref="Slices"/>).</summary>
+    internal static IEnumerable<AdaptiveKFit?> FitSlices(Tensor rows, AdaptiveKOptions options)
+    {
         int maxK = (int)Math.Min(options.MaxK, rows.shape[0]);
         int minK = Math.Min(options.MinK, maxK);
         var curve = new KMeansOptions(options.CurveIterations, options.Tolerance, options.Seed);
 
-        using var scope = NewDisposeScope();
         using var generator = new Generator(options.Seed, rows.device);
         var centroidsPerK = new List<Tensor>();
         var distortions = new List<double>();
-        // The curve's first point is a full fit: every later point grows from it.
-        var fit = KMeans.Refine(rows, KMeans.PlusPlusCentroids(rows, minK, generator, curve.InitCandidates),
-            curve with { MaxIterations = options.FinalIterations });
-        while (true)
+        KMeansFit? fit = null;
+        Tensor? start = null;
+        try
         {
-            centroidsPerK.Add(fit.Centroids);
-            distortions.Add(fit.Distortion);
-            if (fit.K == maxK) break;
-            var grown = KMeans.SplitWorstCluster(rows, fit);
-            if (grown is null) break; // every cluster is one repeated row: more centres cannot help
-            fit = KMeans.Refine(rows, grown, curve);
-        }
+            foreach (var slice in KMeans.PlusPlusSlices(rows, minK, generator, curve.InitCandidates))
+            {
+                if (slice is null) yield return null;
+                else start = slice.DetachFromDisposeScope();
+            }
+            bool first = true; // the curve's first point is a full fit: every later point grows from it
+            while (true)
+            {
+                foreach (var slice in KMeans.RefineSlices(rows, start!, first ? curve with { MaxIterations = options.FinalIterations } : curve))
+                {
+                    if (slice is null) yield return null;
+                    else fit = slice.DetachFromDisposeScope();
+                }
+                start!.Dispose();
+                start = null;
+                first = false;
+                centroidsPerK.Add(fit!.Centroids.clone().DetachFromDisposeScope());
+                distortions.Add(fit.Distortion);
+                if (fit.K == maxK) break;
+                yield return null;
+                start = KMeans.SplitWorstCluster(rows, fit)?.DetachFromDisposeScope();
+                fit.Dispose();
+                fit = null;
+                if (start is null) break; // every cluster is one repeated row: more centres cannot help
+            }
 
-        int chosen = ElbowRule.Select(distortions, minK, options.Indexing);
-        var final = KMeans.Refine(rows, centroidsPerK[chosen - minK], curve with { MaxIterations = options.FinalIterations });
-        return new AdaptiveKFit(chosen, distortions, minK, final.MoveToOuterDisposeScope());
+            int chosen = ElbowRule.Select(distortions, minK, options.Indexing);
+            KMeansFit? final = null;
+            foreach (var slice in KMeans.RefineSlices(rows, centroidsPerK[chosen - minK], curve with { MaxIterations = options.FinalIterations }))
+            {
+                if (slice is null) yield return null;
+                else final = slice;
+            }
+            yield return new AdaptiveKFit(chosen, distortions, minK, final!);
+        }
+        finally
+        {
+            fit?.Dispose();
+            start?.Dispose();
+            foreach (var c in centroidsPerK) c.Dispose();
+        }
     }
 }

@@ -35,10 +35,7 @@ public static class KMeans
         options ??= new KMeansOptions();
         options.Validate();
         ValidateRows(rows, k);
-        using var scope = NewDisposeScope();
-        using var generator = new Generator(options.Seed, rows.device);
-        var initial = PlusPlusCentroids(rows, k, generator, options.InitCandidates);
-        return Lloyd(rows, initial, options.MaxIterations, options.Tolerance).MoveToOuterDisposeScope();
+        return Slices.Run(FitSlices(rows, k, options));
     }
 
     /// <summary>Runs Lloyd iterations from given centroids [K, D] (a warm start). No randomness.</summary>
@@ -47,8 +44,35 @@ public static class KMeans
         options ??= new KMeansOptions();
         options.Validate();
         ValidateRows(rows, (int)initialCentroids.shape[0]);
-        using var scope = NewDisposeScope();
-        return Lloyd(rows, initialCentroids, options.MaxIterations, options.Tolerance).MoveToOuterDisposeScope();
+        return Slices.Run(LloydSlices(rows, initialCentroids, options.MaxIterations, options.Tolerance));
+    }
+
+    /// <summary><see cref="Refine"/> in slices, one Lloyd iteration each.</summary>
+    internal static IEnumerable<KMeansFit?> RefineSlices(Tensor rows, Tensor initialCentroids, KMeansOptions options)
+    {
+        options.Validate();
+        ValidateRows(rows, (int)initialCentroids.shape[0]);
+        return LloydSlices(rows, initialCentroids, options.MaxIterations, options.Tolerance);
+    }
+
+    /// <summary><see cref="Fit"/> in slices (see <see cref="Slices"/>): k-means++ steps, then one Lloyd iteration per slice.</summary>
+    internal static IEnumerable<KMeansFit?> FitSlices(Tensor rows, int k, KMeansOptions options)
+    {
+        using var generator = new Generator(options.Seed, rows.device);
+        Tensor? initial = null;
+        try
+        {
+            foreach (var slice in PlusPlusSlices(rows, k, generator, options.InitCandidates))
+            {
+                if (slice is null) yield return null;
+                else initial = slice.DetachFromDisposeScope();
+            }
+            foreach (var slice in LloydSlices(rows, initial!, options.MaxIterations, options.Tolerance)) yield return slice;
+        }
+        finally
+        {
+            initial?.Dispose();
+        }
     }
 
     /// <summary>
@@ -71,25 +95,46 @@ public static class KMeans
     /// the nearest centre so far) + ε. With <paramref name="candidates"/> &gt; 1 this is greedy
     /// k-means++: that many rows are drawn per step and the one that lowers the total squared distance
     /// most is kept (1 = the official single draw). Inherently sequential in k; each step is one
-    /// vectorised pass over the rows ([N, D] x [D, candidates]).
+    /// vectorised pass over the rows ([N, D] x [D, candidates]). In slices of
+    /// <see cref="PlusPlusStepsPerSlice"/> steps; the last item is the centres [K, D].
     /// </summary>
-    internal static Tensor PlusPlusCentroids(Tensor rows, int k, Generator generator, int candidates = 1)
+    internal static IEnumerable<Tensor?> PlusPlusSlices(Tensor rows, int k, Generator generator, int candidates = 1)
     {
         long n = rows.shape[0];
         var picks = new long[k];
-        picks[0] = randint(0, n, [1], generator: generator).item<long>();
-        var nearest = SquaredDistances(rows, rows[picks[0]].unsqueeze(1)).squeeze(1); // [N]
-        for (int j = 1; j < k; j++)
+        Tensor? nearest = null;
+        try
         {
-            using var step = NewDisposeScope();
-            var drawn = (nearest + PlusPlusEpsilon).multinomial(candidates, true, generator); // [L]
-            var updated = nearest.unsqueeze(1).minimum(SquaredDistances(rows, rows.index_select(0, drawn).t())); // [N, L]
-            long best = candidates == 1 ? 0 : updated.sum(dim: 0).argmin().item<long>();
-            picks[j] = drawn[best].item<long>();
-            nearest = updated[.., best].contiguous().MoveToOuterDisposeScope();
+            using (NewDisposeScope())
+            {
+                picks[0] = randint(0, n, [1], generator: generator).item<long>();
+                nearest = SquaredDistances(rows, rows[picks[0]].unsqueeze(1)).squeeze(1).DetachFromDisposeScope(); // [N]
+            }
+            for (int j = 1; j < k; j++)
+            {
+                if (j % PlusPlusStepsPerSlice == 0) yield return null;
+                using var step = NewDisposeScope();   // closed at the end of each step, never open across a yield
+                var drawn = (nearest + PlusPlusEpsilon).multinomial(candidates, true, generator); // [L]
+                var updated = nearest.unsqueeze(1).minimum(SquaredDistances(rows, rows.index_select(0, drawn).t())); // [N, L]
+                long best = candidates == 1 ? 0 : updated.sum(dim: 0).argmin().item<long>();
+                picks[j] = drawn[best].item<long>();
+                var next = updated[.., best].contiguous().DetachFromDisposeScope();
+                nearest.Dispose();
+                nearest = next;
+            }
         }
-        return rows.index_select(0, tensor(picks)); // [K, D]
+        finally
+        {
+            nearest?.Dispose();
+        }
+        Tensor centres;
+        using (NewDisposeScope()) centres = rows.index_select(0, tensor(picks)).MoveToOuterDisposeScope(); // [K, D]
+        yield return centres;
     }
+
+    /// <summary>k-means++ steps run per slice: each reads the rows once (against the drawn candidates),
+    /// so a slice costs about what one Lloyd iteration at K = 8 · candidates does.</summary>
+    private const int PlusPlusStepsPerSlice = 8;
 
     /// <summary>
     /// Grows a fit by one centre (the warm start of the adaptive mode): the cluster with the largest
@@ -121,48 +166,62 @@ public static class KMeans
     private static Tensor SquaredDistances(Tensor rows, Tensor columns) =>
         (2 - 2 * rows.matmul(columns)).clamp_min(0);
 
-    /// <summary>The Lloyd loop. Loop-carried tensors live in the caller's dispose scope; each
-    /// iteration's temporaries in its own.</summary>
-    private static KMeansFit Lloyd(Tensor rows, Tensor initialCentroids, int maxIterations, double tolerance)
+    /// <summary>The Lloyd loop, one iteration per slice. Loop-carried tensors belong to no dispose scope
+    /// between slices (disposed here, also when the caller stops early); each iteration's temporaries
+    /// live in its own scope, and the last iteration's outcome moves to the caller's.</summary>
+    private static IEnumerable<KMeansFit?> LloydSlices(Tensor rows, Tensor initialCentroids, int maxIterations, double tolerance)
     {
         int k = (int)initialCentroids.shape[0];
-        var centroids = initialCentroids.to(ScalarType.Float32);
-        Tensor? labels = null, sums = null, counts = null;
+        Tensor? centroids = null;
         int iterations = 0, reseeded = 0;
-        bool converged = false;
-        while (iterations < maxIterations)
+        try
         {
-            iterations++;
-            using var step = NewDisposeScope();
-            var directions = NormalizeRows(centroids);
-            var (best, assigned) = rows.matmul(directions.t()).max(1); // [N, K] cosines -> [N]
-            var (stepSums, stepCounts) = Codebook.SumsAndCounts(rows, assigned, k);
-            var empty = stepCounts.eq(0);
-            var next = where(empty.unsqueeze(1), centroids, Codebook.MeansOf(stepSums, stepCounts));
-            long emptyCount = empty.sum().item<long>();
-            if (emptyCount > 0)
+            while (true)
             {
-                var farthest = best.topk((int)emptyCount, largest: false).indexes;
-                next = next.index_copy(0, empty.nonzero().squeeze(1), rows.index_select(0, farthest));
-                reseeded += (int)emptyCount;
-            }
-            double shift = (next - centroids).norm().item<float>();
-            if (!ReferenceEquals(centroids, initialCentroids)) centroids.Dispose(); // never the caller's tensor
-            labels?.Dispose();
-            sums?.Dispose();
-            counts?.Dispose();
-            centroids = next.MoveToOuterDisposeScope();
-            labels = assigned.MoveToOuterDisposeScope();
-            sums = stepSums.MoveToOuterDisposeScope();
-            counts = stepCounts.MoveToOuterDisposeScope();
-            if (shift < tolerance)
-            {
-                converged = true;
-                break;
+                if (iterations > 0) yield return null;
+                iterations++;
+                KMeansFit? fit = null;
+                using (NewDisposeScope())
+                {
+                    var current = centroids ?? initialCentroids.to(ScalarType.Float32);
+                    var directions = NormalizeRows(current);
+                    var (best, assigned) = rows.matmul(directions.t()).max(1); // [N, K] cosines -> [N]
+                    var (stepSums, stepCounts) = Codebook.SumsAndCounts(rows, assigned, k);
+                    var empty = stepCounts.eq(0);
+                    var next = where(empty.unsqueeze(1), current, Codebook.MeansOf(stepSums, stepCounts));
+                    long emptyCount = empty.sum().item<long>();
+                    if (emptyCount > 0)
+                    {
+                        var farthest = best.topk((int)emptyCount, largest: false).indexes;
+                        next = next.index_copy(0, empty.nonzero().squeeze(1), rows.index_select(0, farthest));
+                        reseeded += (int)emptyCount;
+                    }
+                    double shift = (next - current).norm().item<float>();
+                    bool converged = shift < tolerance;
+                    if (converged || iterations >= maxIterations)
+                    {
+                        var clusterDistortions = ClusterDistortions(stepSums, stepCounts);
+                        fit = new KMeansFit(assigned, next, iterations, converged, clusterDistortions.sum().item<double>(), reseeded, clusterDistortions)
+                            .MoveToOuterDisposeScope();
+                    }
+                    else
+                    {
+                        next.DetachFromDisposeScope();
+                    }
+                    centroids?.Dispose(); // never the caller's tensor
+                    centroids = fit is null ? next : null;
+                }
+                if (fit is not null)
+                {
+                    yield return fit;
+                    yield break;
+                }
             }
         }
-        var clusterDistortions = ClusterDistortions(sums!, counts!);
-        return new KMeansFit(labels!, centroids, iterations, converged, clusterDistortions.sum().item<double>(), reseeded, clusterDistortions);
+        finally
+        {
+            centroids?.Dispose();
+        }
     }
 
     /// <summary>Per-cluster Σ |x − mean|² over unit rows: n_k − |S_k|² / n_k (S_k: sum of cluster k), float64 [K].</summary>

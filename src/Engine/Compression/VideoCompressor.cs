@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -16,6 +17,16 @@ public static class VideoCompressor
     /// adaptive mode's distortion curve (one value per K, Kmin first; null in fixed mode).</summary>
     public static CompressedVideo Compress(Tensor projected, CompressionSettings settings, out IReadOnlyList<double>? curve)
     {
+        using var job = Start(projected, settings);
+        while (!job.Advance()) { }
+        curve = job.Curve;
+        return job.Result!;
+    }
+
+    /// <summary>Starts a compression that runs one bounded slice per <see cref="CompressionJob.Advance"/>
+    /// (the engine interleaves them with decode steps). Reads <paramref name="projected"/> only here.</summary>
+    public static CompressionJob Start(Tensor projected, CompressionSettings settings)
+    {
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
         if (projected.dim() != 3)
@@ -27,27 +38,56 @@ public static class VideoCompressor
         if (frames * tokensPerFrame == 0)
             throw new ArgumentException("no tokens to compress", nameof(projected));
 
-        using var scope = NewDisposeScope();
-        var rows = KMeans.NormalizeRows(Codebook.Flatten(projected)); // [N, D]
-        var fit = Cluster(rows, settings, out curve);
-        var (sums, counts) = Codebook.SumsAndCounts(rows, fit.Labels, fit.K);
-        var codebook = Codebook.MeansOf(sums, counts); // [K, D], zero rows for empty clusters
-        return CompressedVideo.FromTensors(frames, grid, fit.Labels, codebook, settings);
+        Tensor rows;
+        using (NewDisposeScope()) rows = KMeans.NormalizeRows(Codebook.Flatten(projected)).DetachFromDisposeScope(); // [N, D]
+        var curve = new StrongBox<IReadOnlyList<double>?>();
+        return new CompressionJob(rows, CompressSlices(rows, frames, grid, settings, curve), curve);
     }
 
-    /// <summary>Runs the K-means the settings ask for on normalised rows.</summary>
-    internal static KMeansFit Cluster(Tensor rows, CompressionSettings settings, out IReadOnlyList<double>? curve)
+    /// <summary>The slices of one compression; <paramref name="rows"/> belongs to the job, not to this.</summary>
+    private static IEnumerable<CompressedVideo?> CompressSlices(Tensor rows, int frames, int grid, CompressionSettings settings,
+        StrongBox<IReadOnlyList<double>?> curve)
     {
-        curve = null;
+        KMeansFit? fit = null;
+        try
+        {
+            foreach (var slice in ClusterSlices(rows, settings, curve))
+            {
+                if (slice is null) yield return null;
+                else fit = slice.DetachFromDisposeScope();
+            }
+            CompressedVideo compressed;
+            using (NewDisposeScope())
+            {
+                var (sums, counts) = Codebook.SumsAndCounts(rows, fit!.Labels, fit.K);
+                var codebook = Codebook.MeansOf(sums, counts); // [K, D], zero rows for empty clusters
+                compressed = CompressedVideo.FromTensors(frames, grid, fit.Labels, codebook, settings);
+            }
+            yield return compressed;
+        }
+        finally
+        {
+            fit?.Dispose();
+        }
+    }
+
+    /// <summary>Runs the K-means the settings ask for on normalised rows, in slices.</summary>
+    internal static IEnumerable<KMeansFit?> ClusterSlices(Tensor rows, CompressionSettings settings, StrongBox<IReadOnlyList<double>?> curve)
+    {
         if (settings.Mode == CompressionMode.VQTokenFixed)
         {
             int k = (int)Math.Min(settings.K, rows.shape[0]);
-            return KMeans.Fit(rows, k, new KMeansOptions(settings.MaxIterations, Seed: settings.Seed));
+            var options = new KMeansOptions(settings.MaxIterations, Seed: settings.Seed);
+            options.Validate();
+            return KMeans.FitSlices(rows, k, options);
         }
         var adaptive = new AdaptiveKOptions(settings.MinK, settings.MaxK,
             FinalIterations: settings.MaxIterations, Seed: settings.Seed, Indexing: settings.Elbow);
-        var chosen = AdaptiveK.Fit(rows, adaptive);
-        curve = chosen.Distortions;
-        return chosen.Fit;
+        adaptive.Validate();
+        return AdaptiveK.FitSlices(rows, adaptive).Select(f =>
+        {
+            if (f is not null) curve.Value = f.Distortions;
+            return f?.Fit;
+        });
     }
 }

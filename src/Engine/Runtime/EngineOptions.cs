@@ -27,7 +27,7 @@ public sealed class EngineOptions
     [Range(1, 1024)]
     public int MaxBatchSequences { get; set; } = 16;
 
-    /// <summary>New sequences prefilled per step at most, so running ones keep streaming.</summary>
+    /// <summary>Asks that start their prefill per step at most, so running ones keep streaming.</summary>
     [Range(1, 1024)]
     public int MaxPrefillsPerStep { get; set; } = 8;
 
@@ -35,6 +35,16 @@ public sealed class EngineOptions
     /// memory and how long asks wait behind a compression.</summary>
     [Range(1, 4096)]
     public int MaxBatchFrames { get; set; } = 8;
+
+    /// <summary>Prompt positions prefilled per step (across asks) and per chunk of one prompt: a long
+    /// question or a full-token prefix is prefilled over several steps, between other asks' decode steps.</summary>
+    [Range(16, 65_536)]
+    public int PrefillChunkTokens { get; set; } = 512;
+
+    /// <summary>Readiness fails when work waits and no engine step completed for this long (a stuck
+    /// engine); 0 turns the check off.</summary>
+    [Range(0, 86_400)]
+    public double StallSeconds { get; set; } = 60;
 
     /// <summary>On CPU in float32, decode steps of 2–16 sequences run their linear layers through the
     /// engine's AVX-512 few-row GEMM when the CPU has AVX-512; false keeps libtorch's GEMM for them.</summary>

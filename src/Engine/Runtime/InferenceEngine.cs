@@ -13,10 +13,12 @@ namespace VQToken.Engine.Runtime;
 
 /// <summary>The device-pinned engine: ONE dedicated thread loads the model and owns the device and
 /// every tensor. Requests arrive through a bounded queue and are awaited as tasks. Each loop turn is
-/// one step: admit new asks (prefill, with the per-video prefix cache), run one batched decode step
-/// for all active sequences (continuous batching: sequences join and leave between steps), and
-/// encode one batch of frames (across videos) when compression work waits — interleaved with
-/// decoding so asks never starve behind a long video.</summary>
+/// one step of bounded work: admit new asks (with the per-video prefix cache), prefill at most
+/// <see cref="EngineOptions.PrefillChunkTokens"/> prompt positions, run one batched decode step for all
+/// active sequences (continuous batching: sequences join and leave between steps), encode one batch
+/// of frames (across videos) and run one slice of a video's K-means. No request holds the thread for
+/// longer than its slice, so asks never starve behind a long video or a long prompt, and cancellation
+/// and shutdown take effect between slices.</summary>
 public sealed class InferenceEngine : IAsyncDisposable
 {
     private readonly EngineOptions _options;
@@ -27,8 +29,16 @@ public sealed class InferenceEngine : IAsyncDisposable
     private readonly TaskCompletionSource<ModelInfo> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _abort = new();
     private readonly List<EncodeWork> _encodes = [];
+    private readonly List<EncodeWork> _compressing = [];
     private readonly List<AskWork> _waitingAsks = [];
+    private readonly List<AskWork> _prefilling = [];
     private readonly List<AskWork> _active = [];
+    /// <summary>When the engine thread last finished a step or woke up with work (Environment.TickCount64);
+    /// <see cref="Idle"/> while it waits for work.</summary>
+    private long _progressTicks = Idle;
+    private const long Idle = long.MaxValue;
+    private volatile int _held;
+    private long _steps;
     private int _queued;
     private int _maxDecodeBatch;
     private long _prefixBytes;
@@ -65,12 +75,27 @@ public sealed class InferenceEngine : IAsyncDisposable
     public long PrefixCacheHits => Interlocked.Read(ref _prefixHits);
     public long PrefixCacheMisses => Interlocked.Read(ref _prefixMisses);
 
+    /// <summary>Engine steps completed since start.</summary>
+    public long Steps => Interlocked.Read(ref _steps);
+
+    /// <summary>How long work has been waiting without the engine completing a step: zero while it is
+    /// idle or stepping normally; growing while one step hangs (a stuck device call, a blocked callback).</summary>
+    public TimeSpan TimeWithoutProgress
+    {
+        get
+        {
+            long since = Interlocked.Read(ref _progressTicks);
+            if (since == Idle || (QueueDepth == 0 && _held == 0)) return TimeSpan.Zero;
+            return TimeSpan.FromMilliseconds(Math.Max(0, Environment.TickCount64 - since));
+        }
+    }
+
     /// <summary>Encodes and compresses a video's frames. Progress is reported from the engine thread.</summary>
     public Task<VideoEncoding> EncodeAsync(EncodeRequest request, IProgress<EncodeProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         request.Frames.Validate();
         if (request.Mode != CompressionMode.Full) (request.Settings ?? throw new ArgumentException("VQToken modes need compression settings")).Validate();
-        return Submit(new EncodeWork { Request = request, Progress = progress, Cancellation = cancellationToken }).Task;
+        return Submit(new EncodeWork { Request = request, Progress = progress, Cancellation = cancellationToken });
     }
 
     /// <summary>Generates an answer; tokens are also passed to <see cref="AskRequest.OnToken"/> as they come.</summary>
@@ -79,10 +104,10 @@ public sealed class InferenceEngine : IAsyncDisposable
         request.Sampling.Validate();
         if (request.PromptIds.Count(id => id == LlavaOneVision.ImageTokenIndex) != 1)
             throw new ArgumentException("the prompt must hold exactly one image position");
-        return Submit(new AskWork { Request = request, Cancellation = cancellationToken }).Task;
+        return Submit(new AskWork { Request = request, Cancellation = cancellationToken });
     }
 
-    private T Submit<T>(T work) where T : class
+    private Task<TResult> Submit<TResult>(EngineWork<TResult> work)
     {
         if (_stopping) throw new EngineUnavailableException("the engine is shutting down");
         if (_ready.Task.IsFaulted) throw new EngineUnavailableException("the model failed to load", _ready.Task.Exception?.InnerException);
@@ -93,7 +118,8 @@ public sealed class InferenceEngine : IAsyncDisposable
             Metrics.Rejected.Add(1);
             throw new EngineOverloadedException(queued, TimeSpan.FromSeconds(1));
         }
-        return work;
+        work.CancelPromptly();
+        return work.Task;
     }
 
     private void Run()
@@ -124,8 +150,9 @@ public sealed class InferenceEngine : IAsyncDisposable
             while (true)
             {
                 Drain();
+                _held = HeldCount;
                 if (_abort.IsCancellationRequested) break;
-                if (_encodes.Count == 0 && _waitingAsks.Count == 0 && _active.Count == 0)
+                if (HeldCount == 0)
                 {
                     if (_stopping) break;
                     if (_workedSinceTrim)
@@ -138,6 +165,9 @@ public sealed class InferenceEngine : IAsyncDisposable
                 }
                 Step();
                 _workedSinceTrim = true;
+                _held = HeldCount;
+                Interlocked.Exchange(ref _progressTicks, Environment.TickCount64);
+                Interlocked.Increment(ref _steps);
             }
         }
         catch (Exception e)
@@ -154,13 +184,19 @@ public sealed class InferenceEngine : IAsyncDisposable
         }
     }
 
+    /// <summary>Requests the engine thread has taken and not finished.</summary>
+    private int HeldCount => _encodes.Count + _compressing.Count + _waitingAsks.Count + _prefilling.Count + _active.Count;
+
     private void WaitForWork()
     {
+        _held = 0;
+        Interlocked.Exchange(ref _progressTicks, Idle);
         try
         {
             _inbox.Reader.WaitToReadAsync(_abort.Token).AsTask().Wait();
         }
         catch (AggregateException) { }
+        Interlocked.Exchange(ref _progressTicks, Environment.TickCount64);
     }
 
     private void Drain()
@@ -180,17 +216,21 @@ public sealed class InferenceEngine : IAsyncDisposable
     {
         RemoveCancelled();
         AdmitAsks();
+        if (_prefilling.Count > 0) PrefillStep();
         if (_active.Count > 0) DecodeStep();
-        // Vision work runs when no sequence is decoding, or between decode steps otherwise; one frame
-        // batch at a time keeps the wait of running asks bounded by one batch.
+        // Vision and compression work run between decode steps; one frame batch and one K-means slice
+        // per step keep the wait of running asks bounded.
         if (_encodes.Count > 0) VisionStep();
+        if (_compressing.Count > 0) CompressionStep();
         _activeCount = _active.Count;
     }
 
     private void RemoveCancelled()
     {
         RemoveCancelled<EncodeWork, VideoEncoding>(_encodes);
+        RemoveCancelled<EncodeWork, VideoEncoding>(_compressing);
         RemoveCancelled<AskWork, AskResult>(_waitingAsks);
+        RemoveCancelled<AskWork, AskResult>(_prefilling);
         RemoveCancelled<AskWork, AskResult>(_active);
     }
 
@@ -206,40 +246,149 @@ public sealed class InferenceEngine : IAsyncDisposable
         }
     }
 
+    /// <summary>Moves waiting asks into prefill (as many as fit the batch, at most MaxPrefillsPerStep a
+    /// step): splits each prompt at its image position and looks its prefix up in the prefix cache.</summary>
     private void AdmitAsks()
     {
-        // Take the asks that fit, prefill each one's shared prefix (or clone it from the prefix cache),
-        // then prefill all their questions as ONE ragged batch and sample their first tokens.
-        var admitted = new List<(AskWork Work, long[] Question, Stopwatch Clock, System.Diagnostics.Activity? Activity)>();
-        while (_waitingAsks.Count > 0 && _active.Count + admitted.Count < _options.MaxBatchSequences && admitted.Count < _options.MaxPrefillsPerStep)
+        int admitted = 0;
+        while (_waitingAsks.Count > 0 && _active.Count + _prefilling.Count < _options.MaxBatchSequences && admitted < _options.MaxPrefillsPerStep)
         {
             var work = _waitingAsks[0];
             _waitingAsks.RemoveAt(0);
-            var activity = EngineMetrics.Activities.StartActivity("engine.prefill", ActivityKind.Internal, work.Parent);
-            var clock = Stopwatch.StartNew();
-            try
+            admitted++;
+            work.PrefillActivity = EngineMetrics.Activities.StartActivity("engine.prefill", ActivityKind.Internal, work.Parent);
+            work.PrefillClock.Start();
+            var request = work.Request;
+            var ids = request.PromptIds;
+            int image = ids.ToList().IndexOf((int)LlavaOneVision.ImageTokenIndex);
+            work.PrefixIds = ids.Take(image + 1).Select(i => (long)i).ToArray();
+            work.QuestionIds = ids.Skip(image + 1).Select(i => (long)i).ToArray();
+            if (work.QuestionIds.Length == 0)
             {
-                admitted.Add((work, PrefillPrefix(work), clock, activity));
-            }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException or ExternalException)
-            {
-                activity?.Dispose();
                 work.Release();
-                work.Fail(e);
+                work.Fail(new ArgumentException("the prompt must continue after the image position"));
+                continue;
             }
+            work.PrefixKey = $"{request.VideoKey}|{request.Encoding.Mode}|{request.Encoding.VisualTokens}|{string.Join(',', work.PrefixIds)}";
+            work.PromptTokens = ids.Count - 1 + request.Encoding.VisualTokens;
+            _prefilling.Add(work);
         }
-        if (admitted.Count == 0) return;
+    }
+
+    /// <summary>Prefills at most <see cref="EngineOptions.PrefillChunkTokens"/> prompt positions (at least
+    /// one chunk) across the asks in prefill, taken in turn: each ask's prefix (system prompt + visual
+    /// tokens, cloned from the prefix cache when possible), then its question, in chunks whose bounds
+    /// depend on the ask alone, so an answer does not depend on what else was in the step. Question
+    /// chunks of several asks run as one ragged batch; an ask whose question is complete samples its
+    /// first token and starts decoding. Asks served in this step go to the back of the line.</summary>
+    private void PrefillStep()
+    {
+        int chunk = _options.PrefillChunkTokens, budget = chunk, taken = 0;
+        var questions = new List<(AskWork Work, long[] Ids)>();
+        var served = new List<AskWork>();
+        foreach (var work in _prefilling.ToList())
+        {
+            if (budget <= 0) break;
+            if (work.PrefixPending)
+            {
+                try
+                {
+                    if (!work.PrefixResolved && !ResolvePrefix(work)) continue;   // another ask is computing the same prefix
+                    if (work.PrefixDone < work.PrefixLength)
+                    {
+                        int length = Math.Min(chunk, work.PrefixLength - work.PrefixDone);
+                        if (taken > 0 && length > budget) continue;
+                        PrefillPrefixChunk(work, length);
+                        budget -= length;
+                        taken += length;
+                        served.Add(work);
+                        if (work.PrefixPending) continue;
+                    }
+                }
+                catch (Exception e) when (e is ArgumentException or InvalidOperationException or ExternalException)
+                {
+                    _prefilling.Remove(work);
+                    served.Remove(work);
+                    work.Release();
+                    work.Fail(e);
+                    continue;
+                }
+            }
+            int piece = Math.Min(chunk, work.QuestionIds.Length - work.QuestionDone);
+            if (taken > 0 && piece > budget) continue;
+            questions.Add((work, work.QuestionIds.AsSpan(work.QuestionDone, piece).ToArray()));
+            budget -= piece;
+            taken += piece;
+            if (!served.Contains(work)) served.Add(work);
+        }
+        foreach (var work in served)
+        {
+            _prefilling.Remove(work);
+            _prefilling.Add(work);
+        }
+        if (questions.Count > 0) PrefillQuestions(questions);
+    }
+
+    /// <summary>Finds the ask's prefix in the prefix cache (then it is done) or prepares its embeddings.
+    /// False while another ask in prefill computes the same prefix: this one then clones it.</summary>
+    private bool ResolvePrefix(AskWork work)
+    {
+        var request = work.Request;
+        if (request.UsePrefixCache && _prefilling.Any(o => o != work && o.PrefixResolved && o.PrefixPending && o.PrefixKey == work.PrefixKey && o.Request.UsePrefixCache))
+            return false;
+        var cached = request.UsePrefixCache ? _prefixes!.TryClone(work.PrefixKey) : null;
+        work.PrefixHit = cached is not null;
+        (work.PrefixHit ? ref _prefixHits : ref _prefixMisses)++;
+        Metrics.PrefixCacheLookups.Add(1, new KeyValuePair<string, object?>("result", work.PrefixHit ? "hit" : "miss"));
+        var model = _model!;
+        work.Cache = cached ?? model.Language.NewCache(work.PrefixIds.Length + request.Encoding.VisualTokens + work.QuestionIds.Length + request.Sampling.MaxNewTokens);
+        work.PrefixResolved = true;
+        if (cached is not null)
+        {
+            work.PrefixLength = work.PrefixDone = 0;
+            return true;
+        }
+        using var scope = NewDisposeScope();
+        work.PrefixEmbeds = model.PromptEmbeddings(work.PrefixIds, VisualTokens(request.Encoding)).DetachFromDisposeScope();   // [1, L, D]
+        work.PrefixLength = (int)work.PrefixEmbeds.shape[1];
+        return true;
+    }
+
+    /// <summary>Runs the next <paramref name="length"/> prefix positions into the ask's cache; once the
+    /// prefix is complete it goes into the prefix cache.</summary>
+    private void PrefillPrefixChunk(AskWork work, int length)
+    {
+        var model = _model!;
+        using (NewDisposeScope())
+            model.Language.Forward(work.PrefixEmbeds!.narrow(1, work.PrefixDone, length), work.Cache!, lastOnly: true);
+        work.PrefixDone += length;
+        if (work.PrefixDone < work.PrefixLength) return;
+        work.PrefixEmbeds!.Dispose();
+        work.PrefixEmbeds = null;
+        if (work.Request.UsePrefixCache) _prefixes!.Put(work.PrefixKey, work.Cache!);
+        Interlocked.Exchange(ref _prefixBytes, _prefixes!.Bytes);
+        if (work.Request.Encoding.VisualTokens >= Qwen2ForCausalLM.LongPrompt) HeapTrim.Release();
+    }
+
+    /// <summary>One ragged batch of question chunks; asks whose question is now complete start decoding.</summary>
+    private void PrefillQuestions(List<(AskWork Work, long[] Ids)> questions)
+    {
         try
         {
             using var scope = NewDisposeScope();
-            var logits = _model!.Language.PrefillBatch(admitted.Select(a => a.Question).ToList(), admitted.Select(a => a.Work.Cache!).ToList());  // [B, V]
-            for (int i = 0; i < admitted.Count; i++)
+            var logits = _model!.Language.PrefillBatch(questions.Select(q => q.Ids).ToList(), questions.Select(q => q.Work.Cache!).ToList());  // [B, V]
+            for (int i = 0; i < questions.Count; i++)
             {
-                var (work, _, clock, _) = admitted[i];
+                var (work, ids) = questions[i];
+                work.QuestionDone += ids.Length;
+                if (work.QuestionDone < work.QuestionIds.Length) continue;
+                _prefilling.Remove(work);
                 work.Sampler = new TokenSampler(work.Request.Sampling);
                 work.Next = work.Sampler.Next(logits[i]);
-                work.PrefillMs = clock.Elapsed.TotalMilliseconds;
+                work.PrefillMs = work.PrefillClock.Elapsed.TotalMilliseconds;
                 work.FirstTokenMs = work.Clock.Elapsed.TotalMilliseconds;
+                work.PrefillActivity?.Dispose();
+                work.PrefillActivity = null;
                 Metrics.PrefillDuration.Record(work.PrefillMs);
                 Metrics.TimeToFirstToken.Record(work.FirstTokenMs);
                 work.DecodeClock.Start();
@@ -249,48 +398,13 @@ public sealed class InferenceEngine : IAsyncDisposable
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or ExternalException)
         {
-            foreach (var (work, _, _, _) in admitted.Where(a => !_active.Contains(a.Work)))
+            foreach (var (work, _) in questions.Where(q => !_active.Contains(q.Work) && _prefilling.Contains(q.Work)))
             {
+                _prefilling.Remove(work);
                 work.Release();
                 work.Fail(e);
             }
         }
-        finally
-        {
-            foreach (var a in admitted) a.Activity?.Dispose();
-        }
-    }
-
-    /// <summary>Puts the shared prefix (system prompt + visual tokens) into a new cache for the ask —
-    /// cloned from the prefix cache when possible — and returns the question's ids that follow it.
-    /// Prefill is always two chunks (prefix, then question), so cached and uncached runs compute the same.</summary>
-    private long[] PrefillPrefix(AskWork work)
-    {
-        var model = _model!;
-        var request = work.Request;
-        using var scope = NewDisposeScope();
-        var ids = request.PromptIds;
-        int image = ids.ToList().IndexOf((int)LlavaOneVision.ImageTokenIndex);
-        var prefixIds = ids.Take(image + 1).Select(i => (long)i).ToArray();
-        var restIds = ids.Skip(image + 1).Select(i => (long)i).ToArray();
-        if (restIds.Length == 0) throw new ArgumentException("the prompt must continue after the image position");
-
-        string key = $"{request.VideoKey}|{request.Encoding.Mode}|{request.Encoding.VisualTokens}|{string.Join(',', prefixIds)}";
-        var cached = request.UsePrefixCache ? _prefixes!.TryClone(key) : null;
-        work.PrefixHit = cached is not null;
-        (work.PrefixHit ? ref _prefixHits : ref _prefixMisses)++;
-        Metrics.PrefixCacheLookups.Add(1, new KeyValuePair<string, object?>("result", work.PrefixHit ? "hit" : "miss"));
-        work.Cache = cached ?? model.Language.NewCache(prefixIds.Length + request.Encoding.VisualTokens + restIds.Length + request.Sampling.MaxNewTokens);
-        if (cached is null)
-        {
-            var visual = VisualTokens(request.Encoding);
-            model.Language.Forward(model.PromptEmbeddings(prefixIds, visual), work.Cache, lastOnly: true);
-            if (request.UsePrefixCache) _prefixes!.Put(key, work.Cache);
-            Interlocked.Exchange(ref _prefixBytes, _prefixes!.Bytes);
-            if (request.Encoding.VisualTokens >= Qwen2ForCausalLM.LongPrompt) HeapTrim.Release();
-        }
-        work.PromptTokens = ids.Count - 1 + request.Encoding.VisualTokens;
-        return restIds;
     }
 
     /// <summary>The LLM's visual tokens [N, D] for an encoding (VQ-Attention runs here, on the device).</summary>
@@ -387,54 +501,85 @@ public sealed class InferenceEngine : IAsyncDisposable
         {
             work.VisionMs += ms * count / frames;
             work.Progress?.Report(new EncodeProgress("encoding", work.FramesEncoded, work.Request.Frames.Count));
-            if (work.FramesEncoded == work.Request.Frames.Count) CompleteEncode(work);
+            if (work.FramesEncoded == work.Request.Frames.Count) StartCompression(work);
         }
     }
 
-    private void CompleteEncode(EncodeWork work)
+    /// <summary>All frames are encoded: pools them (full mode, done at once) or starts the K-means,
+    /// which then runs one slice per step.</summary>
+    private void StartCompression(EncodeWork work)
     {
         _encodes.Remove(work);
         var model = _model!;
         try
         {
-            using var activity = EngineMetrics.Activities.StartActivity("engine.compress", ActivityKind.Internal, work.Parent);
             var clock = Stopwatch.StartNew();
             using var scope = NewDisposeScope();
             var projected = cat(work.Projected, 0);                                              // [T, P, D]
-            long t = projected.shape[0], p = projected.shape[1], d = projected.shape[2];
-            VideoEncoding encoding;
+            (work.Frames, work.TokensPerFrame, work.Dim) = (projected.shape[0], projected.shape[1], projected.shape[2]);
             if (work.Request.Mode == CompressionMode.Full)
             {
+                using var activity = EngineMetrics.Activities.StartActivity("engine.compress", ActivityKind.Internal, work.Parent);
                 var tokens = model.FullTokens(projected).to_type(ScalarType.Float32).cpu();       // [T·g'² + 1, D]
-                encoding = new VideoEncoding
+                work.CompressionMs = clock.Elapsed.TotalMilliseconds;
+                CompleteEncode(work, new VideoEncoding
                 {
                     Mode = CompressionMode.Full, FullTokens = tokens.data<float>().ToArray(), VisualTokens = (int)tokens.shape[0],
-                };
+                });
+                return;
             }
-            else
-            {
-                if (work.Request.Settings!.Tokens == TokenPath.Attention && model.VQAttention is null)
-                    throw new ArgumentException("the attention token path needs VQ-Attention weights, which this checkpoint does not have");
-                var compressed = VideoCompressor.Compress(projected.to_type(ScalarType.Float32), work.Request.Settings!);
-                encoding = new VideoEncoding
-                {
-                    Mode = work.Request.Mode, Compressed = compressed,
-                    VisualTokens = VideoEncoding.VQTokenCount(compressed.Settings.Tokens, (int)t, compressed.K),
-                };
-            }
-            double ms = clock.Elapsed.TotalMilliseconds;
-            Metrics.CompressionDuration.Record(ms);
-            work.Progress?.Report(new EncodeProgress("compressed", work.FramesEncoded, work.Request.Frames.Count));
-            work.Complete(encoding with { Dim = (int)d, Frames = (int)t, OriginalTokens = (int)(t * p), VisionMs = work.VisionMs, CompressionMs = ms });
+            if (work.Request.Settings!.Tokens == TokenPath.Attention && model.VQAttention is null)
+                throw new ArgumentException("the attention token path needs VQ-Attention weights, which this checkpoint does not have");
+            work.CompressActivity = EngineMetrics.Activities.StartActivity("engine.compress", ActivityKind.Internal, work.Parent);
+            work.Job = VideoCompressor.Start(projected.to_type(ScalarType.Float32), work.Request.Settings!);
+            work.ReleaseFrames();
+            work.CompressionMs = clock.Elapsed.TotalMilliseconds;
+            _compressing.Add(work);
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or ExternalException)
         {
+            work.Release();
             work.Fail(e);
         }
-        finally
+    }
+
+    /// <summary>One slice of one video's K-means (videos take turns).</summary>
+    private void CompressionStep()
+    {
+        var work = _compressing[0];
+        _compressing.RemoveAt(0);
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            bool done = work.Job!.Advance();
+            work.CompressionMs += clock.Elapsed.TotalMilliseconds;
+            if (!done)
+            {
+                _compressing.Add(work);
+                return;
+            }
+            var compressed = work.Job.Result!;
+            CompleteEncode(work, new VideoEncoding
+            {
+                Mode = work.Request.Mode, Compressed = compressed,
+                VisualTokens = VideoEncoding.VQTokenCount(compressed.Settings.Tokens, (int)work.Frames, compressed.K),
+            });
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or ExternalException)
         {
             work.Release();
+            work.Fail(e);
         }
+    }
+
+    private void CompleteEncode(EncodeWork work, VideoEncoding encoding)
+    {
+        double ms = work.CompressionMs;
+        Metrics.CompressionDuration.Record(ms);
+        work.Progress?.Report(new EncodeProgress("compressed", work.FramesEncoded, work.Request.Frames.Count));
+        var (t, p, d) = (work.Frames, work.TokensPerFrame, work.Dim);
+        work.Release();
+        work.Complete(encoding with { Dim = (int)d, Frames = (int)t, OriginalTokens = (int)(t * p), VisionMs = work.VisionMs, CompressionMs = ms });
     }
 
     /// <summary>Drops the cached prompt prefixes of a video (e.g. when it is deleted or re-encoded).</summary>
@@ -444,10 +589,12 @@ public sealed class InferenceEngine : IAsyncDisposable
 
     private void FailAll(Exception error)
     {
-        foreach (var w in _encodes) { w.Release(); w.Fail(error); }
-        foreach (var w in _waitingAsks.Concat(_active)) { w.Release(); w.Fail(error); }
+        foreach (var w in _encodes.Concat(_compressing)) { w.Release(); w.Fail(error); }
+        foreach (var w in _waitingAsks.Concat(_prefilling).Concat(_active)) { w.Release(); w.Fail(error); }
         _encodes.Clear();
+        _compressing.Clear();
         _waitingAsks.Clear();
+        _prefilling.Clear();
         _active.Clear();
     }
 
@@ -462,7 +609,10 @@ public sealed class InferenceEngine : IAsyncDisposable
     }
 
     /// <summary>Stops the engine: with <paramref name="drain"/>, queued and running requests finish
-    /// first; otherwise they fail with <see cref="EngineUnavailableException"/> at once.</summary>
+    /// first (until <paramref name="cancellationToken"/> fires); otherwise they fail with
+    /// <see cref="EngineUnavailableException"/> at once. Once aborted, the thread stops at its next
+    /// slice; a step that hangs is given <see cref="AbortGrace"/> and then left behind (it is a
+    /// background thread and frees the model itself if it ever returns), so stopping never hangs.</summary>
     public async Task StopAsync(bool drain = true, CancellationToken cancellationToken = default)
     {
         if (_disposed) return;
@@ -470,8 +620,17 @@ public sealed class InferenceEngine : IAsyncDisposable
         _inbox.Writer.TryComplete();
         if (!drain) _abort.Cancel();
         using var registration = cancellationToken.Register(_abort.Cancel);
-        await Task.Run(() => _thread.Join(), CancellationToken.None).ConfigureAwait(false);
+        var stopped = Task.Run(() => _thread.Join(), CancellationToken.None);
+        var aborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var onAbort = _abort.Token.Register(() => aborted.TrySetResult());
+        await Task.WhenAny(stopped, aborted.Task).ConfigureAwait(false);
+        if (stopped.IsCompleted) return;
+        if (await Task.WhenAny(stopped, Task.Delay(AbortGrace, CancellationToken.None)).ConfigureAwait(false) != stopped)
+            _log.LogWarning("The engine thread did not stop within {Grace} s of the abort (a step hangs); leaving it behind", AbortGrace.TotalSeconds);
     }
+
+    /// <summary>How long an aborted engine thread may take to finish its step before stopping returns.</summary>
+    private static readonly TimeSpan AbortGrace = TimeSpan.FromSeconds(5);
 
     private volatile bool _disposed;
 
@@ -481,7 +640,7 @@ public sealed class InferenceEngine : IAsyncDisposable
         await StopAsync(drain: false).ConfigureAwait(false);
         _disposed = true;
         Metrics.Dispose();
-        _abort.Dispose();
+        if (!_thread.IsAlive) _abort.Dispose();   // a thread left behind still waits on its token
     }
 }
 

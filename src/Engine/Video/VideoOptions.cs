@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace VQToken.Engine.Video;
 
 /// <summary>Limits and tool settings for probing and sampling videos (configuration section "Video").</summary>
-public sealed class VideoOptions
+public sealed class VideoOptions : IValidatableObject
 {
     public const string Section = "Video";
 
@@ -11,6 +11,13 @@ public sealed class VideoOptions
     [Range(1, 1024)] public int DefaultFrames { get; set; } = 32;
     /// <summary>Most frames one request may ask for.</summary>
     [Range(1, 1024)] public int MaxFrames { get; set; } = 64;
+    /// <summary>Largest codebook a request may ask for (k, or maxK in adaptive mode): with the two limits
+    /// below it bounds the K-means work of one video.</summary>
+    [Range(1, 32_767)] public int MaxK { get; set; } = 256;
+    /// <summary>Widest adaptive range (maxK − minK): adaptive mode fits every K in the range.</summary>
+    [Range(0, 32_766)] public int MaxAdaptiveKSpan { get; set; } = 64;
+    /// <summary>Largest frames × k (× maxK in adaptive mode): one Lloyd iteration reads frames · 729 rows against k centres.</summary>
+    [Range(1, 33_554_432)] public int MaxFramesTimesK { get; set; } = 8192;
     /// <summary>Side of the square frames handed to the vision tower (SigLIP so400m: 384).</summary>
     [Range(1, 4096)] public int FrameSize { get; set; } = 384;
     [Range(0.1, 86400)] public double MaxDurationSeconds { get; set; } = 3600;
@@ -27,6 +34,16 @@ public sealed class VideoOptions
     /// tty and the like are left out on purpose: they read other files or URLs, or are not videos.</summary>
     [Required] public string AllowedContainers { get; set; } =
         "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,flv,mpegts,mpeg,ogg,gif,asf,mxf,nut,ivf,h264,hevc,m4v,dv,rm,wtv";
+
+    /// <summary>Requests without k get the paper's settings (k 32, adaptive 12..32): the limits must admit them.</summary>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        const int defaultK = 32, defaultSpan = 32 - 12;
+        if (MaxK < defaultK) yield return new($"Video:MaxK must be at least {defaultK} (the default k and maxK)", [nameof(MaxK)]);
+        if (MaxAdaptiveKSpan < defaultSpan) yield return new($"Video:MaxAdaptiveKSpan must be at least {defaultSpan} (the default adaptive range 12..32)", [nameof(MaxAdaptiveKSpan)]);
+        if ((long)DefaultFrames * defaultK > MaxFramesTimesK)
+            yield return new($"Video:MaxFramesTimesK must be at least Video:DefaultFrames x {defaultK} = {(long)DefaultFrames * defaultK}", [nameof(MaxFramesTimesK)]);
+    }
 
     internal string FfmpegExecutable => ToolsFolder.Length == 0 ? "ffmpeg" : Path.Combine(ToolsFolder, "ffmpeg");
     internal string FfprobeExecutable => ToolsFolder.Length == 0 ? "ffprobe" : Path.Combine(ToolsFolder, "ffprobe");

@@ -88,6 +88,25 @@ public sealed class ServiceProcess : IAsyncDisposable
         throw new TimeoutException($"the service on port {Port} did not become ready:\n{Log}");
     }
 
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
+
+    /// <summary>SIGTERM, as an orchestrator stops a container: the host shuts down gracefully.</summary>
+    public void Terminate()
+    {
+        if (!_process.HasExited && SendSignal(_process.Id, 15) != 0)
+            throw new InvalidOperationException($"kill -TERM {_process.Id} failed ({System.Runtime.InteropServices.Marshal.GetLastPInvokeError()})");
+    }
+
+    /// <summary>Waits for the process to exit; false when it is still running after <paramref name="timeout"/>.</summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try { await _process.WaitForExitAsync(cancel.Token); }
+        catch (OperationCanceledException) { }
+        return _process.HasExited;
+    }
+
     /// <summary>kill -9: no shutdown, no cleanup — a crash.</summary>
     public void Crash()
     {

@@ -42,6 +42,21 @@ public static class ApiClient
         }
     }
 
+    /// <summary>Waits until every frame of the video is encoded and its K-means runs (progress "vision" at 1).</summary>
+    public static async Task WaitForCompressionAsync(this HttpClient client, string id, TimeSpan? timeout = null)
+    {
+        var until = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(120));
+        while (true)
+        {
+            var video = await BodyAsync(await client.GetAsync($"/videos/{id}"));
+            var progress = video["progress"] as JsonObject;
+            if ((string?)video["status"] == "processing" && (string?)progress?["stage"] == "vision" && (double?)progress["fraction"] >= 1) return;
+            if ((string?)video["status"] is "ready" or "failed" || DateTime.UtcNow > until)
+                throw new InvalidOperationException("the compression was never seen running: " + video.ToJsonString());
+            await Task.Delay(50);
+        }
+    }
+
     public static async Task<(HttpStatusCode Status, JsonObject Body)> AskAsync(this HttpClient client, string id, object body)
     {
         var response = await client.PostAsJsonAsync($"/videos/{id}/ask", body);
