@@ -4,6 +4,7 @@ using VQToken.Api.Ingestion;
 using VQToken.Api.OpenAi;
 using VQToken.Api.Storage;
 using VQToken.Api.Videos;
+using VQToken.Api.Videos.Clusters;
 using VQToken.Engine.Checkpoints.Acquisition;
 using VQToken.Engine.Runtime;
 
@@ -30,6 +31,8 @@ public static class ApplicationServices
         services.AddSingleton<VideoIntake>();
         services.AddSingleton<VideoAnswerer>();
         services.AddSingleton<VideoServices>();
+        services.AddOptions<ClustersOptions>().BindConfiguration(ClustersOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<ClusterPictures>();
         services.AddHostedService<VideoProcessor>();
         services.AddOpenAiApi();
 

@@ -54,6 +54,7 @@ public static class ApiExamples
             401 => (Problems.Unauthorized, "A valid API key is required", "send the key in the X-Api-Key header (or Authorization: Bearer)"),
             404 => (Problems.NotFound, "Video not found", $"no video '{Id}'"),
             409 => (Problems.NotReady, "The video is not ready yet", $"video '{Id}' is processing; follow GET /videos/{Id}/events and ask again when it is ready"),
+            410 => (Problems.NotFound, "The video was deleted", $"video '{Id}' was deleted while it was being stored"),
             413 => (Problems.TooLarge, "The video is too large", "the upload exceeds 2147483648 bytes"),
             415 => (Problems.UnsupportedMedia, "The content is not a video", "ffprobe found no video stream"),
             422 => (Problems.UndecodableVideo, "The video cannot be decoded", "no frame could be decoded"),

@@ -95,6 +95,18 @@ public sealed class DirectorySourceStore : ISourceStore
         return Task.FromResult<IReadOnlyList<StoredItem>>(items);
     }
 
+    public Task<int> DeleteStagedBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default)
+    {
+        int count = 0;
+        foreach (var file in new DirectoryInfo(_staging).EnumerateFiles())
+        {
+            if (file.LastWriteTimeUtc >= cutoff.UtcDateTime) continue;
+            try { file.Delete(); count++; }
+            catch (IOException) { } // went away meanwhile (committed or discarded)
+        }
+        return Task.FromResult(count);
+    }
+
     private string PathOf(string videoId) => Path.Combine(_root, StorageNames.VideoId(videoId) + Extension);
 
     // Only files this store staged may be committed or discarded (the path comes from a caller).

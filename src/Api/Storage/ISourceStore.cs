@@ -21,4 +21,8 @@ public interface ISourceStore
 
     /// <summary>Every stored source with its size and last use, for eviction.</summary>
     Task<IReadOnlyList<StoredItem>> ListAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Removes staged files last written before <paramref name="cutoff"/>: left by a process that
+    /// died between staging and committing. Returns how many.</summary>
+    Task<int> DeleteStagedBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default);
 }

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 
 namespace VQToken.Api.Storage;
 
-/// <summary>Runs <see cref="StorageEvictor"/> every <see cref="StorageOptions.EvictionInterval"/>.</summary>
+/// <summary>Runs <see cref="StorageEvictor"/> (orphan sweep, then the size bound) every <see cref="StorageOptions.EvictionInterval"/>.</summary>
 public sealed class StorageEvictionService(StorageEvictor evictor, IOptions<StorageOptions> options, TimeProvider time, ILogger<StorageEvictionService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -14,6 +14,7 @@ public sealed class StorageEvictionService(StorageEvictor evictor, IOptions<Stor
         {
             try
             {
+                await evictor.SweepOrphansAsync(stoppingToken);
                 await evictor.EnforceAsync(stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)

@@ -42,6 +42,11 @@ public sealed class StorageOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "Storage:EvictionInterval must be between 1 s and 1 day")]
     public TimeSpan EvictionInterval { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>A staged upload file older than this was left by a process that died mid-upload; the
+    /// eviction pass removes it.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00", ErrorMessage = "Storage:StagingMaxAge must be between 1 minute and 7 days")]
+    public TimeSpan StagingMaxAge { get; set; } = TimeSpan.FromHours(6);
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (Kind == StorageKind.File && string.IsNullOrWhiteSpace(Path))

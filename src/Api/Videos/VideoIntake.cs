@@ -65,19 +65,35 @@ public sealed class VideoIntake(IVideoStore videos, ISourceStore sources, IJobQu
             };
             var creation = await videos.CreateOrGetExistingAsync(candidate, cancellationToken);
             if (!creation.Created) return creation;
+            var id = creation.Video.Id;
+            StagedSource? staged = null;
             try
             {
-                StagedSource staged;
                 await using (var file = File.OpenRead(ingested.Path)) staged = await sources.StageAsync(file, cancellationToken);
-                await sources.CommitAsync(staged, creation.Video.Id, cancellationToken);
-                await queue.EnqueueAsync(creation.Video.Id, cancellationToken);
+                await sources.CommitAsync(staged, id, cancellationToken);
+                staged = null;
+                // A DELETE removes the record before the source, so one that ran while the source was being
+                // stored is seen here, after the commit: the source it could not remove yet is removed now.
+                if (await videos.GetAsync(id, cancellationToken) is null)
+                {
+                    await sources.DeleteAsync(id, CancellationToken.None);
+                    throw new VideoDeletedException(id);
+                }
+                await queue.EnqueueAsync(id, cancellationToken);
                 return creation;
             }
-            catch (Exception e)
+            catch (Exception e) when (e is not VideoDeletedException)
             {
-                await videos.UpdateAsync(creation.Video.Id, r => r with { Status = VideoStatus.Failed, Reason = "storing the source failed: " + e.Message }, CancellationToken.None);
+                if (staged is not null) await sources.DiscardAsync(staged, CancellationToken.None);
+                await videos.UpdateAsync(id, r => r with { Status = VideoStatus.Failed, Reason = "storing the source failed: " + e.Message }, CancellationToken.None);
                 throw;
             }
         }
     }
+}
+
+/// <summary>The video was deleted while its upload was being stored; nothing of it is left.</summary>
+public sealed class VideoDeletedException(string videoId) : Exception($"video '{videoId}' was deleted while it was being stored")
+{
+    public string VideoId { get; } = videoId;
 }

@@ -115,11 +115,20 @@ public sealed class VideoProcessor(
 
             await cache.PutAsync(record.Id, EncodingConversion.ToEntry(encoding, record.Settings, model.Fingerprint), stoppingToken);
             stages["total"] = clock.Elapsed.TotalMilliseconds;
-            await videos.UpdateAsync(record.Id, r => r with
+            var finished = await videos.UpdateAsync(record.Id, r => r with
             {
                 Status = VideoStatus.Ready, Progress = new VideoProgress("ready", 1), Reason = null,
                 Tokens = new TokenCounts(encoding.OriginalTokens, encoding.VisualTokens), StageMilliseconds = stages,
             }, CancellationToken.None);
+            if (finished.Outcome == VideoUpdateOutcome.NotFound)
+            {
+                // Deleted meanwhile: a DELETE removes the record before the cache entries, so it may have
+                // swept the cache before this entry was written; what it could not see is removed here.
+                await cache.DeleteAllAsync(record.Id, CancellationToken.None);
+                await sources.DeleteAsync(record.Id, CancellationToken.None);
+                log.LogInformation("Video {VideoId} was deleted while it was processed; its entry is discarded", record.Id);
+                return true;
+            }
             log.LogInformation("Video {VideoId} ready: {Original} → {Visual} visual tokens in {Ms:F0} ms", record.Id, encoding.OriginalTokens, encoding.VisualTokens, stages["total"]);
             return true;
         }

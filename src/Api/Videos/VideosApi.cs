@@ -12,7 +12,7 @@ namespace VQToken.Api.Videos;
 /// <summary>Handler dependencies of the video endpoints.</summary>
 public sealed record VideoServices(
     IVideoStore Videos, ICompressedCache Cache, ISourceStore Sources, VideoIntake Intake,
-    VideoUploadService Uploads, VideoUrlFetcher Fetcher, VideoAnswerer Answerer);
+    VideoUploadService Uploads, VideoUrlFetcher Fetcher, VideoAnswerer Answerer, Clusters.ClusterPictures Pictures);
 
 /// <summary>Multipart upload form (documents the upload in the OpenAPI document / Swagger UI).</summary>
 public sealed class VideoUploadForm
@@ -48,6 +48,7 @@ public static class VideosApi
             .Produces<VideoResponse>(StatusCodes.Status202Accepted)
             .Produces<VideoResponse>(StatusCodes.Status200OK)
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status410Gone)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
@@ -121,6 +122,10 @@ public static class VideosApi
         {
             return TypedResults.Problem(Problems.FromVideoError(e));
         }
+        catch (VideoDeletedException e)
+        {
+            return TypedResults.Problem(Problems.Create(StatusCodes.Status410Gone, Problems.NotFound, "The video was deleted", e.Message));
+        }
     }
 
     private static IResult Created(VideoCreation creation)
@@ -185,6 +190,7 @@ public static class VideosApi
         await s.Cache.DeleteAllAsync(id, cancellationToken);
         await s.Sources.DeleteAsync(id, cancellationToken);
         s.Answerer.Forget(id);
+        s.Pictures.Forget(id);
         return TypedResults.NoContent();
     }
 

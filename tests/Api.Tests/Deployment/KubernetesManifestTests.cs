@@ -71,4 +71,24 @@ public sealed class KubernetesManifestTests
         Assert.Equal("Deployment", hpa.Text("spec", "scaleTargetRef", "kind"));
         Assert.Equal("vqtoken", hpa.Text("spec", "scaleTargetRef", "name"));
     }
+
+    [Fact]
+    public void Video_routes_are_hashed_on_the_video_id_through_their_own_service_and_the_rest_is_not()
+    {
+        var hashed = Object("Ingress", "vqtoken-by-video");
+        var hashBy = hashed.Text("metadata", "annotations", "nginx.ingress.kubernetes.io/upstream-hash-by")!;
+        Assert.Equal("true", hashed.Text("metadata", "annotations", "nginx.ingress.kubernetes.io/use-regex"));
+        var path = hashed.At("spec", "rules", "0", "http", "paths", "0")!;
+        // The hash variable is the path regex's named capture, and the regex captures the id of every video route.
+        var regex = new System.Text.RegularExpressions.Regex("^" + path.Text("path")!);
+        Assert.StartsWith("$", hashBy);
+        Assert.Contains(hashBy[1..], regex.GetGroupNames());
+        foreach (var route in new[] { "/videos/01jz8k3q4m5n6p7r8s9t0v1w2x", "/videos/01jz8k3q4m5n6p7r8s9t0v1w2x/ask", "/videos/01jz8k3q4m5n6p7r8s9t0v1w2x/clusters.png" })
+            Assert.Equal("01jz8k3q4m5n6p7r8s9t0v1w2x", regex.Match(route).Groups[hashBy[1..]].Value);
+        Assert.DoesNotMatch(regex, "/videos");
+        var backend = Object("Service", path.Text("backend", "service", "name")!);
+        Assert.NotEqual("vqtoken", backend.Text("metadata", "name"));
+        Assert.Equal(Object("Service", "vqtoken").Text("spec", "selector", "app.kubernetes.io/name"), backend.Text("spec", "selector", "app.kubernetes.io/name"));
+        Assert.Null(Object("Ingress", "vqtoken").Text("metadata", "annotations", "nginx.ingress.kubernetes.io/upstream-hash-by"));
+    }
 }

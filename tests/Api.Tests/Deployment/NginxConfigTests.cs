@@ -68,6 +68,24 @@ public sealed class NginxConfigTests
         Assert.DoesNotContain("proxy_buffering", LocationBlockFor("/videos/abc123/frames"));
     }
 
+    [Theory]
+    [InlineData("/videos/abc123", "vqtoken_by_video")]
+    [InlineData("/videos/abc123/ask", "vqtoken_by_video")]
+    [InlineData("/videos/abc123/events", "vqtoken_by_video")]
+    [InlineData("/videos/abc123/clusters.png", "vqtoken_by_video")]
+    [InlineData("/videos", "vqtoken")]
+    [InlineData("/v1/chat/completions", "vqtoken")]
+    public void Video_routes_go_to_the_upstream_hashed_on_the_video_id_and_the_rest_to_least_connections(string path, string upstream)
+    {
+        Assert.Matches($@"proxy_pass\s+http://{upstream}\s*;", LocationBlockFor(path));
+        Assert.Matches(@"upstream\s+vqtoken_by_video\s*\{[^}]*hash\s+\$vqtoken_video\s+consistent\s*;", Config);
+        Assert.Matches(@"upstream\s+vqtoken\s*\{[^}]*least_conn\s*;", Config);
+        var map = Regex.Match(Config, @"map\s+\$uri\s+\$vqtoken_video\s*\{\s*~(\S+)\s+\$(\w+)\s*;");
+        Assert.True(map.Success, "no map of $uri to $vqtoken_video");
+        var id = Regex.Match(path, map.Groups[1].Value).Groups[map.Groups[2].Value].Value;
+        Assert.Equal(upstream == "vqtoken_by_video" ? "abc123" : "", id);
+    }
+
     /// <summary>The body of the location nginx picks for <paramref name="path"/> (exact, then regex, then "/"),
     /// for a config whose locations do not nest.</summary>
     private static string LocationBlockFor(string path)

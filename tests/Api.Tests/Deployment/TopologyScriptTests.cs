@@ -8,6 +8,8 @@ namespace VQToken.Api.Tests.Deployment;
 /// stopped and removed. (The multi-replica API test uses the same script with two API commands.)</summary>
 public sealed class TopologyScriptTests
 {
+    private static readonly string[] VideoIds = ["01jz8k3q4m5n6p7r8s9t0v1w2a", "01jz8k3q4m5n6p7r8s9t0v1w2b", "01jz8k3q4m5n6p7r8s9t0v1w2c", "01jz8k3q4m5n6p7r8s9t0v1w2d"];
+
     [Fact]
     public async Task Two_backends_behind_nginx_share_the_requests_and_are_stopped_and_removed_afterwards()
     {
@@ -22,6 +24,11 @@ public sealed class TopologyScriptTests
         {
             Directory.CreateDirectory(Path.Combine(content, $"b{i}"));
             File.WriteAllText(Path.Combine(content, $"b{i}", "whoami"), $"backend-{i}");
+            foreach (var video in VideoIds)
+            {
+                Directory.CreateDirectory(Path.Combine(content, $"b{i}", "videos", video));
+                File.WriteAllText(Path.Combine(content, $"b{i}", "videos", video, "whoami"), $"backend-{i}");
+            }
             start.ArgumentList.Add($"exec python3 -m http.server {{port}} --bind 127.0.0.1 --directory '{Path.Combine(content, $"b{i}")}'");
         }
         using var topology = Process.Start(start)!;
@@ -44,6 +51,13 @@ public sealed class TopologyScriptTests
             Assert.Contains("backend-1", seen);
             Assert.Contains("backend-2", seen);
             Assert.Equal("ok\n", await http.GetStringAsync("/nginx-health"));
+            // Requests about one video always reach the same backend (consistent hash on the id).
+            foreach (var video in VideoIds)
+            {
+                var answers = new HashSet<string>();
+                for (int i = 0; i < 4; i++) answers.Add(await http.GetStringAsync($"/videos/{video}/whoami"));
+                Assert.Single(answers);
+            }
 
             using (var kill = Process.Start("kill", ["-TERM", topology.Id.ToString()])) await kill.WaitForExitAsync();
             using var stopTimeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));

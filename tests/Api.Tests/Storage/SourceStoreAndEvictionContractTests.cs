@@ -112,6 +112,33 @@ public sealed class SourceStoreAndEvictionContractTests(RedisServerFixture redis
         Assert.Equal((0, 0), (report.SourcesEvicted, report.EntriesEvicted));
     }
 
+    [Theory, MemberData(nameof(Kinds))]
+    public async Task Orphan_sweep_removes_sources_and_entries_without_a_record_and_stale_staged_files_only(string kind)
+    {
+        await using var backend = await OpenAsync(kind);
+        var kept = await CreateInStatusAsync(backend.Videos, VideoStatus.Ready, content: "kept");
+        await StoreSourceAsync(backend, kept.Id);
+        await backend.Cache.PutAsync(kept.Id, Entry());
+        var deleted = await CreateInStatusAsync(backend.Videos, VideoStatus.Ready, content: "deleted", minute: 1);
+        await StoreSourceAsync(backend, deleted.Id);
+        await backend.Cache.PutAsync(deleted.Id, Entry());
+        Assert.True(await backend.Videos.DeleteAsync(deleted.Id));   // as a DELETE that lost a race: source and entry left
+        var staleStaged = await backend.Sources.StageAsync(new MemoryStream(new byte[100]));
+        var freshStaged = await backend.Sources.StageAsync(new MemoryStream(new byte[100]));
+        File.SetLastWriteTimeUtc(staleStaged.Path, (backend.Time.GetUtcNow() - TimeSpan.FromHours(2)).UtcDateTime);
+        File.SetLastWriteTimeUtc(freshStaged.Path, (backend.Time.GetUtcNow() - TimeSpan.FromMinutes(30)).UtcDateTime);
+
+        var report = await backend.Evictor(maxBytes: long.MaxValue, stagingMaxAge: TimeSpan.FromHours(1)).SweepOrphansAsync();
+
+        Assert.Equal(new OrphanReport(1, 1, 1), report);
+        Assert.Null(await backend.Sources.GetPathAsync(deleted.Id));
+        Assert.Equal(CacheLookupStatus.Miss, (await backend.Cache.GetAsync(deleted.Id, "model-a")).Status);
+        Assert.NotNull(await backend.Sources.GetPathAsync(kept.Id));
+        Assert.Equal(CacheLookupStatus.Hit, (await backend.Cache.GetAsync(kept.Id, "model-a")).Status);
+        Assert.False(File.Exists(staleStaged.Path));
+        Assert.True(File.Exists(freshStaged.Path));
+    }
+
     private static async Task StoreSourceAsync(StorageBackend backend, string videoId)
     {
         var staged = await backend.Sources.StageAsync(new MemoryStream(RandomNumberGenerator.GetBytes(SourceBytes)));

@@ -36,8 +36,9 @@ public abstract class StorageBackend : IAsyncDisposable
     /// <summary>Replaces a stored entry's bytes with <paramref name="damage"/>(bytes), behind the store's back.</summary>
     public abstract Task DamageEntryAsync(string videoId, string fingerprint, Func<byte[], byte[]> damage);
 
-    public StorageEvictor Evictor(long maxBytes) =>
-        new(Sources, Cache, Options.Create(new StorageOptions { MaxBytes = maxBytes }), NullLogger<StorageEvictor>.Instance);
+    public StorageEvictor Evictor(long maxBytes, TimeSpan? stagingMaxAge = null) =>
+        new(Videos, Sources, Cache, Time, Options.Create(new StorageOptions { MaxBytes = maxBytes, StagingMaxAge = stagingMaxAge ?? TimeSpan.FromHours(6) }),
+            NullLogger<StorageEvictor>.Instance);
 
     public static async Task<StorageBackend> CreateAsync(string kind, RedisServerFixture redis) => kind switch
     {

@@ -60,7 +60,7 @@ public class ReplicaTopologyTests : IAsyncLifetime
         a.Crash();
         Assert.Equal("ready", (string?)(await clientB.WaitProcessedAsync(v2, TimeSpan.FromSeconds(120)))["status"]);
 
-        // 3. nginx in front of a fresh A and B: asks land on both replicas, SSE streams through.
+        // 3. nginx in front of a fresh A and B: the asks about one video land on one replica, SSE streams through.
         var a2 = await StartReplicaAsync("a2");
         await using var nginx = await NginxFront.StartAsync(a2.Port, b.Port);
         using var front = nginx.Client();
@@ -75,7 +75,7 @@ public class ReplicaTopologyTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             servedBy.Add(response.Headers.GetValues("X-VQToken-Replica").Single());
         }
-        Assert.Equal(2, servedBy.Count);
+        Assert.Single(servedBy);
 
         using (var request = new HttpRequestMessage(HttpMethod.Post, $"/videos/{v3}/ask") { Content = JsonContent.Create(new { question = "stream it", maxNewTokens = 6 }) })
         {
@@ -103,6 +103,39 @@ public class ReplicaTopologyTests : IAsyncLifetime
         }
         foreach (var id in ids)
             Assert.Equal("ready", (string?)(await RetryOn502(async () => (HttpStatusCode.OK, await front.WaitProcessedAsync(id, TimeSpan.FromSeconds(120)), (HttpResponseMessage?)null))).Body["status"]);
+    }
+
+    [Fact]
+    public async Task Behind_nginx_re_asks_about_each_of_four_videos_reach_the_replica_that_holds_its_prefix_cache()
+    {
+        var a = await StartReplicaAsync("a");
+        var b = await StartReplicaAsync("b");
+        await using var nginx = await NginxFront.StartAsync(a.Port, b.Port);
+        using var front = nginx.Client();
+        var ids = new List<string>();
+        for (int i = 0; i < 4; i++)
+        {
+            var (status, body, _) = await front.UploadAsync(Infrastructure.TestVideos.Mp4(60 + i), new Dictionary<string, string> { ["frames"] = "2", ["k"] = "4" });
+            Assert.Equal(HttpStatusCode.Accepted, status);
+            ids.Add((string)body["id"]!);
+        }
+        foreach (var id in ids) Assert.Equal("ready", (string?)(await front.WaitProcessedAsync(id))["status"]);
+
+        foreach (var id in ids)
+        {
+            var replicas = new List<string>();
+            var prefix = new List<string?>();
+            for (int ask = 0; ask < 4; ask++)
+            {
+                var response = await front.PostAsJsonAsync($"/videos/{id}/ask", new { question = "What is in the video?", maxNewTokens = 2 });
+                var answer = await ApiClient.BodyAsync(response);
+                Assert.True(response.StatusCode == HttpStatusCode.OK, $"ask {ask} about {id}: {(int)response.StatusCode} {answer.ToJsonString()}");
+                replicas.Add(response.Headers.GetValues("X-VQToken-Replica").Single());
+                prefix.Add((string?)answer["cache"]!["prefix"]);
+            }
+            Assert.Single(replicas.Distinct());
+            Assert.Equal(["miss", "hit", "hit", "hit"], prefix);
+        }
     }
 
     private static async Task<(HttpStatusCode Status, JsonObject Body, HttpResponseMessage? Response)> RetryOn502(

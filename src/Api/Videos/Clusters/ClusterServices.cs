@@ -6,4 +6,5 @@ namespace VQToken.Api.Videos.Clusters;
 
 /// <summary>Handler dependencies of <c>GET /videos/{id}/clusters.png</c> ([AsParameters], from DI).</summary>
 public readonly record struct ClusterServices(
-    IVideoStore Videos, CachedVideoResolver Resolver, ISourceStore Sources, FrameSampler Sampler, ModelHost Model, ILoggerFactory Loggers);
+    IVideoStore Videos, CachedVideoResolver Resolver, ISourceStore Sources, FrameSampler Sampler, ModelHost Model,
+    ClusterPictures Pictures, ILoggerFactory Loggers);

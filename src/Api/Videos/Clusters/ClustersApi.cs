@@ -20,11 +20,13 @@ public static class ClustersApi
             .WithDescription("A PNG grid of the T sampled frames (8 per row) with every cell of the 27×27 ViT grid tinted by the " +
                 "colour of the codebook entry it was assigned to, like the paper's Fig. 2. When the stored source was evicted, " +
                 "the cells are drawn on their own (header `X-Clusters-Background: cells` instead of `frames`). VQToken modes " +
-                "only: a `full` video has no clusters (409). 409 while the video is not ready. Supports `If-None-Match`.")
+                "only: a `full` video has no clusters (409). 409 while the video is not ready. Supports `If-None-Match`. A picture is " +
+                "drawn once and kept; 429 with Retry-After when every render slot stays busy (`Clusters:MaxConcurrentRenders`).")
             .Produces(StatusCodes.Status200OK, contentType: "image/png")
             .Produces(StatusCodes.Status304NotModified)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
     internal static async Task<IResult> GetClusters(HttpContext context, string id, [AsParameters] ClusterServices s, CancellationToken cancellationToken)
@@ -53,21 +55,34 @@ public static class ClustersApi
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);
         }
 
-        using var sampled = source is null ? null : await SampleOrNullAsync(s, source, record, entry, cancellationToken);
-        var png = ClusterPicture.Render(entry, sampled?.Rgb);
-        context.Response.Headers[BackgroundHeader] = sampled is null ? "cells" : "frames";
+        ClusterPng picture;
+        try
+        {
+            picture = await s.Pictures.GetAsync(id, etag.Tag.ToString(), async timeout =>
+            {
+                using var sampled = source is null ? null : await SampleOrNullAsync(s, source, record, entry, timeout);
+                return new ClusterPng(ClusterPicture.Render(entry, sampled?.Rgb), sampled is not null);
+            }, cancellationToken);
+        }
+        catch (ClusterRendersBusyException e)
+        {
+            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(e.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return TypedResults.Problem(Problems.Create(StatusCodes.Status429TooManyRequests, Problems.Overloaded, "Cluster pictures are busy", e.Message));
+        }
+        context.Response.Headers[BackgroundHeader] = picture.OverFrames ? "frames" : "cells";
         context.Response.Headers.CacheControl = "private, no-cache";
-        return TypedResults.File(png, "image/png", entityTag: etag);
+        return TypedResults.File(picture.Png, "image/png", entityTag: etag);
     }
 
     /// <summary>The frames the index map was computed from: the same sampler and frame count as processing,
-    /// so the same frame indices. Null (cells only) when the source cannot be decoded any more.</summary>
-    private static async Task<SampledFrames?> SampleOrNullAsync(ClusterServices s, string source, VideoRecord record, CompressedVideoEntry entry, CancellationToken cancellationToken)
+    /// so the same frame indices. Null (cells only) when the source cannot be decoded any more, or not
+    /// within <see cref="ClustersOptions.RenderTimeout"/> (<paramref name="timeout"/>).</summary>
+    private static async Task<SampledFrames?> SampleOrNullAsync(ClusterServices s, string source, VideoRecord record, CompressedVideoEntry entry, CancellationToken timeout)
     {
         var log = s.Loggers.CreateLogger(typeof(ClustersApi));
         try
         {
-            var sampled = await s.Sampler.SampleAsync(source, new FrameRequest(record.Settings.Frames), cancellationToken);
+            var sampled = await s.Sampler.SampleAsync(source, new FrameRequest(record.Settings.Frames), timeout);
             if (sampled.Rgb.Count == entry.Frames) return sampled;
             log.LogWarning("Video {VideoId}: {Sampled} frames sampled for an index map of {Frames}; drawing the cells alone", record.Id, sampled.Rgb.Count, entry.Frames);
             sampled.Dispose();
@@ -75,6 +90,10 @@ public static class ClustersApi
         catch (VideoIngestException e)
         {
             log.LogWarning("Video {VideoId}: the source could not be sampled again ({Reason}); drawing the cells alone", record.Id, e.Message);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            log.LogWarning("Video {VideoId}: sampling the frames took longer than Clusters:RenderTimeout; drawing the cells alone", record.Id);
         }
         return null;
     }
