@@ -30,12 +30,14 @@ public static class ApplicationServices
         services.AddSingleton<VideoIntake>();
         services.AddSingleton<VideoAnswerer>();
         services.AddSingleton<VideoServices>();
+        services.AddSingleton<IVideoEncoder, EngineVideoEncoder>();
         services.AddHostedService<VideoProcessor>();
         services.AddOpenAiApi();
 
         services.AddHealthChecks()
             .AddCheck<ModelReadinessCheck>("model", tags: ["ready"])
-            .AddCheck<StoreReadinessCheck>("store", tags: ["ready"]);
+            .AddCheck<StoreReadinessCheck>("store", tags: ["ready"])
+            .AddCheck<QueueReadinessCheck>("queue", tags: ["ready"]);
         return builder;
     }
 }
