@@ -47,6 +47,19 @@ public sealed class RedisServerFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>SIGSTOP: the server keeps its connections but answers nothing (a hung Redis) until
+    /// <see cref="ResumeAsync"/>.</summary>
+    public Task PauseAsync() => SignalAsync("STOP");
+
+    public Task ResumeAsync() => SignalAsync("CONT");
+
+    private async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, _server!.Id.ToString()]) ?? throw new InvalidOperationException("kill did not start");
+        await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0) throw new InvalidOperationException($"kill -{signal} {_server.Id} failed ({kill.ExitCode})");
+    }
+
     /// <summary>Starts the server again on the same port: with its data (the append-only file), or
     /// <paramref name="empty"/> (its files deleted first: Redis lost everything).</summary>
     public async Task RestartAsync(bool empty = false)

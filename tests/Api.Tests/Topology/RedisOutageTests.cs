@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using VQToken.Api.Tests.Infrastructure;
+using VQToken.Api.Tests.OpenAi;
 using VQToken.Api.Tests.Storage;
 using VQToken.Api.Tests.Videos;
 
@@ -113,6 +115,46 @@ public class RedisOutageTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Accepted, status);
         Assert.Equal("ready", (string?)(await client.WaitProcessedAsync((string)body["id"]!, TimeSpan.FromSeconds(60)))["status"]);
         Assert.False(replica.HasExited);
+    }
+
+    [Fact]
+    public async Task Hung_Redis_gives_503_within_the_command_timeout_on_every_route()
+    {
+        await _redis.GetConnectionStringAsync();
+        using var factory = new ServiceFactory(new Dictionary<string, string?>
+        {
+            ["Storage:Kind"] = "redis", ["Storage:Redis"] = _redis.ConnectionString, ["Storage:KeyPrefix"] = "hung:",
+            ["Storage:SharedSourcePath"] = Path.Combine(_shared, "sources"),
+        });
+        var client = await factory.ReadyClientAsync(TimeSpan.FromSeconds(120));
+        var (_, body, _) = await client.UploadAsync(Infrastructure.TestVideos.Mp4(94), new Dictionary<string, string> { ["frames"] = "2" });
+        var id = (string)body["id"]!;
+        Assert.Equal("ready", (string?)(await client.WaitProcessedAsync(id))["status"]);
+
+        await _redis.PauseAsync();
+        try
+        {
+            // Connected but silent: commands time out (a TimeoutException, which must not read as the ask's own 504).
+            foreach (var send in new Func<Task<HttpResponseMessage>>[]
+            {
+                () => client.GetAsync($"/videos/{id}"),
+                () => client.PostAsJsonAsync($"/videos/{id}/ask", new { question = "still there?", maxNewTokens = 2 }),
+                async () => (await client.CompleteAsync(ChatCompletionsClient.Ask(ChatCompletionsClient.VideoUrlPart($"vqtoken://videos/{id}")))).Response,
+            })
+            {
+                var clock = Stopwatch.StartNew();
+                var response = await send();
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"a request waited {clock.Elapsed} for the hung Redis");
+                ApiClient.AssertProblem(HttpStatusCode.ServiceUnavailable, "urn:vqtoken:problem:store-unavailable", response.StatusCode, await ApiClient.BodyAsync(response));
+                Assert.NotNull(response.Headers.RetryAfter);
+            }
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/readyz")).StatusCode);
+        }
+        finally
+        {
+            await _redis.ResumeAsync();
+        }
+        await factory.ReadyClientAsync(TimeSpan.FromSeconds(30));
     }
 
     private static async Task<HttpStatusCode?> Answers(HttpClient client, string path)
