@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using StackExchange.Redis;
 using VQToken.Api.Inference;
 using VQToken.Api.Storage;
 using VQToken.Api.Tests.Infrastructure;
@@ -87,6 +88,24 @@ public class WorkerFaultTests
         Assert.Equal(1, (await factory.Record(id)).Attempts);
     }
 
+    [Fact]
+    public async Task Upload_cut_by_a_store_outage_before_its_job_is_processed_when_the_client_retries()
+    {
+        // The store goes away after the record is written: adding the job fails, and so does marking the
+        // record failed, leaving it queued with no job. The client's retry gets that video back — and its job.
+        static Exception Outage() => new RedisConnectionException(ConnectionFailureType.SocketFailure, "No connection is active/available");
+        using var factory = new FaultFactory(new FaultyEncoder(_ => null), failFirstFailedUpdate: true, failure: Outage, enqueueFault: Outage);
+        var client = await factory.ReadyClientAsync();
+
+        var (cut, problem, response) = await client.UploadAsync(TestVideos.Mp4(86));
+        ApiClient.AssertProblem(HttpStatusCode.ServiceUnavailable, "urn:vqtoken:problem:store-unavailable", cut, problem);
+        Assert.NotNull(response.Headers.RetryAfter);
+        var (retried, body, _) = await client.UploadAsync(TestVideos.Mp4(86));
+
+        Assert.Equal(HttpStatusCode.OK, retried);   // the video the first try stored (same bytes, same settings)
+        Assert.Equal("ready", (string?)(await client.WaitProcessedAsync((string)body["id"]!, TimeSpan.FromSeconds(60)))["status"]);
+    }
+
     private sealed class UnforeseenException(string message) : Exception(message);
 
     /// <summary>The real engine's encode, optionally slowed, with the fault <c>fault(call number)</c>
@@ -113,8 +132,10 @@ public class WorkerFaultTests
     }
 
     /// <summary>The service with the encoder wrapped in a fault and, optionally, a store whose first
-    /// update to <c>failed</c> throws.</summary>
-    private sealed class FaultFactory(FaultyEncoder encoder, bool failFirstFailedUpdate = false, Dictionary<string, string?>? settings = null)
+    /// update to <c>failed</c> throws (<paramref name="failure"/>, default an unforeseen exception) and a
+    /// queue whose first enqueue throws <paramref name="enqueueFault"/>.</summary>
+    private sealed class FaultFactory(FaultyEncoder encoder, bool failFirstFailedUpdate = false, Dictionary<string, string?>? settings = null,
+        Func<Exception>? failure = null, Func<Exception>? enqueueFault = null)
         : ServiceFactory(settings)
     {
         private ThrowOnFirstFailure? _store;
@@ -126,9 +147,17 @@ public class WorkerFaultTests
             builder.ConfigureTestServices(services =>
             {
                 services.AddSingleton(sp => encoder.Over(new EngineVideoEncoder(sp.GetRequiredService<ModelHost>())));
-                if (!failFirstFailedUpdate) return;
-                var real = services.Last(d => d.ServiceType == typeof(IVideoStore));
-                services.AddSingleton<IVideoStore>(sp => _store = new ThrowOnFirstFailure((IVideoStore)real.ImplementationFactory!(sp)));
+                if (failFirstFailedUpdate)
+                {
+                    var real = services.Last(d => d.ServiceType == typeof(IVideoStore));
+                    services.AddSingleton<IVideoStore>(sp => _store = new ThrowOnFirstFailure((IVideoStore)real.ImplementationFactory!(sp),
+                        failure ?? (() => new UnforeseenException("the store tripped while recording a failure"))));
+                }
+                if (enqueueFault is not null)
+                {
+                    var real = services.Last(d => d.ServiceType == typeof(IJobQueue));
+                    services.AddSingleton<IJobQueue>(sp => new ThrowOnFirstEnqueue((IJobQueue)real.ImplementationFactory!(sp), enqueueFault));
+                }
             });
         }
 
@@ -139,7 +168,20 @@ public class WorkerFaultTests
             Assert.False(Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested, "the host is stopping");
     }
 
-    private sealed class ThrowOnFirstFailure(IVideoStore inner) : IVideoStore
+    private sealed class ThrowOnFirstEnqueue(IJobQueue inner, Func<Exception> fault) : IJobQueue
+    {
+        private int _thrown;
+
+        public Task<bool> EnqueueAsync(string videoId, CancellationToken cancellationToken = default) =>
+            Interlocked.CompareExchange(ref _thrown, 1, 0) == 0 ? throw fault() : inner.EnqueueAsync(videoId, cancellationToken);
+
+        public Task<VideoJob> DequeueAsync(CancellationToken cancellationToken = default) => inner.DequeueAsync(cancellationToken);
+        public Task<bool> KeepAliveAsync(VideoJob job, CancellationToken cancellationToken = default) => inner.KeepAliveAsync(job, cancellationToken);
+        public Task AckAsync(VideoJob job, CancellationToken cancellationToken = default) => inner.AckAsync(job, cancellationToken);
+        public Task CheckAsync(CancellationToken cancellationToken = default) => inner.CheckAsync(cancellationToken);
+    }
+
+    private sealed class ThrowOnFirstFailure(IVideoStore inner, Func<Exception> failure) : IVideoStore
     {
         private int _thrown;
         public int Thrown => Volatile.Read(ref _thrown);
@@ -148,7 +190,7 @@ public class WorkerFaultTests
         {
             if (await inner.GetAsync(id, cancellationToken) is { } current && change(current).Status == VideoStatus.Failed
                 && Interlocked.CompareExchange(ref _thrown, 1, 0) == 0)
-                throw new UnforeseenException("the store tripped while recording a failure");
+                throw failure();
             return await inner.UpdateAsync(id, change, cancellationToken);
         }
 
