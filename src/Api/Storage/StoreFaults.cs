@@ -15,7 +15,7 @@ public static class StoreFaults
     public static bool IsUnavailable(Exception e) => e switch
     {
         RedisConnectionException or RedisTimeoutException => true,
-        RedisServerException server => TransientServerErrors.Any(p => server.Message.StartsWith(p, StringComparison.Ordinal)),
+        RedisServerException server => TransientServerErrors.Any(p => server.Message.StartsWith(p + " ", StringComparison.Ordinal)),
         AggregateException { InnerExceptions: [var inner] } => IsUnavailable(inner),
         _ => false,
     };
