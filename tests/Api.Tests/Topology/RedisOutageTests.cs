@@ -74,7 +74,6 @@ public class RedisOutageTests : IAsyncLifetime
         await _redis.RestartAsync();
 
         await Task.WhenAll(a.WaitReadyAsync(TimeSpan.FromSeconds(30)), b.WaitReadyAsync(TimeSpan.FromSeconds(30)));
-        Assert.Contains("waits for the store", a.Log + b.Log);   // the outage did reach the jobs in flight
         foreach (var id in ids)
             Assert.Equal("ready", (string?)(await clientB.WaitProcessedAsync(id, TimeSpan.FromSeconds(120)))["status"]);
         double encoded = await FramesEncoded(clientA) + await FramesEncoded(clientB) - framesBefore;

@@ -106,6 +106,22 @@ public class WorkerFaultTests
         Assert.Equal("ready", (string?)(await client.WaitProcessedAsync((string)body["id"]!, TimeSpan.FromSeconds(60)))["status"]);
     }
 
+    [Fact]
+    public async Task Store_outage_after_the_encode_is_waited_out_without_encoding_again()
+    {
+        var encoder = new FaultyEncoder(_ => null);
+        using var factory = new FaultFactory(encoder, cacheOutages: 3);
+        var client = await factory.ReadyClientAsync();
+
+        var (_, body, _) = await client.UploadAsync(TestVideos.Mp4(87));
+        var id = (string)body["id"]!;
+
+        Assert.Equal("ready", (string?)(await client.WaitProcessedAsync(id, TimeSpan.FromSeconds(60)))["status"]);
+        Assert.Equal(1, encoder.Calls);
+        Assert.Equal(1, (await factory.Record(id)).Attempts);
+        factory.AssertHostRunning();
+    }
+
     private sealed class UnforeseenException(string message) : Exception(message);
 
     /// <summary>The real engine's encode, optionally slowed, with the fault <c>fault(call number)</c>
@@ -135,7 +151,7 @@ public class WorkerFaultTests
     /// update to <c>failed</c> throws (<paramref name="failure"/>, default an unforeseen exception) and a
     /// queue whose first enqueue throws <paramref name="enqueueFault"/>.</summary>
     private sealed class FaultFactory(FaultyEncoder encoder, bool failFirstFailedUpdate = false, Dictionary<string, string?>? settings = null,
-        Func<Exception>? failure = null, Func<Exception>? enqueueFault = null)
+        Func<Exception>? failure = null, Func<Exception>? enqueueFault = null, int cacheOutages = 0)
         : ServiceFactory(settings)
     {
         private ThrowOnFirstFailure? _store;
@@ -153,6 +169,11 @@ public class WorkerFaultTests
                     services.AddSingleton<IVideoStore>(sp => _store = new ThrowOnFirstFailure((IVideoStore)real.ImplementationFactory!(sp),
                         failure ?? (() => new UnforeseenException("the store tripped while recording a failure"))));
                 }
+                if (cacheOutages > 0)
+                {
+                    var real = services.Last(d => d.ServiceType == typeof(ICompressedCache));
+                    services.AddSingleton<ICompressedCache>(sp => new UnreachableForPuts((ICompressedCache)real.ImplementationFactory!(sp), cacheOutages));
+                }
                 if (enqueueFault is not null)
                 {
                     var real = services.Last(d => d.ServiceType == typeof(IJobQueue));
@@ -166,6 +187,22 @@ public class WorkerFaultTests
 
         public void AssertHostRunning() =>
             Assert.False(Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested, "the host is stopping");
+    }
+
+    /// <summary>The cache as a store that is unreachable for its first <paramref name="outages"/> writes.</summary>
+    private sealed class UnreachableForPuts(ICompressedCache inner, int outages) : ICompressedCache
+    {
+        private int _puts;
+
+        public Task PutAsync(string videoId, CompressedVideoEntry entry, CancellationToken cancellationToken = default) =>
+            Interlocked.Increment(ref _puts) <= outages
+                ? throw new RedisConnectionException(ConnectionFailureType.SocketFailure, "No connection is active/available")
+                : inner.PutAsync(videoId, entry, cancellationToken);
+
+        public Task<CacheLookup> GetAsync(string videoId, string modelFingerprint, CancellationToken cancellationToken = default) => inner.GetAsync(videoId, modelFingerprint, cancellationToken);
+        public Task<bool> DeleteAsync(string videoId, string modelFingerprint, CancellationToken cancellationToken = default) => inner.DeleteAsync(videoId, modelFingerprint, cancellationToken);
+        public Task<int> DeleteAllAsync(string videoId, CancellationToken cancellationToken = default) => inner.DeleteAllAsync(videoId, cancellationToken);
+        public Task<IReadOnlyList<StoredItem>> ListAsync(CancellationToken cancellationToken = default) => inner.ListAsync(cancellationToken);
     }
 
     private sealed class ThrowOnFirstEnqueue(IJobQueue inner, Func<Exception> fault) : IJobQueue
