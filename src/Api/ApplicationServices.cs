@@ -33,12 +33,14 @@ public static class ApplicationServices
         services.AddSingleton<VideoServices>();
         services.AddOptions<ClustersOptions>().BindConfiguration(ClustersOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<ClusterPictures>();
+        services.AddSingleton<IVideoEncoder, EngineVideoEncoder>();
         services.AddHostedService<VideoProcessor>();
         services.AddOpenAiApi();
 
         services.AddHealthChecks()
             .AddCheck<ModelReadinessCheck>("model", tags: ["ready"])
-            .AddCheck<StoreReadinessCheck>("store", tags: ["ready"]);
+            .AddCheck<StoreReadinessCheck>("store", tags: ["ready"])
+            .AddCheck<QueueReadinessCheck>("queue", tags: ["ready"]);
         return builder;
     }
 }

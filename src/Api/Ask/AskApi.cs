@@ -75,7 +75,7 @@ public static class AskApi
         {
             return TypedResults.Problem(Problems.Unavailable(e.Message));
         }
-        catch (TimeoutException e)
+        catch (TimeoutException e) when (!StoreFaults.IsUnavailable(e))   // a Redis timeout is the store's: 503 from the exception handler
         {
             return TypedResults.Problem(Problems.Create(StatusCodes.Status504GatewayTimeout, Problems.Timeout, "The answer took too long", e.Message));
         }

@@ -128,6 +128,9 @@ public static class OpenAiApi
                 return Problems.Overload(overload);
             case EngineUnavailableException unavailable:
                 return Problems.Unavailable(unavailable.Message);
+            case var store when StoreFaults.IsUnavailable(store):   // before TimeoutException: a Redis timeout is the store's (503)
+                if (!context.Response.HasStarted) context.Response.Headers.RetryAfter = StoreFaults.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return Problems.StoreOutage();
             case TimeoutException timeout:
                 return Problems.Create(StatusCodes.Status504GatewayTimeout, Problems.Timeout, "The answer took too long", timeout.Message);
             default:

@@ -23,6 +23,7 @@ public static class Problems
     public const string Unauthorized = "urn:vqtoken:problem:unauthorized";
     public const string RateLimited = "urn:vqtoken:problem:rate-limited";
     public const string Timeout = "urn:vqtoken:problem:timeout";
+    public const string StoreUnavailable = "urn:vqtoken:problem:store-unavailable";
     public const string Internal = "urn:vqtoken:problem:internal";
 
     public static ProblemDetails Create(int status, string type, string title, string? detail = null) =>
@@ -78,6 +79,11 @@ public static class Problems
 
     public static ProblemDetails Unavailable(string detail) =>
         Create(StatusCodes.Status503ServiceUnavailable, NotReady, "The model is not ready", detail);
+
+    /// <summary>The shared store (Redis) is unreachable; sent with Retry-After.</summary>
+    public static ProblemDetails StoreOutage() =>
+        Create(StatusCodes.Status503ServiceUnavailable, StoreUnavailable, "The video store is unavailable",
+            "the shared store (Redis) cannot be reached; retry shortly");
 
     /// <summary>Writes a problem as the response (for middleware and streaming paths).</summary>
     public static async Task WriteAsync(HttpContext context, ProblemDetails problem)

@@ -48,6 +48,7 @@ public static class ServiceDefaultsExtensions
             c.ProblemDetails.Extensions["traceId"] = c.HttpContext.TraceIdentifier;
         });
 
+        services.AddExceptionHandler<StoreUnavailableExceptionHandler>();
         AddTelemetry(builder);
 
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateOnStart();

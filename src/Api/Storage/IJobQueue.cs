@@ -21,4 +21,8 @@ public interface IJobQueue
 
     /// <summary>Marks the job done; the video may be enqueued again afterwards.</summary>
     Task AckAsync(VideoJob job, CancellationToken cancellationToken = default);
+
+    /// <summary>Throws unless jobs can be read now (readiness); repairs what it can, such as a consumer
+    /// group lost with Redis's data.</summary>
+    Task CheckAsync(CancellationToken cancellationToken = default);
 }

@@ -60,6 +60,8 @@ public sealed class LocalJobQueue(TimeProvider time, TimeSpan idleTimeout, strin
         return Task.CompletedTask;
     }
 
+    public Task CheckAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+
     private VideoJob Deliver(string videoId, int deliveryCount)
     {
         lock (_gate) return DeliverLocked(videoId, deliveryCount);

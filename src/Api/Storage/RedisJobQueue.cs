@@ -23,38 +23,57 @@ public sealed class RedisJobQueue(IConnectionMultiplexer redis, RedisStorageKeys
         "local p = redis.call('XPENDING', @jobs, @group, @id, @id, 1, @consumer) " +
         "if #p == 0 then return 0 end redis.call('XCLAIM', @jobs, @group, @consumer, 0, @id, 'JUSTID') return 1");
 
-    private readonly SemaphoreSlim _groupCreated = new(1, 1);
-    private bool _hasGroup;
     private IDatabase Db => redis.GetDatabase();
 
     public async Task<bool> EnqueueAsync(string videoId, CancellationToken cancellationToken = default)
     {
-        await EnsureGroupAsync();
+        // XADD creates the stream when it is missing; a consumer that then meets NOGROUP creates the
+        // group from the stream's start, so this job is still delivered.
         var added = await Db.ScriptEvaluateAsync(Enqueue, new { videos = keys.JobVideos, jobs = keys.Jobs, video = videoId });
         return (int)added == 1;
     }
 
     public async Task<VideoJob> DequeueAsync(CancellationToken cancellationToken = default)
     {
-        await EnsureGroupAsync();
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (await TryReclaimAsync() is { } reclaimed) return reclaimed;
-            var fresh = await Db.StreamReadGroupAsync(keys.Jobs, RedisStorageKeys.JobGroup, consumer, StreamPosition.NewMessages, count: 1);
-            if (fresh.Length > 0) return new VideoJob(VideoOf(fresh[0]), fresh[0].Id!, consumer, 1);
+            var job = await WithGroupAsync(async () => await TryReclaimAsync() ?? await TryReadNewAsync());
+            if (job is not null) return job;
             await Task.Delay(pollInterval, cancellationToken);
         }
     }
 
     public async Task<bool> KeepAliveAsync(VideoJob job, CancellationToken cancellationToken = default)
     {
-        var kept = await Db.ScriptEvaluateAsync(KeepAlive, new { jobs = keys.Jobs, group = RedisStorageKeys.JobGroup, id = job.DeliveryId, consumer = job.Consumer });
-        return (int)kept == 1;
+        try
+        {
+            var kept = await Db.ScriptEvaluateAsync(KeepAlive, new { jobs = keys.Jobs, group = RedisStorageKeys.JobGroup, id = job.DeliveryId, consumer = job.Consumer });
+            return (int)kept == 1;
+        }
+        catch (RedisServerException e) when (IsNoGroup(e))
+        {
+            return false;   // Redis lost its data: the job is no longer anyone's
+        }
     }
 
-    public async Task AckAsync(VideoJob job, CancellationToken cancellationToken = default) =>
-        await Db.ScriptEvaluateAsync(Ack, new { jobs = keys.Jobs, group = RedisStorageKeys.JobGroup, id = job.DeliveryId, videos = keys.JobVideos, video = job.VideoId });
+    public async Task AckAsync(VideoJob job, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await Db.ScriptEvaluateAsync(Ack, new { jobs = keys.Jobs, group = RedisStorageKeys.JobGroup, id = job.DeliveryId, videos = keys.JobVideos, video = job.VideoId });
+        }
+        catch (RedisServerException e) when (IsNoGroup(e)) { }   // Redis lost its data: nothing left to acknowledge
+    }
+
+    public Task CheckAsync(CancellationToken cancellationToken = default) =>
+        WithGroupAsync(() => Db.StreamPendingAsync(keys.Jobs, RedisStorageKeys.JobGroup));
+
+    private async Task<VideoJob?> TryReadNewAsync()
+    {
+        var fresh = await Db.StreamReadGroupAsync(keys.Jobs, RedisStorageKeys.JobGroup, consumer, StreamPosition.NewMessages, count: 1);
+        return fresh.Length > 0 ? new VideoJob(VideoOf(fresh[0]), fresh[0].Id!, consumer, 1) : null;
+    }
 
     private async Task<VideoJob?> TryReclaimAsync()
     {
@@ -69,24 +88,32 @@ public sealed class RedisJobQueue(IConnectionMultiplexer redis, RedisStorageKeys
 
     private static string VideoOf(StreamEntry entry) => (string?)entry[VideoField] ?? throw new InvalidDataException($"job {entry.Id} has no '{VideoField}' field");
 
-    private async Task EnsureGroupAsync()
+    /// <summary>Runs a group command; when the group is missing (first use, or Redis restarted without
+    /// its data) creates it and runs the command again. Nothing is cached, so data loss cannot leave a
+    /// replica believing in a group that is gone.</summary>
+    private async Task<T> WithGroupAsync<T>(Func<Task<T>> command)
     {
-        if (_hasGroup) return;
-        await _groupCreated.WaitAsync();
         try
         {
-            if (_hasGroup) return;
-            try
-            {
-                // From the start of the stream, so jobs added before any consumer existed are delivered.
-                await Db.StreamCreateConsumerGroupAsync(keys.Jobs, RedisStorageKeys.JobGroup, StreamPosition.Beginning, createStream: true);
-            }
-            catch (RedisServerException e) when (e.Message.Contains("BUSYGROUP", StringComparison.Ordinal)) { } // another replica made it
-            _hasGroup = true;
+            return await command();
         }
-        finally
+        catch (RedisServerException e) when (IsNoGroup(e))
         {
-            _groupCreated.Release();
+            await CreateGroupAsync();
+            return await command();
         }
     }
+
+    private async Task CreateGroupAsync()
+    {
+        try
+        {
+            // From the start of the stream, so jobs added before any consumer existed are delivered.
+            await Db.StreamCreateConsumerGroupAsync(keys.Jobs, RedisStorageKeys.JobGroup, StreamPosition.Beginning, createStream: true);
+        }
+        catch (RedisServerException e) when (e.Message.Contains("BUSYGROUP", StringComparison.Ordinal)) { } // another replica made it
+    }
+
+    // Also inside a script's error ("… @user_script:1: NOGROUP No such key …" on older servers).
+    private static bool IsNoGroup(RedisServerException e) => e.Message.Contains("NOGROUP", StringComparison.Ordinal);
 }

@@ -31,9 +31,13 @@ public sealed class StorageOptions : IValidatableObject
     [Range(1L, long.MaxValue, ErrorMessage = "Storage:MaxBytes must be at least 1")]
     public long MaxBytes { get; set; } = 20L << 30;
 
-    /// <summary>A job unacknowledged and not kept alive this long is reclaimed by another consumer.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00", ErrorMessage = "Storage:JobIdleTimeout must be between 10 ms and 1 day")]
+    /// <summary>A job unacknowledged and not kept alive this long is reclaimed by another consumer. The
+    /// worker's heartbeat is a third of it, so a healthy job misses two heartbeats before it could be.</summary>
+    [Range(typeof(TimeSpan), "00:00:03", "1.00:00:00", ErrorMessage = "Storage:JobIdleTimeout must be between 3 s (the heartbeat is a third of it) and 1 day")]
     public TimeSpan JobIdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How often a worker tells the queue its job is alive: derived, not set.</summary>
+    public TimeSpan HeartbeatInterval => JobIdleTimeout / 3;
 
     /// <summary>How often an idle Redis consumer polls (StackExchange.Redis does not block on XREADGROUP).</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00", ErrorMessage = "Storage:PollInterval must be between 10 ms and 1 minute")]

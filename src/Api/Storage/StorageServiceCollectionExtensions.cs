@@ -1,6 +1,6 @@
+using StackExchange.Redis;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using StackExchange.Redis;
 
 namespace VQToken.Api.Storage;
 
@@ -20,7 +20,7 @@ public static class StorageServiceCollectionExtensions
         var kind = section.GetValue(nameof(StorageOptions.Kind), StorageKind.File);
         if (kind == StorageKind.Redis)
         {
-            services.TryAddSingleton<IConnectionMultiplexer>(sp => ConnectionMultiplexer.Connect(Options(sp).Redis!));
+            services.TryAddSingleton(sp => RedisConnection.Connect(Options(sp).Redis!));
             services.AddSingleton<IVideoStore, RedisVideoStore>();
             services.AddSingleton<ICompressedCache, RedisCompressedCache>();
             services.AddSingleton<ISourceStore>(sp => new DirectorySourceStore(Options(sp).SharedSourcePath!, sp.GetRequiredService<TimeProvider>()));

@@ -64,7 +64,14 @@ public sealed class VideoIntake(IVideoStore videos, ISourceStore sources, IJobQu
                 Probe = new Storage.VideoProbe(info.DurationSeconds, info.FrameRate, info.Width, info.Height, info.CodecName),
             };
             var creation = await videos.CreateOrGetExistingAsync(candidate, cancellationToken);
-            if (!creation.Created) return creation;
+            if (!creation.Created)
+            {
+                // A retry of an upload that a store outage cut between its record and its job: add the job now
+                // (idempotent; only once the source is in place, so an upload still being stored is left to finish).
+                if (creation.Video.Status == VideoStatus.Queued && await sources.GetPathAsync(creation.Video.Id, cancellationToken) is not null)
+                    await queue.EnqueueAsync(creation.Video.Id, cancellationToken);
+                return creation;
+            }
             var id = creation.Video.Id;
             StagedSource? staged = null;
             try

@@ -85,4 +85,38 @@ public sealed class JobQueueContractTests(RedisServerFixture redis) : StorageCon
         var delivered = new[] { await queue.DequeueAsync(Patience), await queue.DequeueAsync(Patience) };
         Assert.Equal([queued.Id, processing.Id], delivered.Select(j => j.VideoId));
     }
+
+    [Fact]
+    public async Task Redis_queue_recreates_its_consumer_group_after_Redis_lost_its_data()
+    {
+        await using var backend = (RedisStorageBackend)await OpenAsync(StorageBackend.Redis);
+        var queue = backend.Consumer("worker-1", LongIdle);
+        var (before, after) = (VideoId.New(Epoch), VideoId.New(Epoch.AddMinutes(1)));
+        await queue.EnqueueAsync(before);
+        var lost = await queue.DequeueAsync(Patience);   // the group exists and has been used
+
+        await backend.LoseQueueDataAsync();
+
+        Assert.False(await queue.KeepAliveAsync(lost));   // the job went with the data: no longer anyone's
+        await queue.AckAsync(lost);                         // nothing to acknowledge, and no error
+        await queue.CheckAsync();                           // readable again: the group is back
+        Assert.True(await queue.EnqueueAsync(after));
+        var next = await queue.DequeueAsync(Patience);
+        Assert.Equal((after, 1), (next.VideoId, next.DeliveryCount));
+    }
+
+    [Fact]
+    public async Task Redis_queue_delivers_a_job_enqueued_after_data_loss_before_any_group_exists()
+    {
+        await using var backend = (RedisStorageBackend)await OpenAsync(StorageBackend.Redis);
+        var queue = backend.Consumer("worker-1", LongIdle);
+        await queue.EnqueueAsync(VideoId.New(Epoch));
+        await queue.AckAsync(await queue.DequeueAsync(Patience));
+        await backend.LoseQueueDataAsync();
+        var video = VideoId.New(Epoch.AddMinutes(2));
+
+        Assert.True(await queue.EnqueueAsync(video));   // XADD makes a stream without the group
+
+        Assert.Equal(video, (await queue.DequeueAsync(Patience)).VideoId);
+    }
 }

@@ -43,6 +43,10 @@ public sealed class RedisStorageBackend : StorageBackend
     /// <summary>Closes the consumer's connection, as if its replica died.</summary>
     public override async Task KillConsumerAsync(string name) => await _consumers[name].CloseAsync(allowCommandsToComplete: false);
 
+    /// <summary>Deletes the job stream (with its consumer group) and the outstanding set, as a Redis
+    /// restarted without its data would have.</summary>
+    public async Task LoseQueueDataAsync() => await _redis.GetDatabase().KeyDeleteAsync([_keys.Jobs, _keys.JobVideos]);
+
     public override async Task DamageEntryAsync(string videoId, string fingerprint, Func<byte[], byte[]> damage)
     {
         var key = _keys.Entry(videoId, fingerprint);

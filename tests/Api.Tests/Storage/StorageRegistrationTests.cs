@@ -13,6 +13,7 @@ public sealed class StorageRegistrationTests(RedisServerFixture redis)
     [InlineData("redis", "Storage:Redis")]
     [InlineData("file", "Storage:MaxBytes", "Storage:MaxBytes", "0")]
     [InlineData("file", "Storage:JobIdleTimeout", "Storage:JobIdleTimeout", "00:00:00")]
+    [InlineData("file", "Storage:JobIdleTimeout", "Storage:JobIdleTimeout", "00:00:02.900")]   // heartbeat (a third) under 1 s
     [InlineData("file", "Storage:KeyPrefix", "Storage:KeyPrefix", "has spaces")]
     public async Task Bad_setting_stops_the_host_on_start_naming_it(string kind, string named, string? key = null, string? value = null)
     {
