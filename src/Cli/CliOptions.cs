@@ -10,7 +10,6 @@ namespace VQToken.Cli;
 /// value is a usage error (exit 2) whose message names the option.</summary>
 internal static partial class CliOptions
 {
-
     public delegate bool TryParse<T>(string? text, out T value);
 
     public static Option<int> Int(string name, string description, int defaultValue, int min = int.MinValue, int max = int.MaxValue) =>
@@ -20,16 +19,16 @@ internal static partial class CliOptions
     public static Option<int?> OptionalInt(string name, string description, int min = int.MinValue, int max = int.MaxValue) =>
         new(name) { Description = description, HelpName = "N", CustomParser = r => ParseInt(r, name, min, max) };
 
-    public static Option<double> Double(string name, string description, double defaultValue, double min = double.MinValue, double max = double.MaxValue) =>
+    public static Option<double> Double(string name, string description, double defaultValue, double min) =>
         new(name)
         {
             Description = description, HelpName = "X", DefaultValueFactory = _ => defaultValue,
             CustomParser = r =>
             {
                 string text = Single(r);
-                if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value) && value >= min && value <= max)
+                if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value) && value >= min)
                     return value;
-                r.AddError(string.Create(CultureInfo.InvariantCulture, $"{name} must be a number in {min}..{max}, got '{text}'"));
+                r.AddError(string.Create(CultureInfo.InvariantCulture, $"{name} must be a number of at least {min}, got '{text}'"));
                 return defaultValue;
             },
         };
