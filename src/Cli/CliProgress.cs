@@ -47,7 +47,7 @@ public sealed class CliProgress
     /// <summary>A bar from 0 to <paramref name="total"/> (null: unknown yet); a no-op without a terminal.</summary>
     public CliProgressBar AddBar(string description, double? total)
     {
-        var task = _context?.AddTask(Markup.Escape(description), autoStart: true, maxValue: total ?? 1);
+        var task = _context?.AddTask(Markup.Escape(description), autoStart: true, maxValue: total is > 0 ? total.Value : 1);
         if (task is not null) task.IsIndeterminate = total is null;
         return new CliProgressBar(task);
     }
@@ -71,7 +71,7 @@ public sealed class CliProgressBar
     public void Set(double value, double? total = null)
     {
         if (_task is null) return;
-        if (total is { } max)
+        if (total is > 0 and var max)
         {
             _task.MaxValue = max;
             _task.IsIndeterminate = false;
