@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using TorchSharp;
@@ -10,26 +11,38 @@ namespace VQToken.Cli;
 
 /// <summary>`bench-compress`: times fixed and adaptive VQToken compression on synthetic clustered
 /// tokens, against a faithful re-implementation of the official clustering; prints a Markdown report.</summary>
-public sealed class BenchCompressCommand : ICliCommand
+public sealed class BenchCompressCommand : CliCommand
 {
-    public string Name => "bench-compress";
+    private readonly Option<int> _frames = CliOptions.Int("--frames", "frames T", 8, min: 1);
+    private readonly Option<int> _tokens = CliOptions.Int("--tokens", "tokens per frame P", 729, min: 1);
+    private readonly Option<int> _dim = CliOptions.Int("--dim", "token width D", 896, min: 1);
+    private readonly Option<int> _clusters = CliOptions.Int("--clusters", "true clusters the tokens are drawn around", 20, min: 1);
+    private readonly Option<double> _noise = CliOptions.Double("--noise", "Gaussian noise σ around the cluster centres", 1.0, min: 0);
+    private readonly Option<int> _threads = CliOptions.Int("--threads", "libtorch threads", 2, min: 1);
+    private readonly Option<int> _seed = CliOptions.Int("--seed", "seed of the tokens and of k-means++", 1, min: 0);
+    private readonly Option<int> _repeat = CliOptions.Int("--repeat", "runs per row (the median is shown)", 5, min: 1);
+    private readonly Option<int> _k = CliOptions.Int("--k", "K (fixed) and the largest K tried (adaptive)", 32, min: 1);
+    private readonly Option<int> _minK = CliOptions.Int("--min-k", "smallest K tried (adaptive)", 12, min: 1);
+    private readonly Option<bool> _skipOfficial = CliOptions.Flag("--skip-official", "time ours only (the official adaptive run takes seconds)");
+    private readonly Option<string> _write = CliOptions.Text("--write", "write the synthetic tokens to this safetensors file and stop", "tokens.safetensors");
 
-    public string Usage =>
-        "bench-compress [--frames 8] [--tokens 729] [--dim 896] [--clusters 20] [--noise 1.0] [--threads 2] [--seed 1] " +
-        "[--repeat 5] [--k 32] [--min-k 12] [--skip-official] [--write tokens.safetensors]: time compression on synthetic tokens";
-
-    public int Run(string[] args)
+    public BenchCompressCommand() : base("bench-compress",
+        "Time fixed and adaptive compression on synthetic clustered tokens against a re-implementation of the official clustering; prints a Markdown report.")
     {
-        var cli = new CliArgs(args, "skip-official");
-        int frames = cli.GetInt("frames", 8), perFrame = cli.GetInt("tokens", 729), dim = cli.GetInt("dim", 896);
-        int clusters = cli.GetInt("clusters", 20), threads = cli.GetInt("threads", 2), repeat = cli.GetInt("repeat", 5);
-        int k = cli.GetInt("k", 32), minK = cli.GetInt("min-k", 12), seed = cli.GetInt("seed", 1);
-        double noise = double.Parse(cli.Get("noise", "1.0"), CultureInfo.InvariantCulture);
+        foreach (var option in new Option[] { _frames, _tokens, _dim, _clusters, _noise, _threads, _seed, _repeat, _k, _minK, _skipOfficial, _write }) Add(option);
+    }
+
+    protected override int Execute(ParseResult parsed)
+    {
+        int frames = parsed.GetValue(_frames), perFrame = parsed.GetValue(_tokens), dim = parsed.GetValue(_dim);
+        int clusters = parsed.GetValue(_clusters), threads = parsed.GetValue(_threads), repeat = parsed.GetValue(_repeat);
+        int k = parsed.GetValue(_k), minK = parsed.GetValue(_minK), seed = parsed.GetValue(_seed);
+        double noise = parsed.GetValue(_noise);
         torch.set_num_threads(threads);
 
         using var scope = NewDisposeScope();
         var tokens = SyntheticTokens(frames, perFrame, dim, clusters, noise, (ulong)seed); // [T, P, D]
-        if (cli.Get("write") is { } path)
+        if (parsed.GetValue(_write) is { } path)
         {
             SafeTensorsWriter.Write(path, [new KeyValuePair<string, Tensor>("tokens", tokens)]);
             Console.WriteLine($"wrote {path}: tokens [{frames}, {perFrame}, {dim}]");
@@ -48,7 +61,7 @@ public sealed class BenchCompressCommand : ICliCommand
         Row($"ours adaptive {minK}..{k}", tokens, adaptiveSettings, repeat);
 
         var rows = KMeans.NormalizeRows(tokens.reshape(-1, dim));
-        if (!cli.Has("skip-official"))
+        if (!parsed.GetValue(_skipOfficial))
         {
             using var generator = new Generator((ulong)seed);
             using var process = System.Diagnostics.Process.GetCurrentProcess();

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -8,20 +9,35 @@ namespace VQToken.Cli;
 
 /// <summary>`bench-ingest`: makes a long high-resolution video with ffmpeg, samples it like the service,
 /// and reports times and peak memory (this process and the ffmpeg decoder) as one JSON line.</summary>
-public sealed class BenchIngestCommand : ICliCommand
+public sealed class BenchIngestCommand : CliCommand
 {
-    public string Name => "bench-ingest";
-    public string Usage => "bench-ingest [--seconds 600] [--size 1920x1080] [--rate 30] [--frames 32] [--video PATH] [--keep]: memory/time of sampling a long video";
+    private readonly Option<int> _seconds = CliOptions.Int("--seconds", "length of the generated video", 600, min: 1);
+    private readonly Option<string> _size = CliOptions.Text("--size", "frame size of the generated video", "WxH", "1920x1080");
+    private readonly Option<int> _rate = CliOptions.Int("--rate", "frame rate of the generated video", 30, min: 1);
+    private readonly Option<int> _frames = CliOptions.Int("--frames", "frames to sample", 32, min: 1);
+    private readonly Option<string> _video = CliOptions.Text("--video", "use (or generate once into) this file instead of a temporary one", "PATH");
+    private readonly Option<bool> _keep = CliOptions.Flag("--keep", "keep the generated video");
 
-    public int Run(string[] args)
+    public BenchIngestCommand() : base("bench-ingest", "Memory and time of sampling a long high-resolution video (generated with ffmpeg); one JSON line.")
     {
-        var cli = new CliArgs(args, "keep");
-        var seconds = cli.GetInt("seconds", 600);
-        var size = cli.Get("size", "1920x1080");
-        var rate = cli.GetInt("rate", 30);
-        var frames = cli.GetInt("frames", 32);
+        _size.Validators.Add(r =>
+        {
+            var size = r.GetValueOrDefault<string>() ?? "";
+            var parts = size.Split('x');
+            if (parts.Length != 2 || !parts.All(p => int.TryParse(p, out var n) && n > 0)) r.AddError($"--size must be WIDTHxHEIGHT (e.g. 1920x1080), got '{size}'");
+        });
+        foreach (var option in new Option[] { _seconds, _size, _rate, _frames, _video, _keep }) Add(option);
+    }
+
+    protected override int Execute(ParseResult parsed)
+    {
+        var seconds = parsed.GetValue(_seconds);
+        var size = parsed.GetRequiredValue(_size);
+        var rate = parsed.GetValue(_rate);
+        var frames = parsed.GetValue(_frames);
+        bool keep = parsed.GetValue(_keep);
         var dir = Directory.CreateTempSubdirectory("vqtoken-bench-").FullName;
-        var video = cli.Get("video") ?? Path.Combine(dir, $"bench-{size}-{seconds}s.mp4");
+        var video = parsed.GetValue(_video) ?? Path.Combine(dir, $"bench-{size}-{seconds}s.mp4");
         try
         {
             double generateSeconds = 0;
@@ -68,7 +84,7 @@ public sealed class BenchIngestCommand : ICliCommand
         }
         finally
         {
-            if (!cli.Has("keep")) Directory.Delete(dir, recursive: true);
+            if (!keep) Directory.Delete(dir, recursive: true);
             else Console.Error.WriteLine($"kept {video}");
         }
     }

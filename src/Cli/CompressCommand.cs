@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using TorchSharp;
@@ -10,20 +11,31 @@ namespace VQToken.Cli;
 /// <summary>`compress`: runs the VQToken discrete process on projected tokens stored in a safetensors
 /// file and prints one JSON line {k, ms, inertia, rows, ...}; adaptive mode adds the elbow rule and the
 /// distortion curve K was chosen from.</summary>
-public sealed class CompressCommand : ICliCommand
+public sealed class CompressCommand : CliCommand
 {
-    public string Name => "compress";
+    private readonly Argument<string> _file = new("file.safetensors") { Description = "safetensors file holding a float32 [T, P, D] tensor" };
+    private readonly ChoiceOption<CompressionMode> _mode = CliOptions.Choice("--mode", "fixed K, or adaptive K chosen by the elbow rule",
+        (string? text, out CompressionMode mode) => CompressionModes.TryParse(text, out mode) && mode != CompressionMode.Full, "adaptive", "fixed");
+    private readonly Option<int> _k = CliOptions.Int("--k", "K (fixed) or the largest K tried (adaptive)", 32, min: 1);
+    private readonly Option<int> _minK = CliOptions.Int("--min-k", "smallest K tried (adaptive)", 12, min: 1);
+    private readonly ChoiceOption<ElbowIndexing> _elbow = CliOptions.Elbow("elbow rule of the adaptive mode");
+    private readonly Option<int> _threads = CliOptions.Int("--threads", "libtorch threads", 2, min: 1);
+    private readonly Option<int> _seed = CliOptions.Int("--seed", "k-means++ seed", 0, min: 0);
+    private readonly Option<string> _tensor = CliOptions.Text("--tensor", "name of the tensor in the file", "NAME", "tokens");
 
-    public string Usage =>
-        "compress <file.safetensors> [--mode adaptive|fixed] [--k N] [--min-k 12] [--elbow official|centered] [--threads N] [--seed N] [--tensor tokens]: " +
+    public CompressCommand() : base("compress",
         "K-means a float32 [T, P, D] tensor (default: adaptive K in 12..32 with the official elbow; for adaptive, --k is the maximum); " +
-        "prints one JSON line (adaptive: `curve`, the distortion per K from Kmin up, and the `k` the elbow rule chose from it)";
+        "prints one JSON line (adaptive: `curve`, the distortion per K from Kmin up, and the `k` the elbow rule chose from it).")
+    {
+        Add(_file);
+        foreach (var option in new Option[] { _mode, _k, _minK, _elbow, _threads, _seed, _tensor }) Add(option);
+    }
 
-    public int Run(string[] args)
+    protected override int Execute(ParseResult parsed)
     {
         try
         {
-            return Compress(new CliArgs(args));
+            return Compress(parsed);
         }
         catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or KeyNotFoundException)
         {
@@ -32,33 +44,20 @@ public sealed class CompressCommand : ICliCommand
         }
     }
 
-    private int Compress(CliArgs cli)
+    private int Compress(ParseResult parsed)
     {
-        if (cli.Positional.Count != 1)
-        {
-            Console.Error.WriteLine("usage: vqtoken " + Usage);
-            return 2;
-        }
-        if (!CompressionModes.TryParse(cli.Get("mode", "adaptive"), out var mode) || mode == CompressionMode.Full)
-        {
-            Console.Error.WriteLine($"--mode must be fixed or adaptive, got '{cli.Get("mode")}'");
-            return 2;
-        }
-        if (!CompressionModes.TryParseElbow(cli.Get("elbow", "official"), out var elbow))
-        {
-            Console.Error.WriteLine($"--elbow must be official or centered, got '{cli.Get("elbow")}'");
-            return 2;
-        }
-        int k = cli.GetInt("k", 32);
+        var mode = _mode.ValueIn(parsed);
+        int k = parsed.GetValue(_k);
+        var seed = (ulong)parsed.GetValue(_seed);
         var settings = mode == CompressionMode.VQTokenFixed
-            ? CompressionSettings.Fixed(k, (ulong)cli.GetInt("seed", 0))
-            : CompressionSettings.Adaptive(cli.GetInt("min-k", 12), k, (ulong)cli.GetInt("seed", 0), elbow);
+            ? CompressionSettings.Fixed(k, seed)
+            : CompressionSettings.Adaptive(parsed.GetValue(_minK), k, seed, _elbow.ValueIn(parsed));
         settings.Validate();
-        torch.set_num_threads(cli.GetInt("threads", 2));
+        torch.set_num_threads(parsed.GetValue(_threads));
 
         using var scope = NewDisposeScope();
-        using var file = new SafeTensorsFile(cli.Positional[0]);
-        var tokens = file.Read(cli.Get("tensor", "tokens")).to(ScalarType.Float32);
+        using var file = new SafeTensorsFile(parsed.GetRequiredValue(_file));
+        var tokens = file.Read(parsed.GetRequiredValue(_tensor)).to(ScalarType.Float32);
         if (tokens.dim() != 3) throw new ArgumentException($"expected [T, P, D] tokens, got shape [{string.Join(", ", tokens.shape)}]");
         WarmUp(tokens);
 

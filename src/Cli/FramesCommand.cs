@@ -1,4 +1,4 @@
-using System.Globalization;
+using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using TorchSharp;
@@ -8,21 +8,27 @@ using VQToken.Engine.Video.Url;
 namespace VQToken.Cli;
 
 /// <summary>`frames`: samples a video file or URL the way the service does and prints one JSON line.</summary>
-public sealed class FramesCommand : ICliCommand
+public sealed class FramesCommand : CliCommand
 {
-    public string Name => "frames";
-    public string Usage => "frames <video-file-or-url> [--frames N] [--fps F] [--allow-private]: sample frames, print one JSON line";
+    private readonly Argument<string> _source = new("video-file-or-url") { Description = "a video file, or an http(s) URL fetched like the service does" };
+    private readonly Option<int?> _frames = CliOptions.OptionalInt("--frames", "frames to sample (default: the service's)", min: 1);
+    private readonly Option<double?> _fps = CliOptions.OptionalPositive("--fps", "sample at this rate instead of a frame count");
+    private readonly Option<bool> _allowPrivate = CliOptions.Flag("--allow-private", "let the URL point at private or loopback addresses");
 
-    public int Run(string[] args)
+    public FramesCommand() : base("frames", "Sample frames of a video file or URL the way the service does; print one JSON line.")
+    {
+        Add(_source);
+        Add(_frames);
+        Add(_fps);
+        Add(_allowPrivate);
+    }
+
+    protected override int Execute(ParseResult parsed)
     {
         try
         {
-            var cli = new CliArgs(args, "allow-private");
-            if (cli.Positional.Count != 1)
-                return Fail("InvalidArguments", "expected one video file or http(s) URL", exitCode: 2);
-            var fps = cli.Get("fps") is { } f ? double.Parse(f, CultureInfo.InvariantCulture) : (double?)null;
-            var request = new FrameRequest(cli.Has("frames") ? cli.GetInt("frames", 32) : null, fps);
-            Console.WriteLine(SampleAsync(cli.Positional[0], request, cli.Has("allow-private")).GetAwaiter().GetResult());
+            var request = new FrameRequest(parsed.GetValue(_frames), parsed.GetValue(_fps));
+            Console.WriteLine(SampleAsync(parsed.GetRequiredValue(_source), request, parsed.GetValue(_allowPrivate)).GetAwaiter().GetResult());
             return 0;
         }
         catch (VideoIngestException e)

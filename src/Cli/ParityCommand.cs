@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using VQToken.Engine.Parity;
 
@@ -5,22 +6,18 @@ namespace VQToken.Cli;
 
 /// <summary>`parity &lt;fixture-dir&gt;`: runs every stage on a parity fixture and prints one JSON line
 /// of max abs differences; exit code 0 only when all are within 1e-4 and greedy ids match.</summary>
-public sealed class ParityCommand : ICliCommand
+public sealed class ParityCommand : CliCommand
 {
-    public string Name => "parity";
-    public string Usage => "parity <fixture-dir>: compare every engine stage with a reference fixture (1e-4)";
+    private readonly Argument<string> _fixture = new("fixture-dir") { Description = "folder of a parity fixture (e.g. shared/fixtures/parity-official-codebook)" };
 
-    public int Run(string[] args)
+    public ParityCommand() : base("parity", "Compare every engine stage with a reference fixture (max abs difference 1e-4); one JSON line, exit 1 on a mismatch.") =>
+        Add(_fixture);
+
+    protected override int Execute(ParseResult parsed)
     {
-        var a = new CliArgs(args);
-        if (a.Positional.Count != 1)
-        {
-            Console.Error.WriteLine("usage: vqtoken " + Usage);
-            return 2;
-        }
         try
         {
-            var report = FixtureParity.Run(a.Positional[0]);
+            var report = FixtureParity.Run(parsed.GetRequiredValue(_fixture));
             Console.WriteLine(JsonSerializer.Serialize(report));
             return report.Ok ? 0 : 1;
         }

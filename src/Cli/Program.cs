@@ -1,1 +1,1 @@
-return VQToken.Cli.CommandLine.Run(args);
+return VQToken.Cli.VQTokenCli.Run(args);

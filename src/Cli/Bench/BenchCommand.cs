@@ -1,5 +1,7 @@
-using VQToken.Engine.Compression;
+using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
+using VQToken.Engine.Compression;
 using VQToken.Engine.Checkpoints;
 
 namespace VQToken.Cli.Bench;
@@ -7,49 +9,96 @@ namespace VQToken.Cli.Bench;
 /// <summary>`bench`: the paper's efficiency claims measured on our engine over a random full-size
 /// checkpoint (generated into a cache folder when missing) and an ffmpeg-generated video. Writes
 /// bench.json and bench-ratios.png to --out and updates docs/BENCHMARKS.md (its own section).</summary>
-public sealed class BenchCommand : ICliCommand
+public sealed class BenchCommand : CliCommand
 {
-    public string Name => "bench";
+    private readonly Option<string> _out = CliOptions.Text("--out", "bench.json and bench-ratios.png go here", "DIR", required: true);
+    private readonly Option<bool> _smoke = CliOptions.Flag("--smoke", "tiny checkpoint, 2 frames, short answers: seconds (what CI runs)");
+    private readonly Option<string> _checkpoint = CliOptions.Text("--checkpoint", "checkpoint folder; a random one is generated there when it holds none (default: a cache folder)", "DIR");
+    private readonly Option<int?> _frames = CliOptions.OptionalInt("--frames", "frames per video (default 8; smoke 2)", min: 1);
+    private readonly Option<int?> _prefillFrames = CliOptions.OptionalInt("--prefill-frames", "frames of the LLM-only prefill comparison (default 32; smoke 4)", min: 1);
+    private readonly Option<int?> _k = CliOptions.OptionalInt("--k", "K (fixed) and the largest K tried (adaptive) (default 32; smoke 8)", min: 1);
+    private readonly Option<int?> _minK = CliOptions.OptionalInt("--min-k", "smallest K tried (adaptive) (default 12; smoke 2)", min: 1);
+    private readonly Option<int?> _tokens = CliOptions.OptionalInt("--tokens", "answer length in tokens (default 16; smoke 4)", min: 1);
+    private readonly Option<int?> _repeats = CliOptions.OptionalInt("--repeats", "repeats of each ask measurement, median reported (default 3; smoke 1)", min: 1);
+    private readonly Option<int?> _fullPrefillRepeats = CliOptions.OptionalInt("--full-prefill-repeats", "repeats of the long full-token prefill (default 1)", min: 1);
+    private readonly ChoiceOption<TokenPath> _tokenPath = CliOptions.TokenPath("--token-path", "token path of the VQToken scenarios");
+    private readonly ChoiceOption<ElbowIndexing> _elbow = CliOptions.Elbow("elbow rule of the adaptive scenario");
+    private readonly Option<int?> _concurrency = CliOptions.OptionalInt("--concurrency", "asks at once in the throughput scenario (default 8)", min: 1);
+    private readonly Option<string> _device = CliOptions.Device("cpu");
+    private readonly ChoiceOption<string> _dtype = CliOptions.Choice("--dtype", "weight type (auto: float32 on CPU, bfloat16 on CUDA)",
+        (string? text, out string dtype) => (dtype = text?.Trim().ToLowerInvariant() ?? "") is "auto" or "float32" or "bfloat16" or "float16",
+        "auto", "float32", "bfloat16", "float16");
+    private readonly Option<int?> _threads = CliOptions.OptionalInt("--threads", "libtorch threads (default 0: one per core)", min: 0);
+    private readonly Option<string> _docs = CliOptions.Text("--docs", "Markdown file whose benchmark section is updated (default: docs/BENCHMARKS.md when present; smoke: none)", "FILE");
+    private readonly Option<bool> _noDocs = CliOptions.Flag("--no-docs", "leave the docs alone");
+    private readonly Option<string> _render = CliOptions.Text("--render", "only write the chart and the docs section of an earlier run's bench.json", "bench.json");
 
-    public string Usage =>
-        "bench --out <dir> [--smoke] [--checkpoint DIR] [--frames 8] [--prefill-frames 32] [--k 32] [--tokens 16] [--repeats 3] " +
-        "[--token-path codebook|attention] [--elbow official|centered] [--concurrency 8] [--device cpu] [--dtype auto] [--threads 0] [--docs docs/BENCHMARKS.md | --no-docs] [--render bench.json]: efficiency benchmark";
-
-    public int Run(string[] args)
+    public BenchCommand() : base("bench",
+        "Efficiency benchmark on a random full-size checkpoint and a generated video: writes bench.json and bench-ratios.png and updates docs/BENCHMARKS.md.")
     {
-        var cli = new CliArgs(args, "smoke", "no-docs");
-        var outDir = cli.Get("out") ?? throw new ArgumentException("--out <dir> is required");
-        var settings = Parse(cli, Path.GetFullPath(outDir));
-        Directory.CreateDirectory(settings.OutDir);
-        if (cli.Get("render") is { } measured) return Render(measured, settings, args);
-        EnsureCheckpoint(settings);
+        foreach (var option in new Option[]
+                 {
+                     _out, _smoke, _checkpoint, _frames, _prefillFrames, _k, _minK, _tokens, _repeats, _fullPrefillRepeats, _tokenPath, _elbow,
+                     _concurrency, _device, _dtype, _threads, _docs, _noDocs, _render,
+                 })
+            Add(option);
+        Validators.Add(r =>
+        {
+            if (r.GetResult(_docs) is { Implicit: false } && r.GetValue(_noDocs)) r.AddError("--docs and --no-docs exclude each other");
+        });
+    }
 
+    protected override int Execute(ParseResult parsed)
+    {
+        var settings = Parse(parsed, Path.GetFullPath(parsed.GetRequiredValue(_out)));
+        var args = CommandArgs(parsed);
+        Directory.CreateDirectory(settings.OutDir);
+        if (parsed.GetValue(_render) is { } measured) return Render(measured, settings, args);
+        var results = CliProgress.RunAsync(progress => MeasureAsync(settings, progress)).GetAwaiter().GetResult();
+
+        var json = Path.Combine(settings.OutDir, "bench.json");
+        results.Write(json, settings);
+        var chart = Path.Combine(settings.OutDir, "bench-ratios.png");
+        BenchmarksMarkdown.WriteChart(chart, results);
+        if (settings.DocsFile is { } docs)
+        {
+            BenchmarksMarkdown.Update(docs, results, settings, CommandText(args));
+            File.Copy(json, Path.Combine(Path.GetDirectoryName(Path.GetFullPath(docs))!, "bench.json"), overwrite: true);
+            BenchmarksMarkdown.WriteChart(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(docs))!, BenchmarksMarkdown.ChartFile), results);
+        }
+        foreach (var goal in results.Goals)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{(goal.Met ? "met    " : "NOT MET")} {goal.Key} = {goal.Value:0.###} (goal {goal.Rule})"));
+        Console.WriteLine($"wrote {json}");
+        return 0;
+    }
+
+    /// <summary>Checkpoint, video, then the scenarios; one bar over all their stages.</summary>
+    private static async Task<BenchResults> MeasureAsync(BenchSettings settings, CliProgress progress)
+    {
+        var bar = progress.AddBar("bench", BenchRunner.Stages + 2);
+        bar.Describe("bench: checkpoint");
+        EnsureCheckpoint(settings, progress);
+        bar.Advance();
         var videoDir = Directory.CreateTempSubdirectory("vqtoken-bench-");
         try
         {
+            bar.Describe("bench: video");
             int side = settings.Smoke ? 160 : 640;
             var video = SyntheticVideo.Generate(Path.Combine(videoDir.FullName, "bench.mp4"), side, side * 9 / 16, settings.Smoke ? 2 : 10);
-            var results = new BenchRunner(settings, Log).RunAsync(video).GetAwaiter().GetResult();
-            var json = Path.Combine(settings.OutDir, "bench.json");
-            results.Write(json, settings);
-            var chart = Path.Combine(settings.OutDir, "bench-ratios.png");
-            BenchmarksMarkdown.WriteChart(chart, results);
-            if (settings.DocsFile is { } docs)
-            {
-                BenchmarksMarkdown.Update(docs, results, settings, CommandText(args));
-                File.Copy(json, Path.Combine(Path.GetDirectoryName(Path.GetFullPath(docs))!, "bench.json"), overwrite: true);
-                BenchmarksMarkdown.WriteChart(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(docs))!, BenchmarksMarkdown.ChartFile), results);
-            }
-            foreach (var goal in results.Goals)
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{(goal.Met ? "met    " : "NOT MET")} {goal.Key} = {goal.Value:0.###} (goal {goal.Rule})"));
-            Console.WriteLine($"wrote {json}");
-            return 0;
+            bar.Advance();
+            var results = await new BenchRunner(settings, progress, bar).RunAsync(video);
+            bar.Complete();
+            return results;
         }
         finally
         {
             videoDir.Delete(recursive: true);
         }
     }
+
+    /// <summary>The arguments after the command name, as given (the docs show them).</summary>
+    private static string[] CommandArgs(ParseResult parsed) =>
+        parsed.Tokens.SkipWhile(t => t.Type != TokenType.Command).Skip(1).Select(t => t.Value).ToArray();
 
     /// <summary>--render bench.json: writes the chart and the docs section of an earlier run (its settings
     /// are read from the file; the command shown is the one given here, without --render).</summary>
@@ -77,24 +126,20 @@ public sealed class BenchCommand : ICliCommand
         return 0;
     }
 
-    private static BenchSettings Parse(CliArgs cli, string outDir)
+    private BenchSettings Parse(ParseResult parsed, string outDir)
     {
-        bool smoke = cli.Has("smoke");
+        bool smoke = parsed.GetValue(_smoke);
         var size = smoke ? CheckpointSize.Tiny : CheckpointSize.Full;
-        var checkpoint = cli.Get("checkpoint") ?? DefaultCheckpointDir(size);
+        var checkpoint = parsed.GetValue(_checkpoint) ?? DefaultCheckpointDir(size);
         var b = smoke ? BenchSettings.SmokeSettings(checkpoint, outDir) : new BenchSettings { Checkpoint = checkpoint, OutDir = outDir };
-        if (!CompressionModes.TryParseTokenPath(cli.Get("token-path", b.Tokens.WireName()), out var tokens))
-            throw new ArgumentException($"--token-path must be codebook or attention, got '{cli.Get("token-path")}'");
-        if (!CompressionModes.TryParseElbow(cli.Get("elbow", b.Elbow.WireName()), out var elbow))
-            throw new ArgumentException($"--elbow must be official or centered, got '{cli.Get("elbow")}'");
-        string? docs = cli.Has("no-docs") ? null : cli.Get("docs") ?? (smoke ? null : File.Exists("docs/BENCHMARKS.md") ? "docs/BENCHMARKS.md" : null);
+        string? docs = parsed.GetValue(_noDocs) ? null : parsed.GetValue(_docs) ?? (smoke ? null : File.Exists("docs/BENCHMARKS.md") ? "docs/BENCHMARKS.md" : null);
         return b with
         {
-            Frames = cli.GetInt("frames", b.Frames), PrefillFrames = cli.GetInt("prefill-frames", b.PrefillFrames), K = cli.GetInt("k", b.K),
-            MinK = cli.GetInt("min-k", b.MinK), AnswerTokens = cli.GetInt("tokens", b.AnswerTokens), Repeats = cli.GetInt("repeats", b.Repeats),
-            FullPrefillRepeats = cli.GetInt("full-prefill-repeats", b.FullPrefillRepeats), Concurrency = cli.GetInt("concurrency", b.Concurrency),
-            Device = cli.Get("device", b.Device), DType = cli.Get("dtype", b.DType), Threads = cli.GetInt("threads", b.Threads), DocsFile = docs,
-            Tokens = tokens, Elbow = elbow,
+            Frames = parsed.GetValue(_frames) ?? b.Frames, PrefillFrames = parsed.GetValue(_prefillFrames) ?? b.PrefillFrames, K = parsed.GetValue(_k) ?? b.K,
+            MinK = parsed.GetValue(_minK) ?? b.MinK, AnswerTokens = parsed.GetValue(_tokens) ?? b.AnswerTokens, Repeats = parsed.GetValue(_repeats) ?? b.Repeats,
+            FullPrefillRepeats = parsed.GetValue(_fullPrefillRepeats) ?? b.FullPrefillRepeats, Concurrency = parsed.GetValue(_concurrency) ?? b.Concurrency,
+            Device = parsed.GetRequiredValue(_device), DType = _dtype.ValueIn(parsed), Threads = parsed.GetValue(_threads) ?? b.Threads, DocsFile = docs,
+            Tokens = _tokenPath.ValueIn(parsed), Elbow = _elbow.ValueIn(parsed),
         };
     }
 
@@ -106,10 +151,10 @@ public sealed class BenchCommand : ICliCommand
         return Path.Combine(cache, "vqtoken", "bench-" + size.ToString().ToLowerInvariant());
     }
 
-    private static void EnsureCheckpoint(BenchSettings settings)
+    private static void EnsureCheckpoint(BenchSettings settings, CliProgress progress)
     {
         if (File.Exists(Path.Combine(settings.Checkpoint, LlavaConfig.FileName))) return;
-        Log($"generating a random {settings.Size.ToString().ToLowerInvariant()} checkpoint in {settings.Checkpoint}");
+        BenchRunner.Log(progress, $"generating a random {settings.Size.ToString().ToLowerInvariant()} checkpoint in {settings.Checkpoint}");
         RandomCheckpoint.Write(settings.Checkpoint, new RandomCheckpoint.Options(settings.Size, Seed: 1));
     }
 
@@ -124,6 +169,4 @@ public sealed class BenchCommand : ICliCommand
         }
         return "dotnet run -c Release --project src/Cli -- bench " + string.Join(' ', kept);
     }
-
-    private static void Log(string line) => Console.Error.WriteLine($"[bench {DateTime.Now:HH:mm:ss}] {line}");
 }

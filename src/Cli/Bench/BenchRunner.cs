@@ -11,34 +11,51 @@ namespace VQToken.Cli.Bench;
 /// Vision passes are the expensive part on CPU (seconds per frame): each mode's upload → answer runs
 /// the tower once, and every other scenario reuses those encodings (asks, re-asks, concurrency) or
 /// uses random visual tokens (the LLM-only prefill at 32 frames).</summary>
-public sealed class BenchRunner(BenchSettings settings, Action<string> log)
+public sealed class BenchRunner(BenchSettings settings, CliProgress progress, CliProgressBar bar)
 {
+    /// <summary>Stages <see cref="RunAsync"/> advances the bar by.</summary>
+    public const int Stages = 10;
+
     public async Task<BenchResults> RunAsync(string video)
     {
         var r = new BenchResults();
         torch.set_num_threads(settings.EffectiveThreads);
+        Stage("loading the model");
         await using var session = await BenchSession.OpenAsync(settings);
+        bar.Advance();
         Describe(r, session);
         r["load_ms"] = session.LoadMs;
-        log($"model loaded in {session.LoadMs / 1000:F1} s ({session.Model.WeightBytes / 1e9:F2} GB of weights as {session.Model.DType})");
+        Log($"model loaded in {session.LoadMs / 1000:F1} s ({session.Model.WeightBytes / 1e9:F2} GB of weights as {session.Model.DType})");
 
+        Stage("warm-up");
         MeasureRoofs(r);
         await WarmUpAsync(session);
         PeakSoFar("warm-up");
+        bar.Advance();
         var (fixedRun, adaptiveRun, fullRun) = await EndToEndAsync(session, video, r);
         PeakSoFar("upload → answer");
+        Stage("re-ask");
         MeasureRoofs(r);
         await ReAskAsync(session, fixedRun, r);
+        bar.Advance();
+        Stage("asks without the prefix cache");
         await AskWithoutPrefixCacheAsync(session, fixedRun, fullRun, r);
         PeakSoFar("asks");
+        bar.Advance();
+        Stage($"prefill at {settings.PrefillFrames} frames");
         MeasureRoofs(r);
         await PrefillAtPaperFramesAsync(session, r);
         PeakSoFar("prefill at 32 frames");
+        bar.Advance();
+        Stage($"{settings.Concurrency} concurrent asks");
         await ConcurrencyAsync(session, fixedRun, r);
         PeakSoFar("concurrency");
+        bar.Advance();
+        Stage("roofs");
         MeasureRoofs(r);
         PeakSoFar("roofs");
-        log($"roofs (best of the run): fp32 matmul {r["matmul_fp32_gflops"]:F0} GFLOP/s, memcpy {r["memcpy_gb_per_s"]:F1} GB/s");
+        bar.Advance();
+        Log($"roofs (best of the run): fp32 matmul {r["matmul_fp32_gflops"]:F0} GFLOP/s, memcpy {r["memcpy_gb_per_s"]:F1} GB/s");
         Rooflines(session, r);
         Tokens(fixedRun, adaptiveRun, fullRun, r);
 
@@ -49,9 +66,15 @@ public sealed class BenchRunner(BenchSettings settings, Action<string> log)
         return r;
     }
 
+    private void Stage(string name) => bar.Describe("bench: " + name);
+
+    private void Log(string line) => Log(progress, line);
+
+    internal static void Log(CliProgress progress, string line) => progress.Log($"[bench {DateTime.Now:HH:mm:ss}] {line}");
+
     /// <summary>Logs the process's peak resident memory so far (which stage set the reported peak).</summary>
     private void PeakSoFar(string stage) =>
-        log($"peak RSS after {stage}: {HardwareProbe.PeakRssBytes() / 1e9:F2} GB (resident now {HardwareProbe.ResidentBytes() / 1e9:F2} GB)");
+        Log($"peak RSS after {stage}: {HardwareProbe.PeakRssBytes() / 1e9:F2} GB (resident now {HardwareProbe.ResidentBytes() / 1e9:F2} GB)");
 
     /// <summary>The machine's roofs, measured between scenarios (the engine idle) and kept at their
     /// best: on a shared machine a roof measured once in a busy moment would flatter every fraction.</summary>
@@ -83,7 +106,7 @@ public sealed class BenchRunner(BenchSettings settings, Action<string> log)
         var key = session.NewKey("warm-up");
         var encoding = await session.EncodeAsync(key, frames, CompressionMode.VQTokenFixed);
         await session.AskAsync(key, encoding, usePrefixCache: false, tokens: 2);
-        log($"warm-up {clock.Elapsed.TotalSeconds:F1} s");
+        Log($"warm-up {clock.Elapsed.TotalSeconds:F1} s");
     }
 
     private async Task<(EndToEndRun Fixed, EndToEndRun Adaptive, EndToEndRun Full)> EndToEndAsync(BenchSession session, string video, BenchResults r)
@@ -91,14 +114,16 @@ public sealed class BenchRunner(BenchSettings settings, Action<string> log)
         var runs = new Dictionary<CompressionMode, EndToEndRun>();
         foreach (var (mode, name) in new[] { (CompressionMode.VQTokenFixed, "vq"), (CompressionMode.VQTokenAdaptive, "adaptive"), (CompressionMode.Full, "full") })
         {
+            Stage($"upload → answer {name}");
             var run = await session.UploadAndAskAsync(video, mode);
             runs[mode] = run;
+            bar.Advance();
             r[$"e2e_{name}_ms"] = run.TotalMs;
             r[$"sample_frames_{name}_ms"] = run.SampleMs;
             r[$"vision_{name}_ms"] = run.Encoding.VisionMs;
             r[$"compression_{name}_ms"] = run.Encoding.CompressionMs;
             r[$"ask_{name}_first_ms"] = run.Answer.TotalMs;
-            log($"upload → answer {name}: {run.TotalMs / 1000:F1} s (sample {run.SampleMs / 1000:F1}, vision {run.Encoding.VisionMs / 1000:F1}, " +
+            Log($"upload → answer {name}: {run.TotalMs / 1000:F1} s (sample {run.SampleMs / 1000:F1}, vision {run.Encoding.VisionMs / 1000:F1}, " +
                 $"compress {run.Encoding.CompressionMs:F0} ms, ask {run.Answer.TotalMs / 1000:F2} s, {run.Encoding.VisualTokens} visual tokens)");
         }
         var (vq, adaptive, full) = (runs[CompressionMode.VQTokenFixed], runs[CompressionMode.VQTokenAdaptive], runs[CompressionMode.Full]);
@@ -124,7 +149,7 @@ public sealed class BenchRunner(BenchSettings settings, Action<string> log)
         }
         r["reask_ms"] = Percentiles.Median(times);
         r["reask_speedup"] = r["first_ask_ms"] / r["reask_ms"];
-        log($"re-ask {r["reask_ms"]:F0} ms: {r["reask_speedup"]:F1}x faster than the first ask");
+        Log($"re-ask {r["reask_ms"]:F0} ms: {r["reask_speedup"]:F1}x faster than the first ask");
     }
 
     /// <summary>Asks on already processed videos with the prefix cache off: prefill of the whole prompt + answer.</summary>
@@ -145,7 +170,7 @@ public sealed class BenchRunner(BenchSettings settings, Action<string> log)
             r[$"ask_{name}_ms"] = Percentiles.Median(totals);
             r[$"prefill_{name}_ms"] = Percentiles.Median(prefills);
             r[$"decode_step_{name}_ms"] = Percentiles.Median(steps);
-            log($"ask {name} (no prefix cache): {r[$"ask_{name}_ms"]:F0} ms, prefill {r[$"prefill_{name}_ms"]:F0} ms, decode step {r[$"decode_step_{name}_ms"]:F1} ms");
+            Log($"ask {name} (no prefix cache): {r[$"ask_{name}_ms"]:F0} ms, prefill {r[$"prefill_{name}_ms"]:F0} ms, decode step {r[$"decode_step_{name}_ms"]:F1} ms");
         }
         r["decode_step_ms"] = r["decode_step_vq_ms"];
         r["vq_vs_full_ask_speedup"] = r["ask_full_ms"] / r["ask_vq_ms"];
@@ -170,7 +195,7 @@ public sealed class BenchRunner(BenchSettings settings, Action<string> log)
         r["visual_tokens_full_32f"] = fullRows;
         r["visual_tokens_vq_32f"] = vqRows;
         r["vq_vs_full_prefill_speedup"] = r["prefill_full_32f_ms"] / r["prefill_vq_32f_ms"];
-        log($"prefill at {settings.PrefillFrames} frames: {fullRows} visual tokens {r["prefill_full_32f_ms"]:F0} ms vs {vqRows} visual tokens " +
+        Log($"prefill at {settings.PrefillFrames} frames: {fullRows} visual tokens {r["prefill_full_32f_ms"]:F0} ms vs {vqRows} visual tokens " +
             $"{r["prefill_vq_32f_ms"]:F0} ms: {r["vq_vs_full_prefill_speedup"]:F0}x");
     }
 
@@ -199,7 +224,7 @@ public sealed class BenchRunner(BenchSettings settings, Action<string> log)
         r["ttft_p50_ms"] = Percentiles.Of(firstTokens, 50);
         r["ttft_p90_ms"] = Percentiles.Of(firstTokens, 90);
         r["ttft_p99_ms"] = Percentiles.Of(firstTokens, 99);
-        log($"throughput: 1 ask {r["throughput_1_tokens_per_s"]:F1} tok/s, {settings.Concurrency} asks {r[$"throughput_{settings.Concurrency}_tokens_per_s"]:F1} tok/s " +
+        Log($"throughput: 1 ask {r["throughput_1_tokens_per_s"]:F1} tok/s, {settings.Concurrency} asks {r[$"throughput_{settings.Concurrency}_tokens_per_s"]:F1} tok/s " +
             $"({r["batch8_throughput_gain"]:F2}x); TTFT p50 {r["ttft_p50_ms"]:F0} ms, p90 {r["ttft_p90_ms"]:F0} ms");
     }
 

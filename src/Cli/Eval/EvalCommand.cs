@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using VQToken.Engine.Compression;
 
@@ -6,39 +7,43 @@ namespace VQToken.Cli.Eval;
 /// <summary>`eval`: multiple-choice video QA accuracy per compression mode, like lmms-eval's NExT-QA
 /// MC task; resumable (results.jsonl is append-only, keyed by sample + mode). Writes report.json,
 /// report.md and report.png to --out.</summary>
-public sealed class EvalCommand : ICliCommand
+public sealed class EvalCommand : CliCommand
 {
-    public string Name => "eval";
+    private readonly Argument<string> _dataset = new("data.jsonl") { Description = "one sample per line: video, question, options, answer (letter)" };
+    private readonly Option<string> _checkpoint = CliOptions.Text("--checkpoint", "model checkpoint folder", "DIR", required: true);
+    private readonly Option<string> _out = CliOptions.Text("--out", "results.jsonl (resumed), report.json, report.md and report.png go here", "DIR", required: true);
+    private readonly ChoiceListOption<CompressionMode> _modes = CliOptions.ChoiceList<CompressionMode>("--modes", "modes to compare, comma-separated",
+        CompressionModes.TryParse, "full", "vqtoken-fixed", "vqtoken-adaptive");
+    private readonly Option<int> _frames = CliOptions.Int("--frames", "frames sampled per video", 32, min: 1);
+    private readonly Option<int> _k = CliOptions.Int("--k", "K (fixed) and the largest K tried (adaptive)", 32, min: 1);
+    private readonly Option<int> _minK = CliOptions.Int("--min-k", "smallest K tried (adaptive)", 12, min: 1);
+    private readonly ChoiceOption<ElbowIndexing> _elbow = CliOptions.Elbow("elbow rule of the adaptive mode");
+    private readonly ChoiceOption<TokenPath> _tokens = CliOptions.TokenPath("--tokens", "token path of the VQToken modes");
+    private readonly Option<int> _maxNewTokens = CliOptions.Int("--max-new-tokens", "answer tokens at most", 8, min: 1);
+    private readonly Option<int?> _maxSamples = CliOptions.OptionalInt("--max-samples", "only the first N samples (a partial run; the next run resumes)", min: 1);
+    private readonly Option<string> _device = CliOptions.Device("auto");
+    private readonly Option<int> _threads = CliOptions.Int("--threads", "libtorch threads (0: one per core)", 0, min: 0);
+    private readonly Option<bool> _allowPrivate = CliOptions.Flag("--allow-private", "let video URLs point at private or loopback addresses");
 
-    public string Usage =>
-        "eval <data.jsonl> --checkpoint <dir> --out <dir> [--modes full,vqtoken-fixed,vqtoken-adaptive] [--frames 32] [--k 32] [--min-k 12] " +
-        "[--elbow official|centered] [--tokens codebook|attention] " +
-        "[--max-new-tokens 8] [--max-samples N] [--device auto] [--threads 0] [--allow-private]: multiple-choice accuracy, tokens, TokDense per mode";
-
-    public int Run(string[] args)
+    public EvalCommand() : base("eval", "Multiple-choice video QA accuracy, visual tokens and TokDense per compression mode; resumable.")
     {
-        var cli = new CliArgs(args, "allow-private");
-        if (cli.Positional.Count != 1 || cli.Get("checkpoint") is null || cli.Get("out") is null)
-        {
-            Console.Error.WriteLine("usage: vqtoken " + Usage);
-            return 2;
-        }
-        var modes = cli.Get("modes", "full,vqtoken-fixed,vqtoken-adaptive").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(m => CompressionModes.TryParse(m, out var mode) ? mode : throw new ArgumentException($"unknown mode '{m}'")).Distinct().ToList();
-        if (!CompressionModes.TryParseElbow(cli.Get("elbow", "official"), out var elbow))
-            throw new ArgumentException($"--elbow must be official or centered, got '{cli.Get("elbow")}'");
-        if (!CompressionModes.TryParseTokenPath(cli.Get("tokens", "codebook"), out var tokens))
-            throw new ArgumentException($"--tokens must be codebook or attention, got '{cli.Get("tokens")}'");
+        Add(_dataset);
+        foreach (var option in new Option[] { _checkpoint, _out, _modes, _frames, _k, _minK, _elbow, _tokens, _maxNewTokens, _maxSamples, _device, _threads, _allowPrivate })
+            Add(option);
+    }
+
+    protected override int Execute(ParseResult parsed)
+    {
         var settings = new EvalSettings
         {
-            Elbow = elbow, Tokens = tokens,
-            Dataset = cli.Positional[0], Checkpoint = cli.Get("checkpoint")!, OutDir = cli.Get("out")!, Modes = modes,
-            Frames = cli.GetInt("frames", 32), K = cli.GetInt("k", 32), MinK = cli.GetInt("min-k", 12), MaxNewTokens = cli.GetInt("max-new-tokens", 8),
-            MaxSamples = cli.Has("max-samples") ? cli.GetInt("max-samples", 0) : null, Device = cli.Get("device", "auto"),
-            Threads = cli.GetInt("threads", 0), AllowPrivateUrls = cli.Has("allow-private"),
+            Dataset = parsed.GetRequiredValue(_dataset), Checkpoint = parsed.GetRequiredValue(_checkpoint), OutDir = parsed.GetRequiredValue(_out),
+            Modes = _modes.ValuesIn(parsed), Elbow = _elbow.ValueIn(parsed), Tokens = _tokens.ValueIn(parsed),
+            Frames = parsed.GetValue(_frames), K = parsed.GetValue(_k), MinK = parsed.GetValue(_minK), MaxNewTokens = parsed.GetValue(_maxNewTokens),
+            MaxSamples = parsed.GetValue(_maxSamples), Device = parsed.GetRequiredValue(_device),
+            Threads = parsed.GetValue(_threads), AllowPrivateUrls = parsed.GetValue(_allowPrivate),
         };
         Directory.CreateDirectory(settings.OutDir);
-        var report = new EvalRunner(settings, line => Console.Error.WriteLine("[eval] " + line)).RunAsync().GetAwaiter().GetResult();
+        var report = CliProgress.RunAsync(progress => new EvalRunner(settings, progress).RunAsync()).GetAwaiter().GetResult();
         report.Write(settings.OutDir, Path.GetFileName(settings.Dataset));
         Console.WriteLine(JsonSerializer.Serialize(new { ok = true, @out = settings.OutDir, modes = report.Modes }));
         return 0;

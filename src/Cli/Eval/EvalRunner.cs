@@ -11,7 +11,7 @@ namespace VQToken.Cli.Eval;
 /// <summary>Answers every (sample, mode) pair not yet in the results file: frames are sampled once
 /// per sample, then each mode encodes (vision + compression) and asks; every answer is appended at
 /// once, so an interrupted run loses at most the pair in flight.</summary>
-public sealed class EvalRunner(EvalSettings settings, Action<string> log)
+public sealed class EvalRunner(EvalSettings settings, CliProgress progress)
 {
     private static readonly VideoProbe Probe = new(new VideoOptions());
     private readonly FrameSampler _sampler = new(Probe);
@@ -23,7 +23,9 @@ public sealed class EvalRunner(EvalSettings settings, Action<string> log)
         var done = results.Read().Select(r => r.Key).ToHashSet();
         var todo = samples.Take(settings.MaxSamples ?? int.MaxValue)
             .Where(s => settings.Modes.Any(m => !done.Contains(EvalRecord.KeyOf(s.Id, m.WireName())))).ToList();
-        log($"{samples.Count} samples, {done.Count} answers already in the results file, {todo.Count} samples to run");
+        int pairs = todo.Sum(s => settings.Modes.Count(m => !done.Contains(EvalRecord.KeyOf(s.Id, m.WireName()))));
+        Log($"{samples.Count} samples, {done.Count} answers already in the results file, {todo.Count} samples to run");
+        var bar = progress.AddBar($"eval: {pairs} answers (samples x modes)", pairs);
 
         if (todo.Count > 0)
         {
@@ -38,15 +40,20 @@ public sealed class EvalRunner(EvalSettings settings, Action<string> log)
                 var prompt = template.BuildPrompt(MultipleChoicePrompt.Build(sample.Question, sample.Options));
                 foreach (var mode in settings.Modes)
                 {
+                    bar.Describe($"eval: {sample.Id} {mode.WireName()}");
                     if (done.Contains(EvalRecord.KeyOf(sample.Id, mode.WireName()))) continue;
                     var record = await AnswerAsync(engine, tokenizer, sample, frames, prompt, mode, stopIds);
                     results.Append(record);
-                    log($"{sample.Id} {record.Mode}: '{record.Output.Trim()}' → {record.Predicted ?? "?"} (answer {record.Answer}), {record.VisualTokens} visual tokens, {record.Seconds:F2} s");
+                    bar.Advance();
+                    Log($"{sample.Id} {record.Mode}: '{record.Output.Trim()}' → {record.Predicted ?? "?"} (answer {record.Answer}), {record.VisualTokens} visual tokens, {record.Seconds:F2} s");
                 }
             }
         }
+        bar.Complete();
         return EvalReport.From(results.Read().Where(r => samples.Any(s => s.Id == r.SampleId)), settings.Modes.Select(m => m.WireName()).ToList(), samples.Count);
     }
+
+    private void Log(string line) => progress.Log("[eval] " + line);
 
     private async Task<EvalRecord> AnswerAsync(InferenceEngine engine, QwenTokenizer tokenizer, EvalSample sample, SampledFrames frames,
         int[] prompt, CompressionMode mode, IReadOnlySet<long> stopIds)
