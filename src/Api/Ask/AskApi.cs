@@ -29,12 +29,8 @@ public static class AskApi
 
     internal static async Task<IResult> AskVideo(HttpContext context, string id, VideoAnswerer answerer, CancellationToken cancellationToken)
     {
-        if (!context.Request.HasJsonContentType())
-            return TypedResults.Problem(Problems.Create(StatusCodes.Status415UnsupportedMediaType, Problems.UnsupportedMedia, "Unsupported content type", "send application/json"));
-        AskRequestBody? body;
-        try { body = await context.Request.ReadFromJsonAsync<AskRequestBody>(cancellationToken); }
-        catch (System.Text.Json.JsonException e) { return TypedResults.Problem(Problems.Invalid("the JSON body is malformed: " + e.Message)); }
-        if (body is null) return TypedResults.Problem(Problems.Invalid("a JSON body is required"));
+        var (body, bodyProblem) = await JsonBody.ReadAsync<AskRequestBody>(context.Request, cancellationToken);
+        if (body is null) return TypedResults.Problem(bodyProblem!);
         var question = body.Question?.Trim();
         if (string.IsNullOrEmpty(question))
             return TypedResults.Problem(Problems.Invalid("'question' is required", new Dictionary<string, string[]> { ["question"] = ["question must not be empty"] }));
@@ -44,9 +40,10 @@ public static class AskApi
         if (parameters is null) return TypedResults.Problem(Problems.Invalid("invalid generation settings", errors));
         if (!VideoId.IsValid(id)) return TypedResults.Problem(Problems.VideoNotFound(id));
 
-        var (video, problem) = await answerer.PrepareAsync(Caller.Owner(context), id, cancellationToken);
-        if (video is null) return TypedResults.Problem(problem!);
+        var (video, notReady) = await answerer.PrepareAsync(Caller.Owner(context), id, cancellationToken);
+        if (video is null) return TypedResults.Problem(notReady!);
         var messages = new[] { new ChatMessage(ChatRole.User, question) };
+        ServerSentEvents? events = null;
         try
         {
             if (!ServerSentEvents.Wants(context.Request, body.Stream))
@@ -54,7 +51,6 @@ public static class AskApi
                 var answer = await answerer.AnswerAsync(video, messages, parameters, null, cancellationToken);
                 return TypedResults.Ok(Response(video, answer));
             }
-            ServerSentEvents? events = null;
             var streamed = await answerer.AnswerAsync(video, messages, parameters, async text =>
             {
                 events ??= await ServerSentEvents.StartAsync(context);
@@ -64,18 +60,12 @@ public static class AskApi
             await events.WriteJsonAsync("done", Response(video, streamed), cancellationToken);
             return TypedResults.Empty;
         }
-        catch (EngineOverloadedException e)
+        catch (Exception e) when (Problems.FromAnswerError(e, context.Response) is { } problem)
         {
-            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(e.RetryAfter.TotalSeconds)).ToString();
-            return TypedResults.Problem(Problems.Overload(e));
-        }
-        catch (EngineUnavailableException e)
-        {
-            return TypedResults.Problem(Problems.Unavailable(e.Message));
-        }
-        catch (TimeoutException e)
-        {
-            return TypedResults.Problem(Problems.Create(StatusCodes.Status504GatewayTimeout, Problems.Timeout, "The answer took too long", e.Message));
+            if (events is null) return TypedResults.Problem(problem);
+            // The stream has started (status 200 is sent): it ends with an error event instead of done.
+            await events.WriteJsonAsync("error", problem, cancellationToken);
+            return TypedResults.Empty;
         }
     }
 
