@@ -17,7 +17,8 @@ public static class AskApi
             .WithSummary("Ask a question about a video")
             .WithDescription("Answers from the video's compressed tokens with Qwen2. A video still processing is waited for " +
                 "(up to Ask:WaitForVideoSeconds); a failed one gives 409. With `Accept: text/event-stream` or `\"stream\": true` " +
-                "the answer streams as Server-Sent Events (`token` events with text, then a `done` event with the full response).")
+                "the answer streams as Server-Sent Events (`token` events with text, then a `done` event with the full response; " +
+                "an error after the stream started, such as the Ask:DeadlineSeconds deadline, ends it with an `error` event holding the problem instead).")
             .Accepts<AskRequestBody>("application/json")
             .Produces<AskResponse>(StatusCodes.Status200OK)
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")

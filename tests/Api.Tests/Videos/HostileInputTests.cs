@@ -3,9 +3,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 using VQToken.Api.Tests.Infrastructure;
 using VQToken.Api.Tests.OpenAi;
 
@@ -30,10 +27,7 @@ public sealed class HostileKestrelFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Factory.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
-        Factory.StartServer();
-        var address = new Uri(Factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
-        Assert.True(IPAddress.IsLoopback(IPAddress.Parse(address.Host)), $"the service listens on {address}, not on loopback");
+        var address = Factory.StartKestrel();
         Port = address.Port;
         Client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromMinutes(2) };
         Client.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
