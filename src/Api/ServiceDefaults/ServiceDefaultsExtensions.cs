@@ -3,14 +3,15 @@ using System.Net;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
-using Microsoft.AspNetCore.RateLimiting;
 using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using VQToken.Engine.Runtime;
+using IPNetwork = System.Net.IPNetwork;
 
 namespace VQToken.Api.ServiceDefaults;
 
@@ -117,11 +118,11 @@ public static class ServiceDefaultsExtensions
         forwarded.KnownIPNetworks.Clear();
         if (http.KnownProxies.Count == 0 && http.KnownNetworks.Count == 0)
         {
-            forwarded.KnownIPNetworks.Add(new System.Net.IPNetwork(IPAddress.Loopback, 8));
+            forwarded.KnownIPNetworks.Add(new IPNetwork(IPAddress.Loopback, 8));
             forwarded.KnownProxies.Add(IPAddress.IPv6Loopback);
         }
         foreach (var proxy in http.KnownProxies) forwarded.KnownProxies.Add(IPAddress.Parse(proxy));
-        foreach (var network in http.KnownNetworks) forwarded.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+        foreach (var network in http.KnownNetworks) forwarded.KnownIPNetworks.Add(IPNetwork.Parse(network));
     }
 
     private static void AddTelemetry(WebApplicationBuilder builder)
