@@ -17,7 +17,8 @@ public static class AskApi
             .WithSummary("Ask a question about a video")
             .WithDescription("Answers from the video's compressed tokens with Qwen2. A video still processing is waited for " +
                 "(up to Ask:WaitForVideoSeconds); a failed one gives 409. With `Accept: text/event-stream` or `\"stream\": true` " +
-                "the answer streams as Server-Sent Events (`token` events with text, then a `done` event with the full response).")
+                "the answer streams as Server-Sent Events (`token` events with text, then a `done` event with the full response; " +
+                "an error after the stream started, such as the Ask:DeadlineSeconds deadline, ends it with an `error` event holding the problem instead).")
             .Accepts<AskRequestBody>("application/json")
             .Produces<AskResponse>(StatusCodes.Status200OK)
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
@@ -29,26 +30,21 @@ public static class AskApi
 
     internal static async Task<IResult> AskVideo(HttpContext context, string id, VideoAnswerer answerer, CancellationToken cancellationToken)
     {
-        if (!context.Request.HasJsonContentType())
-            return TypedResults.Problem(Problems.Create(StatusCodes.Status415UnsupportedMediaType, Problems.UnsupportedMedia, "Unsupported content type", "send application/json"));
-        AskRequestBody? body;
-        try { body = await context.Request.ReadFromJsonAsync<AskRequestBody>(cancellationToken); }
-        catch (System.Text.Json.JsonException e) { return TypedResults.Problem(Problems.Invalid("the JSON body is malformed: " + e.Message)); }
-        if (body is null) return TypedResults.Problem(Problems.Invalid("a JSON body is required"));
+        var (body, bodyProblem) = await JsonBody.ReadAsync<AskRequestBody>(context.Request, cancellationToken);
+        if (body is null) return TypedResults.Problem(bodyProblem!);
         var question = body.Question?.Trim();
         if (string.IsNullOrEmpty(question))
             return TypedResults.Problem(Problems.Invalid("'question' is required", new Dictionary<string, string[]> { ["question"] = ["question must not be empty"] }));
         if (question.Length > answerer.Options.MaxQuestionChars)
             return TypedResults.Problem(Problems.Invalid("'question' is too long", new Dictionary<string, string[]> { ["question"] = [$"question must be at most {answerer.Options.MaxQuestionChars} characters"] }));
-        if (answerer.PromptTooLong([new ChatMessage(ChatRole.User, question)]) is { } tooLong)
-            return TypedResults.Problem(Problems.Invalid("'question' is too long", new Dictionary<string, string[]> { ["question"] = [tooLong] }));
         var (parameters, errors) = answerer.Validate(body.MaxNewTokens, body.Temperature, body.TopP, body.TopK, body.Seed, body.Stop);
         if (parameters is null) return TypedResults.Problem(Problems.Invalid("invalid generation settings", errors));
         if (!VideoId.IsValid(id)) return TypedResults.Problem(Problems.VideoNotFound(id));
 
-        var (video, problem) = await answerer.PrepareAsync(Caller.Owner(context), id, cancellationToken);
-        if (video is null) return TypedResults.Problem(problem!);
+        var (video, notReady) = await answerer.PrepareAsync(Caller.Owner(context), id, cancellationToken);
+        if (video is null) return TypedResults.Problem(notReady!);
         var messages = new[] { new ChatMessage(ChatRole.User, question) };
+        ServerSentEvents? events = null;
         try
         {
             if (!ServerSentEvents.Wants(context.Request, body.Stream))
@@ -56,7 +52,6 @@ public static class AskApi
                 var answer = await answerer.AnswerAsync(video, messages, parameters, null, cancellationToken);
                 return TypedResults.Ok(Response(video, answer));
             }
-            ServerSentEvents? events = null;
             var streamed = await answerer.AnswerAsync(video, messages, parameters, async text =>
             {
                 events ??= await ServerSentEvents.StartAsync(context);
@@ -66,18 +61,12 @@ public static class AskApi
             await events.WriteJsonAsync("done", Response(video, streamed), cancellationToken);
             return TypedResults.Empty;
         }
-        catch (EngineOverloadedException e)
+        catch (Exception e) when (Problems.FromAnswerError(e, context.Response) is { } problem)
         {
-            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(e.RetryAfter.TotalSeconds)).ToString();
-            return TypedResults.Problem(Problems.Overload(e));
-        }
-        catch (EngineUnavailableException e)
-        {
-            return TypedResults.Problem(Problems.Unavailable(e.Message));
-        }
-        catch (TimeoutException e) when (!StoreFaults.IsUnavailable(e))   // a Redis timeout is the store's: 503 from the exception handler
-        {
-            return TypedResults.Problem(Problems.Create(StatusCodes.Status504GatewayTimeout, Problems.Timeout, "The answer took too long", e.Message));
+            if (events is null) return TypedResults.Problem(problem);
+            // The stream has started (status 200 is sent): it ends with an error event instead of done.
+            await events.WriteJsonAsync("error", problem, cancellationToken);
+            return TypedResults.Empty;
         }
     }
 
@@ -87,7 +76,7 @@ public static class AskApi
         var encoding = video.Encoding;
         return new AskResponse(answer.Text, answer.FinishReason,
             new AskUsage(encoding.VisualTokens, answer.PromptTokens, answer.CompletionTokens),
-            AskCompression.Of(video),
+            new AskCompression(CompressionModes.WireName(video.Record.Settings.Mode), encoding.Compressed?.K, encoding.OriginalTokens, encoding.Ratio),
             new AskTimings(e?.QueueMs ?? 0, e?.PrefillMs ?? 0, e?.DecodeMs ?? 0, answer.TotalMs),
             new AskCacheInfo(video.CodebookFromCache ? "hit" : "miss", e?.PrefixCacheHit == true ? "hit" : "miss"));
     }

@@ -65,21 +65,22 @@ public sealed class VideoUploadService(TempVideoStore store, VideoProbe probe, I
         string? fileName = null;
         try
         {
-            while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
+            while (await TruncationAsMalformed.NextSectionAsync(reader, cancellationToken) is { } section)
             {
+                var body = new TruncationAsMalformed(section.Body);
                 if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)) continue;
                 if (disposition.IsFileDisposition())
                 {
                     if (video is not null) throw new VideoIngestException(VideoErrorKind.MalformedUpload, "the multipart upload has more than one file part");
                     fileName = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
-                    video = await store.IngestAsync(section.Body, max, probe, cancellationToken);
+                    video = await store.IngestAsync(body, max, probe, cancellationToken);
                 }
                 else if (disposition.IsFormDisposition())
                 {
                     if (fields.Count >= MaxFields) throw new VideoIngestException(VideoErrorKind.MalformedUpload, $"the multipart upload has more than {MaxFields} fields");
                     var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value ?? "";
                     var buffer = new char[MaxFieldChars + 1];
-                    using var text = new StreamReader(section.Body);
+                    using var text = new StreamReader(body);
                     int read = await text.ReadBlockAsync(buffer.AsMemory(), cancellationToken);
                     if (read > MaxFieldChars) throw new VideoIngestException(VideoErrorKind.MalformedUpload, $"form field '{name}' is longer than {MaxFieldChars} characters");
                     fields[name] = new string(buffer, 0, read);
@@ -94,6 +95,48 @@ public sealed class VideoUploadService(TempVideoStore store, VideoProbe probe, I
         if (video is null) throw new VideoIngestException(VideoErrorKind.MalformedUpload, "the multipart upload has no file part");
         return new UploadedVideo(video, fields, fileName);
     }
+}
+
+/// <summary>A multipart section's body: the reader's "unexpected end of stream" (a body cut before its closing
+/// boundary) and other read failures become a malformed upload (400), while the server's own rejections
+/// (413 too large, 408 too slow) pass through with their status. Writes of the store are not wrapped.</summary>
+internal sealed class TruncationAsMalformed(Stream inner) : Stream
+{
+    public static async Task<MultipartSection?> NextSectionAsync(MultipartReader reader, CancellationToken cancellationToken)
+    {
+        try { return await reader.ReadNextSectionAsync(cancellationToken); }
+        catch (IOException e) when (e is not BadHttpRequestException) { throw Malformed(e); }
+    }
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => Guard(() => inner.Read(buffer, offset, count));
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        try { return await inner.ReadAsync(buffer, cancellationToken); }
+        catch (IOException e) when (e is not BadHttpRequestException) { throw Malformed(e); }
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    private static int Guard(Func<int> read)
+    {
+        try { return read(); }
+        catch (IOException e) when (e is not BadHttpRequestException) { throw Malformed(e); }
+    }
+
+    private static InvalidDataException Malformed(IOException e) => new("the body ended or broke before its closing boundary: " + e.Message, e);
 }
 
 /// <summary>An uploaded video with the form fields that came with it. Disposing deletes the file.</summary>

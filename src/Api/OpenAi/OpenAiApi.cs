@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using VQToken.Api.Ask;
@@ -63,12 +62,8 @@ public static class OpenAiApi
 
     internal static async Task<IResult> CreateChatCompletion(HttpContext context, [AsParameters] OpenAiServices s, CancellationToken cancellationToken)
     {
-        if (!context.Request.HasJsonContentType())
-            return TypedResults.Problem(Problems.Create(StatusCodes.Status415UnsupportedMediaType, Problems.UnsupportedMedia, "Unsupported content type", "send application/json"));
-        ChatCompletionRequest? body;
-        try { body = await context.Request.ReadFromJsonAsync<ChatCompletionRequest>(cancellationToken); }
-        catch (JsonException e) { return TypedResults.Problem(Problems.Invalid("the JSON body is malformed: " + e.Message)); }
-        if (body is null) return TypedResults.Problem(Problems.Invalid("a JSON body is required"));
+        var (body, bodyProblem) = await JsonBody.ReadAsync<ChatCompletionRequest>(context.Request, cancellationToken);
+        if (body is null) return TypedResults.Problem(bodyProblem!);
         var (call, errors) = ChatCompletionParser.Parse(body, s.Answerer);
         if (call is null) return TypedResults.Problem(Problems.Invalid(ChatCompletionParser.Describe(errors), errors));
 
@@ -97,7 +92,7 @@ public static class OpenAiApi
                 call.IncludeUsage ? new ChatCompletionUsage(streamed.PromptTokens, streamed.CompletionTokens) : null, VQTokenDetails.From(video, streamed));
             return TypedResults.Empty;
         }
-        catch (Exception e) when (ProblemFor(e, context) is { } problem)
+        catch (Exception e) when (Problems.FromAnswerError(e, context.Response) is { } problem)
         {
             if (stream?.Started != true) return TypedResults.Problem(problem);
             await stream.FailAsync(problem);
@@ -113,28 +108,5 @@ public static class OpenAiApi
         var fetched = await s.Fetcher.FetchAsync(url, cancellationToken);
         var creation = await s.Intake.AddAsync(fetched, new VideoSource(VideoSourceKind.Url, url.ToString()), settings!, owner, cancellationToken);
         return creation.Video.Id;
-    }
-
-    /// <summary>The problem for an error a completion can meet; null for anything else (a 500).</summary>
-    private static ProblemDetails? ProblemFor(Exception e, HttpContext context)
-    {
-        switch (e)
-        {
-            case VideoIngestException ingest:
-                return Problems.FromVideoError(ingest);
-            case EngineOverloadedException overload:
-                if (!context.Response.HasStarted)
-                    context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(overload.RetryAfter.TotalSeconds)).ToString();
-                return Problems.Overload(overload);
-            case EngineUnavailableException unavailable:
-                return Problems.Unavailable(unavailable.Message);
-            case var store when StoreFaults.IsUnavailable(store):   // before TimeoutException: a Redis timeout is the store's (503)
-                if (!context.Response.HasStarted) context.Response.Headers.RetryAfter = StoreFaults.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                return Problems.StoreOutage();
-            case TimeoutException timeout:
-                return Problems.Create(StatusCodes.Status504GatewayTimeout, Problems.Timeout, "The answer took too long", timeout.Message);
-            default:
-                return null;
-        }
     }
 }

@@ -77,6 +77,41 @@ public static class Problems
     public static ProblemDetails Overload(EngineOverloadedException e) =>
         Create(StatusCodes.Status429TooManyRequests, Overloaded, "The service is overloaded", e.Message);
 
+    /// <summary>A request the server could not read (Kestrel's body limits and timeouts, malformed framing),
+    /// with the status the server chose: 413 too large, 408 too slow, 400 otherwise.</summary>
+    public static ProblemDetails FromBadRequest(BadHttpRequestException e) => e.StatusCode switch
+    {
+        StatusCodes.Status413PayloadTooLarge => Create(e.StatusCode, TooLarge, "The request body is too large", e.Message),
+        StatusCodes.Status408RequestTimeout => Create(e.StatusCode, Timeout, "The request body arrived too slowly", e.Message),
+        >= 400 and < 500 => Create(e.StatusCode, Validation, "The request could not be read", e.Message),
+        _ => Create(StatusCodes.Status400BadRequest, Validation, "The request could not be read", e.Message),
+    };
+
+    /// <summary>The problem for an error an answer can meet (fetching its video, the engine, the deadline);
+    /// null for anything else (a 500). Sets Retry-After on an overload while the response has not started.</summary>
+    public static ProblemDetails? FromAnswerError(Exception e, HttpResponse response)
+    {
+        switch (e)
+        {
+            case VideoIngestException ingest:
+                return FromVideoError(ingest);
+            case EngineOverloadedException overload:
+                if (!response.HasStarted)
+                    response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(overload.RetryAfter.TotalSeconds)).ToString();
+                return Overload(overload);
+            case EngineUnavailableException unavailable:
+                return Unavailable(unavailable.Message);
+            case var store when Storage.StoreFaults.IsUnavailable(store):   // before TimeoutException: a Redis timeout is the store's (503)
+                if (!response.HasStarted)
+                    response.Headers.RetryAfter = Storage.StoreFaults.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return StoreOutage();
+            case TimeoutException timeout:
+                return Create(StatusCodes.Status504GatewayTimeout, Timeout, "The answer took too long", timeout.Message);
+            default:
+                return null;
+        }
+    }
+
     public static ProblemDetails Unavailable(string detail) =>
         Create(StatusCodes.Status503ServiceUnavailable, NotReady, "The model is not ready", detail);
 

@@ -1,16 +1,22 @@
 using System.ComponentModel.DataAnnotations;
+using System.Net;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
 using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using VQToken.Engine.Runtime;
+using IPNetwork = System.Net.IPNetwork;
 
 namespace VQToken.Api.ServiceDefaults;
 
-/// <summary>Rate limits per caller (API key owner, or the client address when keys are off).</summary>
+/// <summary>Rate limits per caller: the API key owner, or the client address when keys are off or the key
+/// is missing or wrong.</summary>
 public sealed class RateLimitOptions
 {
     public const string Section = "RateLimit";
@@ -47,11 +53,21 @@ public static class ServiceDefaultsExtensions
                 };
             c.ProblemDetails.Extensions["traceId"] = c.HttpContext.TraceIdentifier;
         });
+        services.AddSingleton<IProblemDetailsWriter, ProblemJsonWriter>();   // after the framework's: used when it declines
+        services.AddExceptionHandler<RequestErrorHandler>();
+
+        services.AddOptions<HttpServerOptions>().BindConfiguration(HttpServerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<HttpServerOptions>>((kestrel, http) =>
+            kestrel.Limits.MinRequestBodyDataRate = http.Value.MinRequestBodyBytesPerSecond > 0
+                ? new MinDataRate(http.Value.MinRequestBodyBytesPerSecond, TimeSpan.FromSeconds(http.Value.RequestBodyGracePeriodSeconds))
+                : null);
+        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<HttpServerOptions>>((forwarded, http) => TrustProxies(forwarded, http.Value));
 
         services.AddExceptionHandler<StoreUnavailableExceptionHandler>();
         AddTelemetry(builder);
 
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateOnStart();
+        services.AddSingleton<ApiKeyCheck>();
         services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         var rate = builder.Configuration.GetSection(RateLimitOptions.Section).Get<RateLimitOptions>() ?? new RateLimitOptions();
         services.AddRateLimiter(o =>
@@ -87,8 +103,28 @@ public static class ServiceDefaultsExtensions
         return builder;
     }
 
+    /// <summary>The limiter runs before the key check: a valid key is its owner's bucket; no key, a wrong key
+    /// or an open service share the client address's bucket (the address forwarded by a trusted proxy).</summary>
     private static string PartitionKey(HttpContext context) =>
-        Caller.Owner(context) is var owner && owner != Caller.Anonymous ? owner : context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        context.RequestServices.GetRequiredService<ApiKeyCheck>().Authenticate(context) is { } owner && owner != Caller.Anonymous
+            ? owner
+            : context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+
+    /// <summary>X-Forwarded-For/-Proto are believed from the configured proxies only (loopback when none are
+    /// configured), one hop: the address the nearest trusted proxy saw.</summary>
+    private static void TrustProxies(ForwardedHeadersOptions forwarded, HttpServerOptions http)
+    {
+        forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+        forwarded.KnownProxies.Clear();
+        forwarded.KnownIPNetworks.Clear();
+        if (http.KnownProxies.Count == 0 && http.KnownNetworks.Count == 0)
+        {
+            forwarded.KnownIPNetworks.Add(new IPNetwork(IPAddress.Loopback, 8));
+            forwarded.KnownProxies.Add(IPAddress.IPv6Loopback);
+        }
+        foreach (var proxy in http.KnownProxies) forwarded.KnownProxies.Add(IPAddress.Parse(proxy));
+        foreach (var network in http.KnownNetworks) forwarded.KnownIPNetworks.Add(IPNetwork.Parse(network));
+    }
 
     private static void AddTelemetry(WebApplicationBuilder builder)
     {
@@ -132,11 +168,12 @@ public static class ServiceDefaultsExtensions
             context.Response.Headers["X-VQToken-Replica"] = replica;
             return next(context);
         });
+        app.UseForwardedHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseCors(CorsPolicy);
-        app.UseMiddleware<ApiKeyMiddleware>();
         app.UseRateLimiter();
+        app.UseMiddleware<ApiKeyMiddleware>();
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });   // liveness: the process answers
         app.MapHealthChecks("/readyz", new HealthCheckOptions
         {

@@ -93,10 +93,9 @@ public static class VideosApi
         {
             if (request.HasJsonContentType())
             {
-                VideoUrlRequest? body;
-                try { body = await request.ReadFromJsonAsync<VideoUrlRequest>(cancellationToken); }
-                catch (System.Text.Json.JsonException e) { return TypedResults.Problem(Problems.Invalid("the JSON body is malformed: " + e.Message)); }
-                if (body is null || string.IsNullOrWhiteSpace(body.Url))
+                var (body, bodyProblem) = await JsonBody.ReadAsync<VideoUrlRequest>(request, cancellationToken);
+                if (body is null) return TypedResults.Problem(bodyProblem!);
+                if (string.IsNullOrWhiteSpace(body.Url))
                     return TypedResults.Problem(Problems.Invalid("'url' is required", new Dictionary<string, string[]> { ["url"] = ["url is required"] }));
                 if (body.Url.Length > 4096 || !Uri.TryCreate(body.Url, UriKind.Absolute, out var uri))
                     return TypedResults.Problem(Problems.Invalid("'url' must be an absolute http(s) URL", new Dictionary<string, string[]> { ["url"] = ["not an absolute URL"] }));

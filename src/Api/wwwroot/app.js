@@ -247,6 +247,10 @@ async function ask(event) {
       else if (name === 'done') {
         $('answer-json').textContent = JSON.stringify(payload, null, 2);
         answer.dataset.state = 'done';
+      } else if (name === 'error') {
+        const error = new Error(payload.title || 'The answer failed');
+        error.problem = payload;
+        throw error;
       }
     });
     if (answer.dataset.state !== 'done') throw new Error('The answer stream ended before its final event');

@@ -15,9 +15,15 @@ public sealed class EngineOptions
     [RegularExpression("^(auto|float32|bfloat16|float16)$", ErrorMessage = "Engine:DType must be auto, float32, bfloat16 or float16")]
     public string DType { get; set; } = "auto";
 
-    /// <summary>Intra-op threads of libtorch on CPU; 0 keeps libtorch's default.</summary>
+    /// <summary>Intra-op threads of libtorch on CPU; 0 = libtorch's default less one core for request handling.</summary>
     [Range(0, 1024)]
     public int Threads { get; set; }
+
+    /// <summary>The intra-op thread count to use: <paramref name="configured"/> when set, else libtorch's default
+    /// capped at one less than the processors this process may use (a container's CPU limit included). OpenMP
+    /// threads that share every core with the request threads wait on each other at every parallel region.</summary>
+    public static int IntraOpThreads(int configured, int libtorchDefault, int processors) =>
+        configured > 0 ? configured : Math.Max(1, Math.Min(libtorchDefault, processors - 1));
 
     /// <summary>Requests waiting for the engine at most; beyond it requests fail fast as overloaded.</summary>
     [Range(1, 100_000)]

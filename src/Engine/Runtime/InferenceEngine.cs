@@ -126,7 +126,7 @@ public sealed class InferenceEngine : IAsyncDisposable
     {
         try
         {
-            if (_options.Threads > 0) torch.set_num_threads(_options.Threads);
+            torch.set_num_threads(EngineOptions.IntraOpThreads(_options.Threads, torch.get_num_threads(), Environment.ProcessorCount));
             var device = DeviceSelection.ResolveDevice(_options.Device);
             _model = LlavaOneVision.Load(_modelPath, device, DeviceSelection.ResolveDType(_options.DType, device));
             _model.Language.FewRowKernel = _options.DecodeKernel;

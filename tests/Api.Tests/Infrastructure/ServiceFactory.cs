@@ -1,6 +1,10 @@
 using System.Diagnostics;
+using System.Net;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using VQToken.Engine.Checkpoints;
 
 namespace VQToken.Api.Tests.Infrastructure;
@@ -42,6 +46,17 @@ public class ServiceFactory : WebApplicationFactory<Program>
         builder.UseEnvironment("Testing");
         // UseSetting (not ConfigureAppConfiguration) so Program sees the values while it registers services.
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+    }
+
+    /// <summary>Starts the service on real Kestrel at 127.0.0.1 and a free port (its body limits, data rates and
+    /// client addresses apply, unlike the in-memory test server); returns the address.</summary>
+    public Uri StartKestrel()
+    {
+        UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+        StartServer();
+        var address = new Uri(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
+        Assert.True(IPAddress.IsLoopback(IPAddress.Parse(address.Host)), $"the service listens on {address}, not on loopback");
+        return address;
     }
 
     /// <summary>Waits until /readyz reports healthy (model loaded).</summary>

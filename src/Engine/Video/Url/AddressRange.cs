@@ -13,7 +13,8 @@ public enum AddressRange
     LinkLocal,
     /// <summary>fc00::/7 (and the deprecated site-local fec0::/10).</summary>
     UniqueLocal,
-    /// <summary>Instance metadata endpoints: 169.254.169.254, fd00:ec2::254. Refused always.</summary>
+    /// <summary>Cloud instance metadata and platform endpoints (169.254.169.0/24, 169.254.170.0/24, 169.254.0.0/24,
+    /// 168.63.129.16, 100.100.100.200, 192.0.0.192, fd00:ec2::/32, fd20:ce::254). Refused always.</summary>
     CloudMetadata,
     Multicast,
     /// <summary>0.0.0.0/8 and ::.</summary>
