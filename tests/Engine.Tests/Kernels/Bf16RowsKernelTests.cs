@@ -1,0 +1,113 @@
+using VQToken.Engine.Kernels;
+using static TorchSharp.torch;
+
+namespace VQToken.Engine.Tests.Kernels;
+
+/// <summary>The bf16-weight kernel against libtorch: the same bf16 weights widened to float32 and multiplied there.</summary>
+public class Bf16RowsKernelTests
+{
+    [Theory]
+    [InlineData(1, 64, 40)]
+    [InlineData(2, 896, 128)]
+    [InlineData(3, 100, 37)]     // depth not a multiple of 16, outputs not a multiple of the group
+    [InlineData(4, 1, 9)]        // depth 1
+    [InlineData(5, 17, 3)]
+    [InlineData(8, 896, 200)]
+    [InlineData(9, 48, 11)]
+    [InlineData(16, 4864, 64)]
+    [InlineData(16, 15, 1)]
+    public void Matches_a_float32_linear_over_the_same_bf16_weights(int rows, int depth, int outputs)
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator((ulong)(rows * 1000 + depth * 10 + outputs));
+        var x = randn([rows, depth], generator: generator);
+        var w = randn([outputs, depth], generator: generator).to(ScalarType.BFloat16);            // the checkpoint's values
+        var b = randn([outputs], generator: generator);
+        var expected = nn.functional.linear(x, w.to(ScalarType.Float32), b);                     // [rows, outputs]
+
+        var bits = Bits(w);
+        var y = new float[rows * outputs];
+        Bf16RowsKernel.Forward(x.data<float>().ToArray(), bits, b.data<float>().ToArray(), y, rows, depth, outputs, threads: 2);
+
+        var actual = tensor(y, [rows, outputs]);
+        double tolerance = 1e-5 * Math.Max(1, Math.Sqrt(depth)) * 4;
+        double diff = (actual - expected).abs().max().item<float>();
+        Assert.True(diff <= tolerance, $"max abs diff {diff:E2} over {tolerance:E2} ({Bf16RowsKernel.Path})");
+    }
+
+    [Fact]
+    public void Without_bias_and_on_one_thread_gives_the_same_result_as_with_threads()
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator(7);
+        var x = randn([6, 300], generator: generator);
+        var w = randn([513, 300], generator: generator).to(ScalarType.BFloat16);
+        var bits = Bits(w);
+        var one = new float[6 * 513];
+        var many = new float[6 * 513];
+
+        Bf16RowsKernel.Forward(x.data<float>().ToArray(), bits, [], one, 6, 300, 513, threads: 1);
+        Bf16RowsKernel.Forward(x.data<float>().ToArray(), bits, [], many, 6, 300, 513, threads: 4);
+
+        Assert.Equal(one, many);
+        var expected = x.matmul(w.to(ScalarType.Float32).t());
+        Assert.True((tensor(one, [6, 513]) - expected).abs().max().item<float>() < 1e-3);
+    }
+
+    [Theory]
+    [InlineData("avx2")]
+    [InlineData("scalar")]
+    public void Narrower_instruction_paths_give_the_same_sums(string path)
+    {
+        if (path == "avx2" && !(System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported))
+            throw new InvalidOperationException("this CPU has no AVX2/FMA: the AVX2 path cannot be checked here");
+        using var scope = NewDisposeScope();
+        var generator = new Generator(11);
+        var x = randn([5, 203], generator: generator);
+        var w = randn([19, 203], generator: generator).to(ScalarType.BFloat16);
+        var expected = x.matmul(w.to(ScalarType.Float32).t());
+        var y = new float[5 * 19];
+        lock (PathLock)
+        {
+            Bf16RowsKernel.Forced = path;
+            try { Bf16RowsKernel.Forward(x.data<float>().ToArray(), Bits(w), [], y, 5, 203, 19); }
+            finally { Bf16RowsKernel.Forced = null; }
+        }
+        Assert.True((tensor(y, [5, 19]) - expected).abs().max().item<float>() < 1e-4);
+    }
+
+    private static readonly object PathLock = new();
+
+    [Fact]
+    public void Bf16_conversion_rounds_to_nearest_even_as_torch_does()
+    {
+        using var scope = NewDisposeScope();
+        var values = randn([4096], generator: new Generator(3)) * 1000;
+        var torchBits = Bits(values.to(ScalarType.BFloat16));
+
+        var ours = values.data<float>().ToArray().Select(Bf16RowsKernel.ToBf16).ToArray();
+
+        Assert.Equal(torchBits, ours);
+        Assert.All(ours, bits => Assert.Equal(bits, Bf16RowsKernel.ToBf16(Bf16RowsKernel.FromBf16(bits))));   // widening is exact
+    }
+
+    [Theory]
+    [InlineData(0, 4, 4)]
+    [InlineData(17, 4, 4)]
+    public void Row_counts_outside_1_to_16_are_refused(int rows, int depth, int outputs)
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+            Bf16RowsKernel.Forward(new float[64 * 4], new ushort[16], [], new float[64 * 4], rows, depth, outputs));
+    }
+
+    [Fact]
+    public void Short_buffers_are_refused()
+    {
+        Assert.Throws<ArgumentException>(() => Bf16RowsKernel.Forward(new float[3], new ushort[16], [], new float[4], 1, 4, 4));
+        Assert.Throws<ArgumentException>(() => Bf16RowsKernel.Forward(new float[4], new ushort[15], [], new float[4], 1, 4, 4));
+    }
+
+    /// <summary>A bf16 tensor's bits: its exact float32 widening, upper 16 bits.</summary>
+    private static ushort[] Bits(Tensor bf16) =>
+        bf16.to(ScalarType.Float32).data<float>().Select(v => (ushort)(BitConverter.SingleToUInt32Bits(v) >> 16)).ToArray();
+}
