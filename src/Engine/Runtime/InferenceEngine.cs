@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
 using VQToken.Engine.Compression;
 using VQToken.Engine.Generation;
+using VQToken.Engine.Kernels;
 using VQToken.Engine.Models;
 using static TorchSharp.torch;
 
@@ -129,7 +130,6 @@ public sealed class InferenceEngine : IAsyncDisposable
             torch.set_num_threads(EngineOptions.IntraOpThreads(_options.Threads, torch.get_num_threads(), Environment.ProcessorCount));
             var device = DeviceSelection.ResolveDevice(_options.Device);
             _model = LlavaOneVision.Load(_modelPath, device, DeviceSelection.ResolveDType(_options.DType, device));
-            _model.Language.FewRowKernel = _options.DecodeKernel;
             _prefixes = new PrefixCache(_options.PrefixCacheBytes);
             _log.LogInformation("Model loaded from {Path} on {Device} ({DType}), {Bytes} weight bytes", _modelPath, device, _model.DType, _model.WeightBytes);
             if (_model.VQAttention is null)
@@ -434,6 +434,8 @@ public sealed class InferenceEngine : IAsyncDisposable
         var clock = Stopwatch.StartNew();
         using var scope = NewDisposeScope();
         var batch = _active.ToList();
+        // Engine:DecodeKernel: the decoder's linears run the CPU few-row kernel for this step.
+        using var kernel = _options.DecodeKernel ? SkinnyLinear.For(batch.Count, _model!.Device.type, _model.DType) : default;
         var logits = _model!.Language.DecodeBatch(batch.Select(w => w.Next).ToList(), batch.Select(w => w.Cache!).ToList());  // [B, V]
         Metrics.DecodeBatchSize.Record(batch.Count);
         if (batch.Count > _maxDecodeBatch) Volatile.Write(ref _maxDecodeBatch, batch.Count);
