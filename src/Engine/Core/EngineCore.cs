@@ -33,7 +33,7 @@ internal sealed class EngineCore
     {
         (_modelPath, _options, _log) = (modelPath, options, log);
         _inbox = Channel.CreateBounded<EngineCommand>(new BoundedChannelOptions(options.MaxQueuedRequests) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
-        _scheduler = new Scheduler(new StepBudget(options.MaxBatchSequences, options.MaxPrefillsPerStep, options.PrefillChunkTokens, options.MaxBatchFrames), metrics);
+        _scheduler = new Scheduler(StepBudget.From(options), metrics);
         Metrics = metrics;
         _thread = new Thread(Run) { IsBackground = true, Name = "vqtoken-engine" };
         _thread.Start();
@@ -111,6 +111,7 @@ internal sealed class EngineCore
             _scheduler.FailAll(_runner, new EngineUnavailableException("the engine stopped"));
             FailQueued(new EngineUnavailableException("the engine stopped"));
             _runner?.Dispose();
+            _runner?.Model.Dispose();
         }
     }
 

@@ -12,7 +12,8 @@ namespace VQToken.Engine.Execution;
 
 /// <summary>Runs what the scheduler decided on <see cref="LlavaOneVision"/> (vLLM's model runner): chunked
 /// prefill with the prefix cache, batched decode with sampling, vision batches and compression slices. Owns
-/// every request's tensors (KV cache, sampler, frame features, K-means) until it is released. Engine-thread only.</summary>
+/// every request's tensors (KV cache, sampler, frame features, K-means) until it is released, and the prefix
+/// cache; not the model. One thread at a time (the engine thread, or <see cref="TextGenerator"/>'s caller).</summary>
 internal sealed partial class ModelRunner(LlavaOneVision model, EngineOptions options, EngineMetrics metrics) : IModelRunner, IDisposable
 {
     /// <summary>An ask's tensors: its KV cache, its sampler once it decodes, its prefix embeddings while they are prefilled.</summary>
@@ -139,6 +140,5 @@ internal sealed partial class ModelRunner(LlavaOneVision model, EngineOptions op
         _sequences.Clear();
         _videos.Clear();
         _prefixes.Dispose();
-        model.Dispose();
     }
 }

@@ -5,4 +5,8 @@ namespace VQToken.Engine.Scheduling;
 /// <param name="MaxPrefillsPerStep">Asks that start their prefill in one step.</param>
 /// <param name="PrefillChunkTokens">Prompt positions prefilled per step, and per chunk of one prompt.</param>
 /// <param name="MaxBatchFrames">Frames through the vision tower in one step (across videos).</param>
-public sealed record StepBudget(int MaxSequences, int MaxPrefillsPerStep, int PrefillChunkTokens, int MaxBatchFrames);
+public sealed record StepBudget(int MaxSequences, int MaxPrefillsPerStep, int PrefillChunkTokens, int MaxBatchFrames)
+{
+    public static StepBudget From(Runtime.EngineOptions options) =>
+        new(options.MaxBatchSequences, options.MaxPrefillsPerStep, options.PrefillChunkTokens, options.MaxBatchFrames);
+}
