@@ -1,3 +1,4 @@
+using VQToken.Engine.Execution;
 using VQToken.Engine.Models;
 using VQToken.Engine.Runtime;
 using VQToken.Engine.Scheduling;
@@ -26,7 +27,7 @@ internal sealed class Completion<TResult>
 }
 
 /// <summary>An ask as the engine holds it: the caller's request and task around the scheduler's view.</summary>
-internal sealed class AskWork : ScheduledAsk
+internal sealed class AskWork : ScheduledAsk, IAskInput
 {
     public AskRequest Request { get; }
     public Completion<AskResult> Done { get; } = new();
@@ -54,12 +55,12 @@ internal sealed class AskWork : ScheduledAsk
 }
 
 /// <summary>A video encoding as the engine holds it; the model runner sets <see cref="Encoding"/> when done.</summary>
-internal sealed class EncodeWork : ScheduledEncode
+internal sealed class EncodeWork : ScheduledEncode, IEncodeInput
 {
     private readonly IProgress<EncodeProgress>? _progress;
     public EncodeRequest Request { get; }
     public Completion<VideoEncoding> Done { get; } = new();
-    public VideoEncoding? Encoding;
+    public VideoEncoding? Encoding { get; set; }
 
     public EncodeWork(EncodeRequest request, IProgress<EncodeProgress>? progress, CancellationToken cancellation) : base(request.Frames.Count)
     {

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using VQToken.Engine.Compression;
-using VQToken.Engine.Core;
 using VQToken.Engine.Runtime;
 using VQToken.Engine.Scheduling;
 using static TorchSharp.torch;
@@ -42,7 +41,7 @@ internal sealed partial class ModelRunner
     {
         var clock = Stopwatch.StartNew();
         using var scope = NewDisposeScope();
-        var pixels = cat(slices.Select(s => ((EncodeWork)s.Encode).Request.Frames.ToPixels(s.From, s.Count, model.Device)).ToList(), 0);   // [B, 3, S, S]
+        var pixels = cat(slices.Select(s => ((IEncodeInput)s.Encode).Request.Frames.ToPixels(s.From, s.Count, model.Device)).ToList(), 0);   // [B, 3, S, S]
         using (EngineMetrics.Activities.StartActivity("engine.vision", ActivityKind.Internal, slices[0].Encode.Parent))
         {
             var projected = model.Project(model.EncodeVision(pixels));                                     // [B, P, D]
@@ -67,7 +66,7 @@ internal sealed partial class ModelRunner
     /// <summary>Pools the frames (full mode, done at once) or starts the K-means.</summary>
     public bool StartCompression(ScheduledEncode encode)
     {
-        var work = (EncodeWork)encode;
+        var work = (IEncodeInput)encode;
         var video = _videos[encode];
         var clock = Stopwatch.StartNew();
         using var scope = NewDisposeScope();
@@ -92,7 +91,7 @@ internal sealed partial class ModelRunner
 
     public bool CompressSlice(ScheduledEncode encode)
     {
-        var work = (EncodeWork)encode;
+        var work = (IEncodeInput)encode;
         var video = _videos[encode];
         var clock = Stopwatch.StartNew();
         bool done = video.Job!.Advance();
@@ -107,6 +106,6 @@ internal sealed partial class ModelRunner
         return true;
     }
 
-    private static void Finish(EncodeWork work, Video video, VideoEncoding encoding) =>
+    private static void Finish(IEncodeInput work, Video video, VideoEncoding encoding) =>
         work.Encoding = encoding with { Dim = (int)video.Dim, Frames = (int)video.Frames, OriginalTokens = (int)(video.Frames * video.TokensPerFrame) };
 }

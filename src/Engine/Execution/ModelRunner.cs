@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using VQToken.Engine.Compression;
-using VQToken.Engine.Core;
 using VQToken.Engine.Generation;
 using VQToken.Engine.Kernels;
 using VQToken.Engine.Models;
@@ -45,7 +44,7 @@ internal sealed partial class ModelRunner(LlavaOneVision model, EngineOptions op
 
     public int StartAsk(ScheduledAsk ask)
     {
-        var request = ((AskWork)ask).Request;
+        var request = ((IAskInput)ask).Request;
         var cached = ask.UsePrefixCache ? _prefixes.TryClone(ask.PrefixKey) : null;
         Interlocked.Increment(ref cached is not null ? ref _prefixHits : ref _prefixMisses);
         metrics.PrefixCacheLookups.Add(1, new KeyValuePair<string, object?>("result", cached is not null ? "hit" : "miss"));
@@ -86,7 +85,7 @@ internal sealed partial class ModelRunner(LlavaOneVision model, EngineOptions op
         {
             if (!chunks[i].Completes) continue;
             var sequence = _sequences[chunks[i].Ask];
-            sequence.Sampler = new TokenSampler(((AskWork)chunks[i].Ask).Request.Sampling);
+            sequence.Sampler = new TokenSampler(((IAskInput)chunks[i].Ask).Request.Sampling);
             first[i] = sequence.Sampler.Next(logits[i]);
         }
         return first;
