@@ -1,11 +1,11 @@
 using System.Diagnostics;
-using System.Threading.Channels;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using VQToken.Api.Inference;
 using VQToken.Api.ServiceDefaults;
 using VQToken.Api.Storage;
 using VQToken.Engine.Generation;
+using VQToken.Engine.Output;
 using VQToken.Engine.Runtime;
 using VQToken.Engine.Text;
 
@@ -97,77 +97,23 @@ public sealed class VideoAnswerer(IVideoStore videos, CachedVideoResolver resolv
     public ChatTemplate Template => model.Template ?? throw new EngineUnavailableException($"the model is {model.Status}");
     public QwenTokenizer Tokenizer => model.Tokenizer ?? throw new EngineUnavailableException($"the model is {model.Status}");
 
-    /// <summary>Generates the answer to <paramref name="messages"/> over the video. Text pieces go to
-    /// <paramref name="onText"/> as they are final (stop strings are held back until decided).</summary>
+    /// <summary>Generates the answer to <paramref name="messages"/> over the video through the engine's one
+    /// answer path (<see cref="AnswerGeneration"/>). Text pieces go to <paramref name="onText"/> as they are
+    /// final (stop strings are held back until decided).</summary>
     public async Task<Answer> AnswerAsync(PreparedVideo video, IReadOnlyList<ChatMessage> messages, AskParameters parameters,
         Func<string, Task>? onText, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var tokenizer = Tokenizer;
         var prompt = Template.BuildPrompt(messages);
         var sampling = new SamplingOptions
         {
-            MaxNewTokens = parameters.MaxNewTokens, Temperature = parameters.Temperature, TopP = parameters.TopP, TopK = parameters.TopK,
-            Seed = parameters.Seed, StopIds = tokenizer.StopTokenIds.Select(i => (long)i).ToHashSet(),
+            MaxNewTokens = parameters.MaxNewTokens, Temperature = parameters.Temperature, TopP = parameters.TopP, TopK = parameters.TopK, Seed = parameters.Seed,
         };
-        var tokens = Channel.CreateUnbounded<long>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        using var stopEarly = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        stopEarly.CancelAfter(TimeSpan.FromSeconds(options.Value.DeadlineSeconds));
-        var run = model.Engine.AskAsync(new AskRequest(video.Record.Id, video.Encoding, prompt, sampling, OnToken: t => tokens.Writer.TryWrite(t)), stopEarly.Token);
-        _ = run.ContinueWith(_ => tokens.Writer.TryComplete(), TaskScheduler.Default);
-
-        var detokenizer = tokenizer.CreateStreamingDetokenizer();
-        var text = new System.Text.StringBuilder();
-        int emitted = 0, completion = 0;
-        int holdBack = parameters.Stop.Count == 0 ? 0 : parameters.Stop.Max(s => s.Length) - 1;
-        string? finish = null;
-        await foreach (var token in tokens.Reader.ReadAllAsync(CancellationToken.None))
-        {
-            completion++;
-            text.Append(detokenizer.Push((int)token));
-            int cut = FirstStop(text, parameters.Stop);
-            if (cut >= 0)
-            {
-                text.Length = cut;
-                finish = "stop";
-                stopEarly.Cancel();
-            }
-            int ready = finish is null ? Math.Max(emitted, text.Length - holdBack) : text.Length;
-            if (ready > emitted && onText is not null) await onText(text.ToString(emitted, ready - emitted));
-            emitted = Math.Max(emitted, ready);
-            if (finish is not null) break;
-        }
-        AskResult? result = null;
-        try
-        {
-            result = await run;
-        }
-        catch (OperationCanceledException) when (finish == "stop" && !cancellationToken.IsCancellationRequested) { }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new TimeoutException($"the answer did not finish within {options.Value.DeadlineSeconds} s");
-        }
-        if (finish is null)
-        {
-            text.Append(detokenizer.Flush());
-            if (text.Length > emitted && onText is not null) await onText(text.ToString(emitted, text.Length - emitted));
-            finish = result!.FinishReason == FinishReason.Length ? "length" : "stop";
-        }
-        int promptTokens = result?.PromptTokens ?? prompt.Length - 1 + video.Encoding.VisualTokens;
-        return new Answer(text.ToString(), finish, promptTokens, result?.Tokens.Count ?? completion, result, clock.Elapsed.TotalMilliseconds);
-    }
-
-    private static int FirstStop(System.Text.StringBuilder text, IReadOnlyList<string> stops)
-    {
-        if (stops.Count == 0) return -1;
-        var s = text.ToString();
-        int best = -1;
-        foreach (var stop in stops)
-        {
-            int at = s.IndexOf(stop, StringComparison.Ordinal);
-            if (at >= 0 && (best < 0 || at < best)) best = at;
-        }
-        return best;
+        var answer = await AnswerGeneration.GenerateAsync(model.Engine, Tokenizer, new AskRequest(video.Record.Id, video.Encoding, prompt, sampling),
+            parameters.Stop, onText, TimeSpan.FromSeconds(options.Value.DeadlineSeconds), cancellationToken);
+        int promptTokens = answer.Engine?.PromptTokens ?? prompt.Length - 1 + video.Encoding.VisualTokens;
+        return new Answer(answer.Text, answer.FinishReason == FinishReason.Length ? "length" : "stop", promptTokens, answer.CompletionTokens,
+            answer.Engine, clock.Elapsed.TotalMilliseconds);
     }
 
     /// <summary>Forgets a deleted video's in-memory encodings and the engine's prompt prefixes.</summary>

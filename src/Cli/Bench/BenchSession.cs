@@ -2,6 +2,7 @@ using System.Diagnostics;
 using VQToken.Engine.Checkpoints;
 using VQToken.Engine.Compression;
 using VQToken.Engine.Generation;
+using VQToken.Engine.Output;
 using VQToken.Engine.Runtime;
 using VQToken.Engine.Text;
 using VQToken.Engine.Video;
@@ -23,8 +24,10 @@ public sealed class BenchSession : IAsyncDisposable
     public int[] Prompt { get; }
     public double LoadMs { get; }
 
-    private BenchSession(BenchSettings settings, InferenceEngine engine, ModelInfo model, int[] prompt, double loadMs) =>
-        (_settings, Engine, Model, Prompt, LoadMs) = (settings, engine, model, prompt, loadMs);
+    private readonly QwenTokenizer _tokenizer;
+
+    private BenchSession(BenchSettings settings, InferenceEngine engine, ModelInfo model, QwenTokenizer tokenizer, int[] prompt, double loadMs) =>
+        (_settings, Engine, Model, _tokenizer, Prompt, LoadMs) = (settings, engine, model, tokenizer, prompt, loadMs);
 
     public static async Task<BenchSession> OpenAsync(BenchSettings settings)
     {
@@ -36,8 +39,9 @@ public sealed class BenchSession : IAsyncDisposable
         });
         var model = await engine.Ready;
         double loadMs = clock.Elapsed.TotalMilliseconds;
-        var prompt = new ChatTemplate(QwenTokenizer.Load(settings.Checkpoint)).BuildPrompt(settings.Question);
-        return new BenchSession(settings, engine, model, prompt, loadMs);
+        var tokenizer = QwenTokenizer.Load(settings.Checkpoint);
+        var prompt = new ChatTemplate(tokenizer).BuildPrompt(settings.Question);
+        return new BenchSession(settings, engine, model, tokenizer, prompt, loadMs);
     }
 
     /// <summary>A fresh video key, so no scenario sees another's cached prefix.</summary>
@@ -67,9 +71,14 @@ public sealed class BenchSession : IAsyncDisposable
         return Engine.EncodeAsync(new EncodeRequest(key, frames, mode, compression));
     }
 
-    /// <summary>Asks the benchmark question; the answer is exactly <paramref name="tokens"/> tokens long.</summary>
-    public Task<AskResult> AskAsync(string key, VideoEncoding encoding, bool usePrefixCache, int? tokens = null) =>
-        Engine.AskAsync(new AskRequest(key, encoding, Prompt, SamplingOptions.Greedy(tokens ?? _settings.AnswerTokens), usePrefixCache));
+    /// <summary>Asks the benchmark question through the service's answer path; the answer is exactly
+    /// <paramref name="tokens"/> tokens long (no stop ids or strings, so every run costs the same).</summary>
+    public async Task<AskResult> AskAsync(string key, VideoEncoding encoding, bool usePrefixCache, int? tokens = null)
+    {
+        var request = new AskRequest(key, encoding, Prompt, SamplingOptions.Greedy(tokens ?? _settings.AnswerTokens), usePrefixCache);
+        var answer = await AnswerGeneration.GenerateAsync(Engine, _tokenizer, request, [], stopIds: new HashSet<long>());
+        return answer.Engine!;
+    }
 
     /// <summary>A full-token encoding of <paramref name="rows"/> random visual tokens: the LLM cost of
     /// any frame count without running the vision tower (the LLM does not care what the values are).</summary>

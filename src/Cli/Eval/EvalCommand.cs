@@ -20,6 +20,7 @@ public sealed class EvalCommand : CliCommand
     private readonly ChoiceOption<ElbowIndexing> _elbow = CliOptions.Elbow("elbow rule of the adaptive mode");
     private readonly ChoiceOption<TokenPath> _tokens = CliOptions.TokenPath("--tokens", "token path of the VQToken modes");
     private readonly Option<int> _maxNewTokens = CliOptions.Int("--max-new-tokens", "answer tokens at most", 8, min: 1);
+    private readonly Option<string[]> _stop = new("--stop") { Description = "a string that ends an answer, as the HTTP ask's stop (repeatable)", HelpName = "TEXT" };
     private readonly Option<int?> _maxSamples = CliOptions.OptionalInt("--max-samples", "only the first N samples (a partial run; the next run resumes)", min: 1);
     private readonly Option<string> _device = CliOptions.Device("auto");
     private readonly Option<int> _threads = CliOptions.Int("--threads", "libtorch threads (0: one per core)", 0, min: 0);
@@ -28,7 +29,7 @@ public sealed class EvalCommand : CliCommand
     public EvalCommand() : base("eval", "Multiple-choice video QA accuracy, visual tokens and TokDense per compression mode; resumable.")
     {
         Add(_dataset);
-        foreach (var option in new Option[] { _checkpoint, _out, _modes, _frames, _k, _minK, _elbow, _tokens, _maxNewTokens, _maxSamples, _device, _threads, _allowPrivate })
+        foreach (var option in new Option[] { _checkpoint, _out, _modes, _frames, _k, _minK, _elbow, _tokens, _maxNewTokens, _stop, _maxSamples, _device, _threads, _allowPrivate })
             Add(option);
     }
 
@@ -39,6 +40,7 @@ public sealed class EvalCommand : CliCommand
             Dataset = parsed.GetRequiredValue(_dataset), Checkpoint = parsed.GetRequiredValue(_checkpoint), OutDir = parsed.GetRequiredValue(_out),
             Modes = _modes.ValuesIn(parsed), Elbow = _elbow.ValueIn(parsed), Tokens = _tokens.ValueIn(parsed),
             Frames = parsed.GetValue(_frames), K = parsed.GetValue(_k), MinK = parsed.GetValue(_minK), MaxNewTokens = parsed.GetValue(_maxNewTokens),
+            Stop = parsed.GetValue(_stop) ?? [],
             MaxSamples = parsed.GetValue(_maxSamples), Device = parsed.GetRequiredValue(_device),
             Threads = parsed.GetValue(_threads), AllowPrivateUrls = parsed.GetValue(_allowPrivate),
         };

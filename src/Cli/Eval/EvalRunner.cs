@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using VQToken.Engine.Compression;
 using VQToken.Engine.Generation;
+using VQToken.Engine.Output;
 using VQToken.Engine.Runtime;
 using VQToken.Engine.Text;
 using VQToken.Engine.Video;
@@ -31,7 +32,6 @@ public sealed class EvalRunner(EvalSettings settings, CliProgress progress)
         {
             var tokenizer = QwenTokenizer.Load(settings.Checkpoint);
             var template = new ChatTemplate(tokenizer);
-            var stopIds = tokenizer.StopTokenIds.Select(i => (long)i).ToHashSet();
             await using var engine = new InferenceEngine(settings.Checkpoint, new EngineOptions { Device = settings.Device, Threads = settings.Threads });
             await engine.Ready;
             foreach (var sample in todo)
@@ -42,7 +42,7 @@ public sealed class EvalRunner(EvalSettings settings, CliProgress progress)
                 {
                     bar.Describe($"eval: {sample.Id} {mode.WireName()}");
                     if (done.Contains(EvalRecord.KeyOf(sample.Id, mode.WireName()))) continue;
-                    var record = await AnswerAsync(engine, tokenizer, sample, frames, prompt, mode, stopIds);
+                    var record = await AnswerAsync(engine, tokenizer, sample, frames, prompt, mode);
                     results.Append(record);
                     bar.Advance();
                     Log($"{sample.Id} {record.Mode}: '{record.Output.Trim()}' → {record.Predicted ?? "?"} (answer {record.Answer}), {record.VisualTokens} visual tokens, {record.Seconds:F2} s");
@@ -56,7 +56,7 @@ public sealed class EvalRunner(EvalSettings settings, CliProgress progress)
     private void Log(string line) => progress.Log("[eval] " + line);
 
     private async Task<EvalRecord> AnswerAsync(InferenceEngine engine, QwenTokenizer tokenizer, EvalSample sample, SampledFrames frames,
-        int[] prompt, CompressionMode mode, IReadOnlySet<long> stopIds)
+        int[] prompt, CompressionMode mode)
     {
         var clock = Stopwatch.StartNew();
         string key = $"{sample.Id}/{mode.WireName()}";
@@ -67,9 +67,11 @@ public sealed class EvalRunner(EvalSettings settings, CliProgress progress)
             _ => null,
         };
         var encoding = await engine.EncodeAsync(new EncodeRequest(key, frames.Rgb, mode, compression));
-        var answer = await engine.AskAsync(new AskRequest(key, encoding, prompt, SamplingOptions.Greedy(settings.MaxNewTokens, stopIds), UsePrefixCache: false));
+        // The service's answer path: the same stop ids, stop strings and detokenisation as an HTTP ask.
+        var answer = await AnswerGeneration.GenerateAsync(engine, tokenizer,
+            new AskRequest(key, encoding, prompt, SamplingOptions.Greedy(settings.MaxNewTokens), UsePrefixCache: false), settings.Stop);
         engine.ForgetVideo(key);
-        var output = tokenizer.Decode(answer.Tokens.Select(t => (int)t), skipSpecialTokens: true);
+        var output = answer.Text;
         var letter = MultipleChoicePrompt.ParseLetter(output, sample.Options.Count);
         string expected = sample.Answer.Trim().ToUpperInvariant();
         return new EvalRecord(sample.Id, mode.WireName(), expected, letter?.ToString(), letter?.ToString() == expected,

@@ -18,6 +18,8 @@ public sealed record EvalSettings
     public TokenPath Tokens { get; init; } = TokenPath.Codebook;
     /// <summary>Answer tokens at most (a letter needs one or two).</summary>
     public int MaxNewTokens { get; init; } = 8;
+    /// <summary>Strings that end an answer (not included), as the HTTP ask's <c>stop</c>.</summary>
+    public IReadOnlyList<string> Stop { get; init; } = [];
     /// <summary>Only the first N samples of the file (a partial run; the next run resumes).</summary>
     public int? MaxSamples { get; init; }
     public string Device { get; init; } = "auto";

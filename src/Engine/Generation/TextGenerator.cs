@@ -1,41 +1,33 @@
+using VQToken.Engine.Core;
+using VQToken.Engine.Execution;
 using VQToken.Engine.Models;
-using static TorchSharp.torch;
+using VQToken.Engine.Runtime;
+using VQToken.Engine.Scheduling;
 
 namespace VQToken.Engine.Generation;
 
-/// <summary>One generated token, with why generation ended when it is the last.</summary>
-public readonly record struct GeneratedToken(long Id, int Index);
-
-/// <summary>Autoregressive decoding with a KV cache: the prompt is prefilled once, then every new
-/// token costs exactly one single-position forward step.</summary>
+/// <summary>One answer on the calling thread through the engine's own scheduler and model runner (no engine
+/// thread, no queue): parity checks, tests and tools generate with exactly the service's loop (chunked
+/// prefill, decode steps, sampling, stop ids and token limit) over a model they already hold.</summary>
 public static class TextGenerator
 {
-    /// <summary>Prefills <paramref name="promptEmbeds"/> [1, L, D] into <paramref name="cache"/> (which
-    /// may already hold a prefix) and yields generated token ids until a stop id (not yielded) or the
-    /// token limit. <paramref name="finish"/> receives why it ended.</summary>
-    public static IEnumerable<long> Generate(Qwen2ForCausalLM lm, Tensor promptEmbeds, KvCache cache,
-        SamplingOptions options, Action<FinishReason>? finish = null)
+    public static AskResult Generate(LlavaOneVision model, AskRequest request, EngineOptions? options = null)
     {
-        using var sampler = new TokenSampler(options);
-        long next;
-        using (var scope = NewDisposeScope())
-            next = sampler.Next(lm.Forward(promptEmbeds, cache, lastOnly: true));
-        for (int produced = 0; ; )
+        request.Sampling.Validate();
+        options ??= new EngineOptions();
+        using var metrics = new EngineMetrics(() => 0, () => 0, () => 0);
+        using var runner = new ModelRunner(model, options, metrics);
+        var scheduler = new Scheduler(StepBudget.From(options), metrics);
+        var ask = new AskWork(request, CancellationToken.None);
+        scheduler.Add(ask);
+        try
         {
-            if (options.StopIds.Contains(next))
-            {
-                finish?.Invoke(FinishReason.Stop);
-                yield break;
-            }
-            yield return next;
-            if (++produced >= options.MaxNewTokens)
-            {
-                finish?.Invoke(FinishReason.Length);
-                yield break;
-            }
-            using var scope = NewDisposeScope();
-            var embed = lm.Embed(tensor(new[] { next }, device: promptEmbeds.device).unsqueeze(0));   // [1, 1, D]
-            next = sampler.Next(lm.Forward(embed, cache, lastOnly: true));
+            while (scheduler.Count > 0) scheduler.Step(runner);
         }
+        finally
+        {
+            scheduler.FailAll(runner, new OperationCanceledException("generation stopped"));
+        }
+        return ask.Done.Task.GetAwaiter().GetResult();
     }
 }

@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using VQToken.Engine.Kernels;
 using static TorchSharp.torch;
 
 namespace VQToken.Engine.Models;
@@ -13,19 +14,6 @@ internal static class Layers
 
     public static Linear Linear(long inFeatures, long outFeatures, bool bias, ScalarType dtype, Device device) =>
         nn.Linear(Param(dtype, device, outFeatures, inFeatures), bias ? Param(dtype, device, outFeatures) : null);
-
-    /// <summary>A Linear whose weight [out, in] is stored column-major (the transpose of a contiguous
-    /// [in, out] matrix): same shape, name and memory, but the CPU GEMM reads it without repacking —
-    /// a decode step for 8 sequences runs its linear layers ~1.5x faster; one sequence and long
-    /// prefills are unchanged or a little faster (docs/BENCHMARKS.md). Loading copies into it.</summary>
-    public static Linear ColumnMajorLinear(long inFeatures, long outFeatures, bool bias, ScalarType dtype, Device device) =>
-        nn.Linear(new Parameter(ColumnMajor(outFeatures, inFeatures, dtype, device), requires_grad: false),
-            bias ? Param(dtype, device, outFeatures) : null);
-
-    /// <summary>An uninitialised [rows, columns] tensor stored column-major (a transposed contiguous
-    /// [columns, rows] tensor); <c>copy_</c> fills it from a row-major checkpoint tensor.</summary>
-    public static Tensor ColumnMajor(long rows, long columns, ScalarType dtype, Device device) =>
-        empty([columns, rows], dtype, device).t();
 
     public static LayerNorm LayerNorm(long dim, double eps, ScalarType dtype, Device device) =>
         nn.LayerNorm(dim, eps, device: device, dtype: dtype);
@@ -54,7 +42,7 @@ internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>Token embedding table <c>embed_tokens.weight</c> [V, D] (looked up by indexing). Stored
-/// column-major like <see cref="Layers.ColumnMajorLinear"/>: Qwen2 ties its <c>lm_head</c> to this
+/// column-major like <see cref="ColumnMajorLinear"/>: Qwen2 ties its <c>lm_head</c> to this
 /// table, and the lm_head's GEMM for a batch of decode rows is the largest single matmul of a step;
 /// a lookup gathers D strided values per token, which costs nothing next to it.</summary>
 internal sealed class TokenEmbedding : nn.Module
@@ -63,7 +51,7 @@ internal sealed class TokenEmbedding : nn.Module
 
     public TokenEmbedding(long vocab, long dim, ScalarType dtype, Device device) : base(nameof(TokenEmbedding))
     {
-        weight = new Parameter(Layers.ColumnMajor(vocab, dim, dtype, device), requires_grad: false);
+        weight = new Parameter(ColumnMajorLinear.Allocate(vocab, dim, dtype, device), requires_grad: false);
         RegisterComponents();
     }
 }

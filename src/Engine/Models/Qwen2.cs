@@ -2,6 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using VQToken.Engine.Checkpoints;
 using VQToken.Engine.Generation;
+using VQToken.Engine.Kernels;
 using static TorchSharp.torch;
 
 namespace VQToken.Engine.Models;
@@ -34,17 +35,12 @@ public sealed class Qwen2ForCausalLM : nn.Module
         if (checkpoint.Contains("lm_head.weight"))
         {
             using var loaded = WeightLoader.LoadTensor(checkpoint, "lm_head.weight", [Config.VocabSize, Config.HiddenSize], dtype, device);
-            lm_head = Layers.ColumnMajor(Config.VocabSize, Config.HiddenSize, dtype, device).copy_(loaded);   // laid out as the tied table
+            lm_head = ColumnMajorLinear.Allocate(Config.VocabSize, Config.HiddenSize, dtype, device).copy_(loaded);   // laid out as the tied table
             TiedLmHead = false;
         }
     }
 
     public ScalarType DType => model.embed_tokens.weight.dtype;
-
-    /// <summary>Whether a decode step of 2–16 sequences on CPU in float32 runs its linears through
-    /// <see cref="SkinnyLinear"/> (when the CPU has AVX-512); false keeps libtorch's GEMM
-    /// (<c>Engine:DecodeKernel</c>).</summary>
-    public bool FewRowKernel { get; set; } = true;
 
     /// <summary>Forward calls and positions computed since load (observability, tests).</summary>
     public long ForwardCalls { get; private set; }
@@ -66,7 +62,7 @@ public sealed class Qwen2ForCausalLM : nn.Module
         ForwardCalls++;
         ForwardPositions += embeds.shape[1];
         if (lastOnly) hidden = hidden.narrow(1, hidden.shape[1] - 1, 1);
-        var logits = nn.functional.linear(model.norm.forward(hidden), lm_head);
+        var logits = ColumnMajorLinear.Apply(model.norm.forward(hidden), lm_head);
         return logits.MoveToOuterDisposeScope();
     }
 
@@ -103,11 +99,10 @@ public sealed class Qwen2ForCausalLM : nn.Module
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var embeds = Embed(tensor(tokens.ToArray(), device: model.embed_tokens.weight.device)).unsqueeze(1);   // [B, 1, D]
-        using var kernel = FewRowKernel ? SkinnyLinear.For(tokens.Count, embeds) : default;
         var hidden = model.forward(embeds, caches);
         ForwardCalls++;
         ForwardPositions += tokens.Count;
-        return SkinnyLinear.Forward(model.norm.forward(hidden), lm_head).squeeze(1).MoveToOuterDisposeScope();
+        return ColumnMajorLinear.Apply(model.norm.forward(hidden), lm_head).squeeze(1).MoveToOuterDisposeScope();
     }
 
     /// <summary>Prefills several sequences at once, each extending its own cache with its own token ids
@@ -128,7 +123,7 @@ public sealed class Qwen2ForCausalLM : nn.Module
         ForwardCalls++;
         ForwardPositions += lengths.Sum();
         var last = stack(lengths.Select((len, i) => hidden[i, len - 1]), 0);                                   // [B, D]
-        return nn.functional.linear(model.norm.forward(last), lm_head).MoveToOuterDisposeScope();
+        return ColumnMajorLinear.Apply(model.norm.forward(last), lm_head).MoveToOuterDisposeScope();
     }
 
     protected override void Dispose(bool disposing)
@@ -213,16 +208,16 @@ internal sealed class Qwen2DecoderLayer : nn.Module
 
 internal sealed class Qwen2Attention : nn.Module
 {
-    private readonly Linear q_proj, k_proj, v_proj, o_proj;
+    private readonly ColumnMajorLinear q_proj, k_proj, v_proj, o_proj;
     private readonly int _heads, _kvHeads, _headDim, _layer;
 
     public Qwen2Attention(Qwen2Config c, int layer, ScalarType dtype, Device device) : base(nameof(Qwen2Attention))
     {
         (_heads, _kvHeads, _headDim, _layer) = (c.NumAttentionHeads, c.NumKeyValueHeads, c.HeadDim, layer);
-        q_proj = Layers.ColumnMajorLinear(c.HiddenSize, _heads * _headDim, true, dtype, device);
-        k_proj = Layers.ColumnMajorLinear(c.HiddenSize, _kvHeads * _headDim, true, dtype, device);
-        v_proj = Layers.ColumnMajorLinear(c.HiddenSize, _kvHeads * _headDim, true, dtype, device);
-        o_proj = Layers.ColumnMajorLinear(_heads * _headDim, c.HiddenSize, false, dtype, device);
+        q_proj = new ColumnMajorLinear(c.HiddenSize, _heads * _headDim, true, dtype, device);
+        k_proj = new ColumnMajorLinear(c.HiddenSize, _kvHeads * _headDim, true, dtype, device);
+        v_proj = new ColumnMajorLinear(c.HiddenSize, _kvHeads * _headDim, true, dtype, device);
+        o_proj = new ColumnMajorLinear(_heads * _headDim, c.HiddenSize, false, dtype, device);
         RegisterComponents();
     }
 
@@ -236,13 +231,13 @@ internal sealed class Qwen2Attention : nn.Module
     {
         using var scope = NewDisposeScope();
         long b = x.shape[0], n = x.shape[1];
-        var q = RotaryEmbedding.Apply(SkinnyLinear.Forward(q_proj, x).view(b, n, _heads, _headDim).transpose(1, 2), cos, sin);    // [B, H, L, hd]
-        var k = RotaryEmbedding.Apply(SkinnyLinear.Forward(k_proj, x).view(b, n, _kvHeads, _headDim).transpose(1, 2), cos, sin); // [B, Hkv, L, hd]
-        var v = SkinnyLinear.Forward(v_proj, x).view(b, n, _kvHeads, _headDim).transpose(1, 2);
+        var q = RotaryEmbedding.Apply(q_proj.forward(x).view(b, n, _heads, _headDim).transpose(1, 2), cos, sin);    // [B, H, L, hd]
+        var k = RotaryEmbedding.Apply(k_proj.forward(x).view(b, n, _kvHeads, _headDim).transpose(1, 2), cos, sin); // [B, Hkv, L, hd]
+        var v = v_proj.forward(x).view(b, n, _kvHeads, _headDim).transpose(1, 2);
         if (n == 1 && b > 1 && BatchedAttentionPays(caches))
         {
             var heads = AttendDecodeBatch(q, k, v, caches).transpose(1, 2).reshape(b, 1, _heads * _headDim);
-            return SkinnyLinear.Forward(o_proj, heads).MoveToOuterDisposeScope();
+            return o_proj.forward(heads).MoveToOuterDisposeScope();
         }
         var rows = new Tensor[b];
         for (int i = 0; i < b; i++)
@@ -314,19 +309,19 @@ internal sealed class Qwen2Attention : nn.Module
 
 internal sealed class Qwen2Mlp : nn.Module<Tensor, Tensor>
 {
-    private readonly Linear gate_proj, up_proj, down_proj;
+    private readonly ColumnMajorLinear gate_proj, up_proj, down_proj;
 
     public Qwen2Mlp(Qwen2Config c, ScalarType dtype, Device device) : base(nameof(Qwen2Mlp))
     {
-        gate_proj = Layers.ColumnMajorLinear(c.HiddenSize, c.IntermediateSize, false, dtype, device);
-        up_proj = Layers.ColumnMajorLinear(c.HiddenSize, c.IntermediateSize, false, dtype, device);
-        down_proj = Layers.ColumnMajorLinear(c.IntermediateSize, c.HiddenSize, false, dtype, device);
+        gate_proj = new ColumnMajorLinear(c.HiddenSize, c.IntermediateSize, false, dtype, device);
+        up_proj = new ColumnMajorLinear(c.HiddenSize, c.IntermediateSize, false, dtype, device);
+        down_proj = new ColumnMajorLinear(c.IntermediateSize, c.HiddenSize, false, dtype, device);
         RegisterComponents();
     }
 
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        return SkinnyLinear.Forward(down_proj, nn.functional.silu(SkinnyLinear.Forward(gate_proj, x)) * SkinnyLinear.Forward(up_proj, x)).MoveToOuterDisposeScope();
+        return down_proj.forward(nn.functional.silu(gate_proj.forward(x)) * up_proj.forward(x)).MoveToOuterDisposeScope();
     }
 }

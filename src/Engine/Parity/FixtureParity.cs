@@ -3,6 +3,7 @@ using VQToken.Engine.Checkpoints;
 using VQToken.Engine.Compression;
 using VQToken.Engine.Generation;
 using VQToken.Engine.Models;
+using VQToken.Engine.Runtime;
 using static TorchSharp.torch;
 
 namespace VQToken.Engine.Parity;
@@ -62,10 +63,10 @@ public static class FixtureParity
         }
 
         var greedyExpected = expected.Read("greedy_vq").data<long>().ToArray();
-        long[] greedy;
-        using (var cache = model.Language.NewCache())
-            greedy = TextGenerator.Generate(model.Language, model.PromptEmbeddings(ids, vq), cache,
-                SamplingOptions.Greedy(greedyExpected.Length)).ToArray();
+        // Greedy through the engine's scheduler and model runner, from the cached form of the video.
+        var ask = new AskRequest("parity", Encoding(labels, codebook, path), ids.Select(i => (int)i).ToArray(),
+            SamplingOptions.Greedy(greedyExpected.Length), UsePrefixCache: false);
+        var greedy = TextGenerator.Generate(model, ask).Tokens.ToArray();
 
         var report = new ParityReport(
             Diff(features, "vision_features"), Diff(projected, "projected"), Diff(full, "full_tokens"),
@@ -74,5 +75,17 @@ public static class FixtureParity
         double[] diffs = [report.VisionFeatures, report.Projected, report.FullTokens, report.LogitsFull, report.LogitsVq,
             report.Codebook ?? 0, report.VqTokens ?? 0];
         return report with { Ok = report.GreedyMatch && diffs.All(d => d <= Tolerance) };
+    }
+
+    /// <summary>The video as the engine receives it from the cache: codebook + index map (labels [T, P]).</summary>
+    public static VideoEncoding Encoding(Tensor labels, Tensor codebook, TokenPath path)
+    {
+        int frames = (int)labels.shape[0], grid = (int)Math.Round(Math.Sqrt(labels.shape[1]));
+        var compressed = CompressedVideo.FromTensors(frames, grid, labels.reshape(-1), codebook, CompressionSettings.Fixed((int)codebook.shape[0], tokens: path));
+        return new VideoEncoding
+        {
+            Mode = CompressionMode.VQTokenFixed, Compressed = compressed, Dim = compressed.Dim, Frames = frames,
+            OriginalTokens = frames * grid * grid, VisualTokens = VideoEncoding.VQTokenCount(path, frames, compressed.K),
+        };
     }
 }

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using TorchSharp;
 using VQToken.Engine.Generation;
 using VQToken.Engine.Models;
+using VQToken.Engine.Runtime;
 using VQToken.Engine.Tests.Support;
 using static TorchSharp.torch;
 
@@ -16,9 +17,9 @@ public sealed class MemoryMeasurement;
 [Collection(nameof(MemoryMeasurement))]
 public class GenerationMemoryTests
 {
-    // A cache of 4096 positions (2 MiB for parity-a): a cache, or its buffers, kept alive by every
-    // generation would add ~400 MiB over the run, far beyond 10 % of the process.
-    private const long CacheCapacity = 4096;
+    // 4096 visual tokens make each answer's cache ~2 MiB for parity-a: a cache, or its buffers, kept alive
+    // by every generation would add ~400 MiB over the run, far beyond 10 % of the process.
+    private const int VisualTokens = 4096;
     private const int NewTokens = 8;
     private const int WarmUp = 100;
 
@@ -26,7 +27,7 @@ public class GenerationMemoryTests
     public void Two_hundred_generations_grow_native_memory_by_less_than_10_percent()
     {
         using var model = LlavaOneVision.Load(TestPaths.FixtureModel("parity-a"));
-        using var prompt = TextPrompt(model);
+        var prompt = Prompt(model);
         var options = SamplingOptions.Greedy(NewTokens);
 
         // Warm-up until the runtime settles: the GC grows its gen0 budget (~25 MiB committed) and glibc
@@ -44,7 +45,7 @@ public class GenerationMemoryTests
     public void Generations_leave_no_live_tensors_behind()
     {
         using var model = LlavaOneVision.Load(TestPaths.FixtureModel("parity-a"));
-        using var prompt = TextPrompt(model);
+        var prompt = Prompt(model);
         var options = new SamplingOptions { MaxNewTokens = NewTokens, Temperature = 0.8, TopK = 20, TopP = 0.9, Seed = 3 };
         GenerateOnce(model, prompt, options);
 
@@ -55,17 +56,21 @@ public class GenerationMemoryTests
         Assert.Equal(live, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
     }
 
-    private static Tensor TextPrompt(LlavaOneVision model)
+    /// <summary>parity-a's prompt over a full-mode video of <see cref="VisualTokens"/> random tokens.</summary>
+    private static (int[] Ids, VideoEncoding Video) Prompt(LlavaOneVision model)
     {
-        var ids = FixtureRun.PromptIds("parity-a").Where(id => id != LlavaOneVision.ImageTokenIndex).ToArray();
-        return model.PromptEmbeddings(ids, empty(0, model.Config.Text.HiddenSize));   // [1, L, D]
+        int dim = model.Config.Text.HiddenSize;
+        var random = new Random(5);
+        var values = Enumerable.Range(0, VisualTokens * dim).Select(_ => (float)(random.NextDouble() - 0.5) * 0.1f).ToArray();
+        var ids = FixtureRun.PromptIds("parity-a").Select(i => (int)i).ToArray();
+        return (ids, new VideoEncoding { Mode = VQToken.Engine.Compression.CompressionMode.Full, FullTokens = values, VisualTokens = VisualTokens, Dim = dim });
     }
 
-    private static void GenerateOnce(LlavaOneVision model, Tensor prompt, SamplingOptions options)
+    /// <summary>One answer through the engine's scheduler and model runner, on this thread.</summary>
+    private static void GenerateOnce(LlavaOneVision model, (int[] Ids, VideoEncoding Video) prompt, SamplingOptions options)
     {
-        using var cache = model.Language.NewCache(CacheCapacity);
-        var tokens = TextGenerator.Generate(model.Language, prompt, cache, options).Count();
-        Assert.Equal(options.MaxNewTokens, tokens);
+        var result = TextGenerator.Generate(model, new AskRequest("memory", prompt.Video, prompt.Ids, options, UsePrefixCache: false));
+        Assert.Equal(options.MaxNewTokens, result.Tokens.Count);
     }
 
     /// <summary>Resident memory outside the managed heap: VmRSS minus the GC's committed bytes, after a

@@ -1,78 +1,56 @@
 using VQToken.Engine.Generation;
+using VQToken.Engine.Runtime;
 using VQToken.Engine.Tests.Support;
 using static TorchSharp.torch;
 
 namespace VQToken.Engine.Tests.Generation;
 
-/// <summary>Decoding with the KV cache on parity-b's model and multimodal prompt.</summary>
+/// <summary>Generation through the engine's scheduler and model runner (<see cref="TextGenerator"/>) on
+/// parity-b's model and multimodal prompt.</summary>
 public class TextGeneratorTests(ParityModel parity) : IClassFixture<ParityModel>
 {
     private readonly VQToken.Engine.Models.LlavaOneVision _model = parity.Model;
 
     [Fact]
-    public void Decoding_N_tokens_runs_the_prefill_then_one_single_position_step_per_further_token()
+    public void Decoding_N_tokens_runs_the_prompt_once_then_one_single_position_step_per_further_token()
     {
         const int n = 6;
         var lm = _model.Language;
-        using var cache = lm.NewCache();
-        using var tokens = TextGenerator.Generate(lm, parity.PromptEmbeds, cache, SamplingOptions.Greedy(n)).GetEnumerator();
         long calls = lm.ForwardCalls, positions = lm.ForwardPositions;
 
-        Assert.True(tokens.MoveNext());   // the prefill: one call over the whole prompt
-        Assert.Equal((calls + 1, positions + parity.PromptLength), (lm.ForwardCalls, lm.ForwardPositions));
-        for (int i = 1; i < n; i++)
-        {
-            (calls, positions) = (lm.ForwardCalls, lm.ForwardPositions);
-            Assert.True(tokens.MoveNext());
-            Assert.Equal((calls + 1, positions + 1), (lm.ForwardCalls, lm.ForwardPositions));
-        }
-        (calls, positions) = (lm.ForwardCalls, lm.ForwardPositions);
-        Assert.False(tokens.MoveNext());  // the last token needs no forward
-        Assert.Equal((calls, positions), (lm.ForwardCalls, lm.ForwardPositions));
-        Assert.Equal(parity.PromptLength + n - 1, cache.Length);
+        var result = Generate(SamplingOptions.Greedy(n));
+
+        Assert.Equal(n, result.Tokens.Count);
+        // The prompt: its prefix (system prompt + visual tokens) and its question, one call each at this
+        // size; then one call of one position per further token (the last token needs no forward).
+        Assert.Equal(calls + 2 + (n - 1), lm.ForwardCalls);
+        Assert.Equal(positions + parity.PromptLength + n - 1, lm.ForwardPositions);
     }
 
     [Fact]
-    public void Greedy_incremental_logits_equal_a_full_recomputation_of_prompt_and_generated_tokens()
+    public void Greedy_tokens_equal_a_full_recomputation_of_prompt_and_generated_tokens()
     {
         const int n = 8;
         var lm = _model.Language;
-        using var scope = NewDisposeScope();
-        var stepLogits = new List<Tensor>();
-        var ids = new List<long>();
-        using (var cache = lm.NewCache(capacity: 4))   // small: the cache grows during the prefill and decoding
-        {
-            var logits = lm.Forward(parity.PromptEmbeds, cache, lastOnly: true);
-            for (int i = 0; i < n; i++)
-            {
-                stepLogits.Add(logits.reshape(-1));
-                ids.Add(logits.reshape(-1).argmax().item<long>());
-                if (i < n - 1) logits = lm.Forward(lm.Embed(tensor(new[] { ids[^1] }).unsqueeze(0)), cache, lastOnly: true);
-            }
-        }
+        var ids = Generate(SamplingOptions.Greedy(n)).Tokens.ToArray();
 
+        using var scope = NewDisposeScope();
         var generated = lm.Embed(tensor(ids.Take(n - 1).ToArray()).unsqueeze(0));
         using var fresh = lm.NewCache();
         var full = lm.Forward(cat([parity.PromptEmbeds, generated], 1), fresh).squeeze(0);   // [L + n - 1, V]
-        var expected = full.narrow(0, parity.PromptLength - 1, n);
+        var argmax = full.narrow(0, parity.PromptLength - 1, n).argmax(1).data<long>().ToArray();
 
-        Assert.True(Managed.MaxAbsDiff(stack(stepLogits), expected) < 1e-4, $"max abs diff {Managed.MaxAbsDiff(stack(stepLogits), expected):E2}");
-        Assert.Equal(ids, Generate(SamplingOptions.Greedy(n)));
+        Assert.Equal(argmax, ids);
     }
 
     [Fact]
-    public void A_prompt_prefix_taken_from_a_cloned_cache_generates_the_same_tokens()
+    public void A_small_prefill_chunk_generates_the_same_tokens()
     {
-        var lm = _model.Language;
-        using var scope = NewDisposeScope();
-        long prefix = parity.PromptLength - 3;
-        using var prefixCache = lm.NewCache();
-        lm.Forward(parity.PromptEmbeds.narrow(1, 0, prefix), prefixCache);
-        using var clone = prefixCache.Clone();
+        var whole = Generate(SamplingOptions.Greedy(8)).Tokens;
 
-        var tokens = TextGenerator.Generate(lm, parity.PromptEmbeds.narrow(1, prefix, 3), clone, SamplingOptions.Greedy(8)).ToArray();
+        var chunked = Generate(SamplingOptions.Greedy(8), new EngineOptions { PrefillChunkTokens = 16 }).Tokens;
 
-        Assert.Equal(Generate(SamplingOptions.Greedy(8)), tokens);
+        Assert.Equal(whole, chunked);
     }
 
     [Fact]
@@ -80,54 +58,48 @@ public class TextGeneratorTests(ParityModel parity) : IClassFixture<ParityModel>
     {
         var options = new SamplingOptions { MaxNewTokens = 16, Temperature = 3.0, Seed = 1234 };
 
-        Assert.Equal(Generate(options), Generate(options));
+        Assert.Equal(Generate(options).Tokens, Generate(options).Tokens);
     }
 
     [Fact]
     public void Top_k_of_one_samples_the_greedy_tokens()
     {
-        var greedy = Generate(SamplingOptions.Greedy(12));
+        var greedy = Generate(SamplingOptions.Greedy(12)).Tokens;
 
-        Assert.Equal(greedy, Generate(new SamplingOptions { MaxNewTokens = 12, Temperature = 5.0, TopK = 1, Seed = 5 }));
+        Assert.Equal(greedy, Generate(new SamplingOptions { MaxNewTokens = 12, Temperature = 5.0, TopK = 1, Seed = 5 }).Tokens);
         // The high temperature alone would have wandered off: top-k is what keeps it greedy.
-        Assert.NotEqual(greedy, Generate(new SamplingOptions { MaxNewTokens = 12, Temperature = 5.0, Seed = 5 }));
+        Assert.NotEqual(greedy, Generate(new SamplingOptions { MaxNewTokens = 12, Temperature = 5.0, Seed = 5 }).Tokens);
     }
 
     [Fact]
     public void Temperature_zero_is_greedy_whatever_the_other_options()
     {
-        var greedy = Generate(SamplingOptions.Greedy(10));
+        var greedy = Generate(SamplingOptions.Greedy(10)).Tokens;
 
-        Assert.Equal(greedy, Generate(new SamplingOptions { MaxNewTokens = 10, Temperature = 0, TopK = 50, TopP = 0.3, Seed = 9 }));
+        Assert.Equal(greedy, Generate(new SamplingOptions { MaxNewTokens = 10, Temperature = 0, TopK = 50, TopP = 0.3, Seed = 9 }).Tokens);
     }
 
     [Fact]
     public void A_stop_id_ends_generation_with_Stop_and_is_not_emitted()
     {
-        var greedy = Generate(SamplingOptions.Greedy(8));
-        int at = Enumerable.Range(1, greedy.Length - 1).First(i => !greedy.Take(i).Contains(greedy[i]));
-        FinishReason? finish = null;
+        var greedy = Generate(SamplingOptions.Greedy(8)).Tokens;
+        int at = Enumerable.Range(1, greedy.Count - 1).First(i => !greedy.Take(i).Contains(greedy[i]));
 
-        var tokens = Generate(SamplingOptions.Greedy(8, new HashSet<long> { greedy[at] }), r => finish = r);
+        var stopped = Generate(SamplingOptions.Greedy(8, new HashSet<long> { greedy[at] }));
 
-        Assert.Equal(greedy.Take(at), tokens);
-        Assert.Equal(FinishReason.Stop, finish);
+        Assert.Equal(greedy.Take(at), stopped.Tokens);
+        Assert.Equal(FinishReason.Stop, stopped.FinishReason);
     }
 
     [Fact]
     public void Reaching_MaxNewTokens_ends_generation_with_Length()
     {
-        FinishReason? finish = null;
+        var result = Generate(SamplingOptions.Greedy(5));
 
-        var tokens = Generate(SamplingOptions.Greedy(5), r => finish = r);
-
-        Assert.Equal(5, tokens.Length);
-        Assert.Equal(FinishReason.Length, finish);
+        Assert.Equal(5, result.Tokens.Count);
+        Assert.Equal(FinishReason.Length, result.FinishReason);
     }
 
-    private long[] Generate(SamplingOptions options, Action<FinishReason>? finish = null)
-    {
-        using var cache = _model.Language.NewCache();
-        return TextGenerator.Generate(_model.Language, parity.PromptEmbeds, cache, options, finish).ToArray();
-    }
+    private AskResult Generate(SamplingOptions options, EngineOptions? engine = null) =>
+        TextGenerator.Generate(_model, new AskRequest("parity-b", parity.Encoding, parity.PromptIds, options, UsePrefixCache: false), engine);
 }

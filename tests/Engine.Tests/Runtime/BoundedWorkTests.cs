@@ -57,7 +57,7 @@ public class BoundedWorkTests(TinyCheckpointFixture tiny) : IClassFixture<TinyCh
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(1));
         var endless = new AskRequest("asked", small, tiny.Template.BuildPrompt("Tell me everything."), new SamplingOptions { MaxNewTokens = 100_000 });
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => engine.AskAsync(endless, deadline.Token));
-        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2));
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.95), TimeSpan.FromSeconds(2));   // the timer may fire a few ms early
 
         // The engine dropped it and keeps serving while the compression goes on.
         var next = await engine.AskAsync(Ask("asked", small, "Short?", max: 4));

@@ -1,6 +1,8 @@
 using VQToken.Engine.Checkpoints;
 using VQToken.Engine.Compression;
 using VQToken.Engine.Models;
+using VQToken.Engine.Parity;
+using VQToken.Engine.Runtime;
 using static TorchSharp.torch;
 
 namespace VQToken.Engine.Tests.Support;
@@ -15,6 +17,9 @@ public sealed class ParityModel : IDisposable
     internal LlavaOneVision Model { get; }
     internal Tensor PromptEmbeds { get; }
     internal long PromptLength => PromptEmbeds.shape[1];
+    /// <summary>The same prompt as the engine takes it: ids with the image position, and the video's cached form.</summary>
+    internal int[] PromptIds { get; }
+    internal VideoEncoding Encoding { get; }
 
     public ParityModel()
     {
@@ -24,9 +29,13 @@ public sealed class ParityModel : IDisposable
         using var noGrad = no_grad();
         var projected = Model.Project(Model.EncodeVision(inputs.Read("pixel_values")));
         var labels = inputs.Read("labels");
-        var vq = Model.VQTokens(labels, Codebook.FromLabels(projected, labels, (int)labels.max().item<long>() + 1),
-            Model.VQAttention is null ? TokenPath.Codebook : TokenPath.Attention);
-        PromptEmbeds = Model.PromptEmbeddings(inputs.Read("input_ids").data<long>().ToArray(), vq).MoveToOuterDisposeScope();
+        var codebook = Codebook.FromLabels(projected, labels, (int)labels.max().item<long>() + 1);
+        var path = Model.VQAttention is null ? TokenPath.Codebook : TokenPath.Attention;
+        var vq = Model.VQTokens(labels, codebook, path);
+        var ids = inputs.Read("input_ids").data<long>().ToArray();
+        PromptEmbeds = Model.PromptEmbeddings(ids, vq).MoveToOuterDisposeScope();
+        PromptIds = ids.Select(i => (int)i).ToArray();
+        Encoding = FixtureParity.Encoding(labels, codebook, path);
     }
 
     public void Dispose()

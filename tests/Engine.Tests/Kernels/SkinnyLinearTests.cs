@@ -1,8 +1,10 @@
+using VQToken.Engine.Kernels;
+using TorchSharp;
 using VQToken.Engine.Models;
 using VQToken.Engine.Tests.Runtime;
 using static TorchSharp.torch;
 
-namespace VQToken.Engine.Tests.Models;
+namespace VQToken.Engine.Tests.Kernels;
 
 /// <summary>The few-row GEMM of batched decode steps against libtorch's linear, and the batched decode
 /// step (kernel + one attention call over ragged caches) against one-sequence steps.</summary>
@@ -37,7 +39,7 @@ public sealed class SkinnyLinearTests(TinyCheckpointFixture tiny) : IClassFixtur
         using (SkinnyLinear.Begin(threads))
         {
             applied = SkinnyLinear.Applies(x, weight, bias);
-            actual = bias is null ? SkinnyLinear.Forward(x, weight) : SkinnyLinear.Forward(nn.Linear(new TorchSharp.Modules.Parameter(weight, false), new TorchSharp.Modules.Parameter(bias, false)), x);
+            actual = bias is null ? SkinnyLinear.Forward(x, weight) : ColumnMajorLinear.Apply(x, weight, bias);
         }
 
         Assert.Equal(SkinnyLinear.Supported, applied);   // on a CPU without AVX-512 libtorch answers instead
@@ -145,7 +147,9 @@ public sealed class SkinnyLinearTests(TinyCheckpointFixture tiny) : IClassFixtur
             long calls = SkinnyLinear.CallsOnThisThread;
             for (int step = 0; step < 3; step++)
             {
-                var together = language.DecodeBatch(tokens, batched);                                     // [4, V]
+                Tensor together;
+                using (SkinnyLinear.For(tokens.Length, DeviceType.CPU, ScalarType.Float32))             // as the model runner opens it
+                    together = language.DecodeBatch(tokens, batched);                                 // [4, V]
                 Assert.Equal(SkinnyLinear.Supported, SkinnyLinear.CallsOnThisThread > calls);              // the kernel ran (where it can)
                 for (int i = 0; i < tokens.Length; i++)
                 {
@@ -160,12 +164,13 @@ public sealed class SkinnyLinearTests(TinyCheckpointFixture tiny) : IClassFixtur
             // The shortest cache kept its own size (8 positions): the padding lives in the step's copies.
             Assert.True(batched[0].Bytes * 2 < batched.Max(c => c.Bytes), $"{batched[0].Bytes} vs {batched.Max(c => c.Bytes)} bytes");
 
-            // Switched off (Engine:DecodeKernel=false): libtorch's GEMM, the same logits.
+            // Outside a region (Engine:DecodeKernel=false): libtorch's GEMM, the same logits.
             var withKernel = batched.Select(c => c.Clone()).ToList();
             try
             {
-                var on = language.DecodeBatch(tokens, withKernel);
-                language.FewRowKernel = false;
+                Tensor on;
+                using (SkinnyLinear.For(tokens.Length, DeviceType.CPU, ScalarType.Float32))
+                    on = language.DecodeBatch(tokens, withKernel);
                 calls = SkinnyLinear.CallsOnThisThread;
                 var off = language.DecodeBatch(tokens, batched);
                 Assert.Equal(calls, SkinnyLinear.CallsOnThisThread);

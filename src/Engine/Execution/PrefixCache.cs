@@ -1,6 +1,6 @@
 using VQToken.Engine.Generation;
 
-namespace VQToken.Engine.Runtime;
+namespace VQToken.Engine.Execution;
 
 /// <summary>KV caches of shared prompt prefixes (system prompt + a video's visual tokens), kept per
 /// key with least-recently-used eviction under a byte budget. Engine-thread only.</summary>

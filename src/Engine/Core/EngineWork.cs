@@ -1,0 +1,76 @@
+using VQToken.Engine.Execution;
+using VQToken.Engine.Models;
+using VQToken.Engine.Runtime;
+using VQToken.Engine.Scheduling;
+
+namespace VQToken.Engine.Core;
+
+/// <summary>The caller's side of a request: its task, completed by the engine thread, and ended at once
+/// when the caller's token is cancelled (the engine drops the work and frees its memory at its next step).</summary>
+internal sealed class Completion<TResult>
+{
+    private readonly TaskCompletionSource<TResult> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private CancellationTokenRegistration _onCancel;
+    private CancellationToken _token;
+
+    public Task<TResult> Task => _done.Task;
+
+    public void CancelPromptly(CancellationToken token)
+    {
+        _token = token;
+        _onCancel = token.UnsafeRegister(static state => ((Completion<TResult>)state!).Cancel(), this);
+    }
+
+    public void Complete(TResult result) { _done.TrySetResult(result); _onCancel.Unregister(); }
+    public void Fail(Exception error) { _done.TrySetException(error); _onCancel.Unregister(); }
+    public void Cancel() => _done.TrySetCanceled(_token);
+}
+
+/// <summary>An ask as the engine holds it: the caller's request and task around the scheduler's view.</summary>
+internal sealed class AskWork : ScheduledAsk, IAskInput
+{
+    public AskRequest Request { get; }
+    public Completion<AskResult> Done { get; } = new();
+
+    public AskWork(AskRequest request, CancellationToken cancellation) : base(PrefixKeyOf(request, out var prefix, out var question), prefix, question,
+        request.Encoding.VisualTokens, request.Sampling.MaxNewTokens, request.Sampling.StopIds, request.UsePrefixCache, request.OnToken)
+    {
+        Request = request;
+        Cancellation = cancellation;
+    }
+
+    /// <summary>Splits the prompt at its image position; the prefix's cache key names the video, its encoding and the prefix ids.</summary>
+    private static string PrefixKeyOf(AskRequest request, out long[] prefix, out long[] question)
+    {
+        int image = request.PromptIds.ToList().IndexOf((int)LlavaOneVision.ImageTokenIndex);
+        prefix = request.PromptIds.Take(image + 1).Select(i => (long)i).ToArray();
+        question = request.PromptIds.Skip(image + 1).Select(i => (long)i).ToArray();
+        return $"{request.VideoKey}|{request.Encoding.Mode}|{request.Encoding.VisualTokens}|{string.Join(',', prefix)}";
+    }
+
+    public override void Complete() => Done.Complete(new AskResult(Tokens.ToArray(), FinishReason, PromptTokens, VisualTokens, PrefixHit,
+        QueueMs, PrefillMs, DecodeClock.Elapsed.TotalMilliseconds, Clock.Elapsed.TotalMilliseconds, FirstTokenMs));
+    public override void Fail(Exception error) => Done.Fail(error);
+    public override void Cancel() => Done.Cancel();
+}
+
+/// <summary>A video encoding as the engine holds it; the model runner sets <see cref="Encoding"/> when done.</summary>
+internal sealed class EncodeWork : ScheduledEncode, IEncodeInput
+{
+    private readonly IProgress<EncodeProgress>? _progress;
+    public EncodeRequest Request { get; }
+    public Completion<VideoEncoding> Done { get; } = new();
+    public VideoEncoding? Encoding { get; set; }
+
+    public EncodeWork(EncodeRequest request, IProgress<EncodeProgress>? progress, CancellationToken cancellation) : base(request.Frames.Count)
+    {
+        (Request, _progress) = (request, progress);
+        Cancellation = cancellation;
+    }
+
+    public override void Report(string stage) => _progress?.Report(new EncodeProgress(stage, FramesEncoded, FramesTotal));
+    public override void Complete() => Done.Complete((Encoding ?? throw new InvalidOperationException("the encoding was never produced"))
+        with { VisionMs = VisionMs, CompressionMs = CompressionMs });
+    public override void Fail(Exception error) => Done.Fail(error);
+    public override void Cancel() => Done.Cancel();
+}

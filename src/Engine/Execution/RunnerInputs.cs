@@ -1,0 +1,18 @@
+using VQToken.Engine.Runtime;
+
+namespace VQToken.Engine.Execution;
+
+/// <summary>What the model runner reads from an ask beyond the scheduler's view: the caller's request
+/// (the video's encoding, the sampling options).</summary>
+internal interface IAskInput
+{
+    AskRequest Request { get; }
+}
+
+/// <summary>What the model runner reads from a video encoding (its frames, mode and settings) and where it
+/// leaves the result.</summary>
+internal interface IEncodeInput
+{
+    EncodeRequest Request { get; }
+    VideoEncoding? Encoding { get; set; }
+}

@@ -1,0 +1,159 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace VQToken.Engine.Kernels;
+
+/// <summary>The kernel's native scratch memory and helper threads.</summary>
+internal static unsafe partial class SkinnyLinear
+{
+    private static class Native
+    {
+        /// <summary>The tensor's first element (storage offset applied); LibTorchSharp's export.</summary>
+        [DllImport("LibTorchSharp")]
+        internal static extern IntPtr THSTensor_data(IntPtr handle);
+    }
+
+    /// <summary>Native scratch memory of the calling (engine) thread: the padded input and the partial
+    /// sums of depth slices. Grows to the largest call and is kept (a few MB at most).</summary>
+    private static class Buffers
+    {
+        [ThreadStatic] private static Scratch? t_scratch;
+
+        public static float* Input(int floats) => (t_scratch ??= new Scratch()).Get(0, floats);
+        public static float* Partial(int part, int floats) => (t_scratch ??= new Scratch()).Get(part, floats);
+
+        private sealed class Scratch
+        {
+            private readonly float*[] _memory = new float*[Environment.ProcessorCount + 1];
+            private readonly int[] _sizes = new int[Environment.ProcessorCount + 1];
+
+            // Slot 0 is the input; slot t ≥ 1 the partial sums of thread t.
+            public float* Get(int slot, int floats)
+            {
+                if (_sizes[slot] < floats)
+                {
+                    NativeMemory.AlignedFree(_memory[slot]);
+                    _memory[slot] = null;   // nothing dangling if the allocation fails
+                    _sizes[slot] = 0;
+                    _memory[slot] = (float*)NativeMemory.AlignedAlloc((nuint)floats * sizeof(float), 64);
+                    _sizes[slot] = floats;
+                }
+                return _memory[slot];
+            }
+
+            ~Scratch()
+            {
+                foreach (var p in _memory) NativeMemory.AlignedFree(p);
+            }
+        }
+    }
+
+    /// <summary>Helper threads for the kernel: the caller runs part 0 and each helper one more part.
+    /// Helpers spin briefly after a job (the next linear of the step follows within microseconds), then
+    /// sleep until woken. One job at a time: a second engine in the process (tests run several) waits
+    /// for the helpers instead of handing them a job over another's.</summary>
+    private static class Workers
+    {
+        private static readonly object Gate = new();
+        private static readonly List<Helper> Helpers = [];
+
+        public static void Run(Job job)
+        {
+            if (job.Count == 1)
+            {
+                Compute(job, job.Parts[0]);
+                return;
+            }
+            lock (Gate)
+            {
+                while (Helpers.Count < job.Count - 1) Helpers.Add(new Helper(Helpers.Count + 1));
+                for (int t = 1; t < job.Count; t++) Helpers[t - 1].Start(job);
+                Exception? error = null;
+                try
+                {
+                    Compute(job, job.Parts[0]);
+                }
+                catch (Exception e)
+                {
+                    error = e;
+                }
+                // Every helper is waited for, whatever failed: none may still be writing when the call returns.
+                for (int t = 1; t < job.Count; t++)
+                {
+                    var failed = Helpers[t - 1].Join();
+                    error ??= failed;
+                }
+                if (error is not null) throw new InvalidOperationException("the few-row GEMM failed", error);
+            }
+        }
+
+        private sealed class Helper
+        {
+            private readonly int _part;
+            private readonly SemaphoreSlim _wake = new(0);
+            private Job? _job;
+            private int _posted, _done, _sleeping;
+            private Exception? _error;
+
+            public Helper(int part)
+            {
+                _part = part;
+                new Thread(Loop) { IsBackground = true, Name = $"vqtoken-gemm-{part}" }.Start();
+            }
+
+            public void Start(Job job)
+            {
+                _job = job;
+                Interlocked.Increment(ref _posted);   // full fences: the helper's "going to sleep" is seen here
+                if (Volatile.Read(ref _sleeping) == 1) _wake.Release();
+            }
+
+            /// <summary>Waits for the posted job; returns its failure, if any.</summary>
+            public Exception? Join()
+            {
+                var spin = new SpinWait();
+                while (Volatile.Read(ref _done) != Volatile.Read(ref _posted)) spin.SpinOnce(sleep1Threshold: -1);
+                var error = _error;
+                _error = null;
+                return error;
+            }
+
+            private void Loop()
+            {
+                int seen = 0;
+                long spinTicks = Stopwatch.Frequency / 5000;   // 200 µs
+                while (true)
+                {
+                    long idleSince = Stopwatch.GetTimestamp();
+                    while (Volatile.Read(ref _posted) == seen)
+                    {
+                        if (Stopwatch.GetTimestamp() - idleSince < spinTicks)
+                        {
+                            Thread.SpinWait(16);
+                            continue;
+                        }
+                        Interlocked.Exchange(ref _sleeping, 1);
+                        if (Volatile.Read(ref _posted) == seen) _wake.Wait(50);
+                        Interlocked.Exchange(ref _sleeping, 0);
+                    }
+                    seen = Volatile.Read(ref _posted);
+                    try
+                    {
+                        var job = _job!;
+                        Compute(job, job.Parts[_part]);
+                    }
+                    catch (Exception e)
+                    {
+                        _error = e;
+                    }
+                    Volatile.Write(ref _done, seen);
+                }
+            }
+        }
+    }
+}
