@@ -40,10 +40,16 @@ public static class AdaptiveK
         var centroidsPerK = new List<Tensor>();
         var distortions = new List<double>();
         KMeansFit? fit = null;
-        Tensor? start = null;
+        Tensor? start = null, sample = null;
         try
         {
-            foreach (var slice in KMeans.PlusPlusSlices(rows, minK, generator, curve.InitCandidates))
+            long n = rows.shape[0];
+            if (options.SampleRows > 0 && n > options.SampleRows && options.SampleRows >= maxK)
+                using (NewDisposeScope())
+                    sample = rows.index_select(0, randperm(n, generator: generator)[..options.SampleRows]).DetachFromDisposeScope(); // [S, D]
+            var curveRows = sample ?? rows;
+            double scale = (double)n / curveRows.shape[0];   // sample distortion → all-rows estimate
+            foreach (var slice in KMeans.PlusPlusSlices(curveRows, minK, generator, curve.InitCandidates))
             {
                 if (slice is null) yield return null;
                 else start = slice.DetachFromDisposeScope();
@@ -51,7 +57,7 @@ public static class AdaptiveK
             bool first = true; // the curve's first point is a full fit: every later point grows from it
             while (true)
             {
-                foreach (var slice in KMeans.RefineSlices(rows, start!, first ? curve with { MaxIterations = options.FinalIterations } : curve))
+                foreach (var slice in KMeans.RefineSlices(curveRows, start!, first ? curve with { MaxIterations = options.FinalIterations } : curve))
                 {
                     if (slice is null) yield return null;
                     else fit = slice.DetachFromDisposeScope();
@@ -60,10 +66,10 @@ public static class AdaptiveK
                 start = null;
                 first = false;
                 centroidsPerK.Add(fit!.Centroids.clone().DetachFromDisposeScope());
-                distortions.Add(fit.Distortion);
+                distortions.Add(fit.Distortion * scale);
                 if (fit.K == maxK) break;
                 yield return null;
-                start = KMeans.SplitWorstCluster(rows, fit)?.DetachFromDisposeScope();
+                start = KMeans.SplitWorstCluster(curveRows, fit)?.DetachFromDisposeScope();
                 fit.Dispose();
                 fit = null;
                 if (start is null) break; // every cluster is one repeated row: more centres cannot help
@@ -71,7 +77,8 @@ public static class AdaptiveK
 
             int chosen = ElbowRule.Select(distortions, minK, options.Indexing);
             KMeansFit? final = null;
-            foreach (var slice in KMeans.RefineSlices(rows, centroidsPerK[chosen - minK], curve with { MaxIterations = options.FinalIterations }))
+            int polish = sample is null ? options.FinalIterations : Math.Min(options.FinalIterations, options.FullIterations);
+            foreach (var slice in KMeans.RefineSlices(rows, centroidsPerK[chosen - minK], curve with { MaxIterations = polish }))
             {
                 if (slice is null) yield return null;
                 else final = slice;
@@ -82,6 +89,7 @@ public static class AdaptiveK
         {
             fit?.Dispose();
             start?.Dispose();
+            sample?.Dispose();
             foreach (var c in centroidsPerK) c.Dispose();
         }
     }

@@ -8,6 +8,10 @@ namespace VQToken.Engine.Compression;
 /// <param name="Tolerance">Centroid-shift stopping tolerance (official: 1e-4).</param>
 /// <param name="Seed">Seed of the k-means++ sampling.</param>
 /// <param name="Indexing">Elbow-to-K mapping (<see cref="ElbowIndexing"/>).</param>
+/// <param name="SampleRows">Above this many rows the curve is fitted on this many rows drawn at random (its values
+/// scaled by rows / sample to estimate the all-rows distortion) and the chosen K is polished on all rows for at
+/// most <paramref name="FullIterations"/> iterations; 0 fits every row throughout.</param>
+/// <param name="FullIterations">Cap on the all-rows polish after a sampled curve.</param>
 public sealed record AdaptiveKOptions(
     int MinK = 12,
     int MaxK = 32,
@@ -15,7 +19,9 @@ public sealed record AdaptiveKOptions(
     int FinalIterations = 50,
     double Tolerance = 1e-4,
     ulong Seed = 0,
-    ElbowIndexing Indexing = ElbowIndexing.Official)
+    ElbowIndexing Indexing = ElbowIndexing.Official,
+    int SampleRows = 32_768,
+    int FullIterations = 5)
 {
     /// <summary>Throws when a setting is out of range.</summary>
     public void Validate()
@@ -25,5 +31,7 @@ public sealed record AdaptiveKOptions(
         ArgumentOutOfRangeException.ThrowIfLessThan(CurveIterations, 1, nameof(CurveIterations));
         ArgumentOutOfRangeException.ThrowIfLessThan(FinalIterations, 1, nameof(FinalIterations));
         ArgumentOutOfRangeException.ThrowIfNegative(Tolerance, nameof(Tolerance));
+        ArgumentOutOfRangeException.ThrowIfNegative(SampleRows, nameof(SampleRows));
+        ArgumentOutOfRangeException.ThrowIfLessThan(FullIterations, 1, nameof(FullIterations));
     }
 }

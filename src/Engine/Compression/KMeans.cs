@@ -59,19 +59,40 @@ public static class KMeans
     internal static IEnumerable<KMeansFit?> FitSlices(Tensor rows, int k, KMeansOptions options)
     {
         using var generator = new Generator(options.Seed, rows.device);
-        Tensor? initial = null;
+        Tensor? initial = null, sample = null;
         try
         {
-            foreach (var slice in PlusPlusSlices(rows, k, generator, options.InitCandidates))
+            long n = rows.shape[0];
+            if (options.SampleRows > 0 && n > options.SampleRows && options.SampleRows >= k)
+                using (NewDisposeScope())
+                    sample = rows.index_select(0, randperm(n, generator: generator)[..options.SampleRows]).DetachFromDisposeScope(); // [S, D]
+            foreach (var slice in PlusPlusSlices(sample ?? rows, k, generator, options.InitCandidates))
             {
                 if (slice is null) yield return null;
                 else initial = slice.DetachFromDisposeScope();
             }
-            foreach (var slice in LloydSlices(rows, initial!, options.MaxIterations, options.Tolerance)) yield return slice;
+            if (sample is null)
+            {
+                foreach (var slice in LloydSlices(rows, initial!, options.MaxIterations, options.Tolerance)) yield return slice;
+                yield break;
+            }
+            // Coarse to fine: converge on the sample, then refine on every row from there.
+            KMeansFit? coarse = null;
+            foreach (var slice in LloydSlices(sample, initial!, options.MaxIterations, options.Tolerance))
+            {
+                if (slice is null) yield return null;
+                else coarse = slice.DetachFromDisposeScope();
+            }
+            initial!.Dispose();
+            using (NewDisposeScope()) initial = coarse!.Centroids.clone().DetachFromDisposeScope();
+            coarse.Dispose();
+            yield return null;
+            foreach (var slice in LloydSlices(rows, initial, options.FullIterations, options.Tolerance)) yield return slice;
         }
         finally
         {
             initial?.Dispose();
+            sample?.Dispose();
         }
     }
 
