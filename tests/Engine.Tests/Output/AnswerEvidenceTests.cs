@@ -168,6 +168,12 @@ public class AnswerEvidenceTests(EvidenceModelFixture fx) : IClassFixture<Eviden
         Assert.Equal(encoding.OriginalTokens, evidence.CellScores.Length);
         Assert.Equal(mass.Take(mass.Count - 1).Sum(), evidence.Frames.Sum(f => f.Score), 9);
         Assert.True(evidence.Frames[0].Score >= evidence.Frames[1].Score);
+        // Each path's own footprint: a cluster's cells in the index map, a whole frame, or a pooled cell's 1-4 sources.
+        var cells = evidence.Tokens.Select(t => t.Cells).ToArray();
+        if (mode == CompressionMode.Full) Assert.All(cells, c => Assert.InRange(c, 1, 4));
+        else if (path == TokenPath.Codebook)
+            Assert.Equal(Enumerable.Range(0, 3).Select(k => encoding.Compressed!.IndexMapValues.ToArray().Count(id => id == k)), cells);
+        else Assert.All(cells, c => Assert.Equal(encoding.OriginalTokens / 2, c));
         Assert.InRange(evidence.VisualShare, 1e-6, 1.0);
     }
 
