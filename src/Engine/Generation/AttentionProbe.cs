@@ -9,39 +9,37 @@ namespace VQToken.Engine.Generation;
 /// nothing. Holds one small device tensor between a step's layers: dispose it.</summary>
 public sealed class AttentionProbe(long start, long count) : IDisposable
 {
-    private Tensor? _sum;   // [Count] float64: Σ over this step's layers and query heads
-    private long _heads;    // (layer, head) pairs added this step
+    private readonly List<Tensor> _layers = [];   // this step's [H, S] per layer, reduced once in TakeStep
 
     public long Start { get; } = start;
     public long Count { get; } = count;
 
-    /// <summary>Adds one layer: <paramref name="probabilities"/> [H, S], each query head's softmax over all S cache positions.</summary>
+    /// <summary>Adds one layer: <paramref name="probabilities"/> [H, S], each query head's softmax over all S
+    /// cache positions (kept as is: one reduction per step costs fewer calls than one per layer).</summary>
     internal void Add(Tensor probabilities)
     {
         if (Start + Count > probabilities.shape[1])
             throw new InvalidOperationException($"the probe reads positions [{Start}, {Start + Count}) of a {probabilities.shape[1]}-position cache");
-        using var scope = NewDisposeScope();
-        var rows = probabilities.narrow(1, Start, Count).to_type(ScalarType.Float64).sum(dim: 0);
-        if (_sum is null) _sum = rows.DetachFromDisposeScope();
-        else _sum.add_(rows);
-        _heads += probabilities.shape[0];
+        _layers.Add(probabilities.DetachFromDisposeScope());
     }
 
     /// <summary>The step's mass per position (mean over layers and heads), and starts the next step; null
     /// when the step recorded nothing.</summary>
     public double[]? TakeStep()
     {
-        if (_sum is null) return null;
+        if (_layers.Count == 0) return null;
         double[] mean;
-        using (NewDisposeScope()) mean = _sum.div((double)_heads).cpu().data<double>().ToArray();
-        _sum.Dispose();
-        (_sum, _heads) = (null, 0);
+        using (NewDisposeScope())
+            mean = stack(_layers, 0).narrow(2, Start, Count).to_type(ScalarType.Float64).mean([0L, 1L]).cpu().data<double>().ToArray();
+        Clear();
         return mean;
     }
 
-    public void Dispose()
+    private void Clear()
     {
-        _sum?.Dispose();
-        _sum = null;
+        foreach (var t in _layers) t.Dispose();
+        _layers.Clear();
     }
+
+    public void Dispose() => Clear();
 }

@@ -291,9 +291,10 @@ internal sealed class Qwen2Attention : nn.Module
     private void Record(AttentionProbe probe, Tensor q, Tensor keys)
     {
         using var scope = NewDisposeScope();
-        var last = q.narrow(2, q.shape[2] - 1, 1).reshape(_kvHeads, _heads / _kvHeads, _headDim).to_type(ScalarType.Float32);   // [Hkv, r, hd]
-        var scores = matmul(last, keys.squeeze(0).to_type(ScalarType.Float32).transpose(1, 2)).div_(Math.Sqrt(_headDim));     // [Hkv, r, S]
-        probe.Add(nn.functional.softmax(scores, -1).reshape(_heads, -1));
+        var last = q.narrow(2, q.shape[2] - 1, 1).reshape(1, _kvHeads, _heads / _kvHeads, _headDim);   // [1, Hkv, r, hd]
+        if (last.dtype != ScalarType.Float32) (last, keys) = (last.to_type(ScalarType.Float32), keys.to_type(ScalarType.Float32));
+        var scores = matmul(last, keys.transpose(2, 3)).mul_(1 / Math.Sqrt(_headDim));                     // [1, Hkv, r, S]
+        probe.Add(nn.functional.softmax(scores, -1).view(_heads, -1));
     }
 
     /// <summary>One sequence: q [1, H, L, hd]; k, v [1, Hkv, L, hd] appended to its cache first.</summary>
