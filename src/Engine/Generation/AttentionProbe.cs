@@ -6,7 +6,7 @@ namespace VQToken.Engine.Generation;
 /// [<see cref="Start"/>, Start + <see cref="Count"/>) (an answer's evidence: the visual rows), averaged over every
 /// layer and query head, with the softmax over ALL positions so the masses are shares of the whole attention.
 /// Attached to a <see cref="KvCache"/> only for the forwards to record; a cache without one costs the attention
-/// nothing. Holds one small device tensor between a step's layers: dispose it.</summary>
+/// nothing. Holds the step's per-layer probabilities until <see cref="TakeStep"/>: dispose it.</summary>
 public sealed class AttentionProbe(long start, long count) : IDisposable
 {
     private readonly List<Tensor> _layers = [];   // this step's [H, S] per layer, reduced once in TakeStep
