@@ -1,5 +1,6 @@
 using VQToken.Engine.Execution;
 using VQToken.Engine.Models;
+using VQToken.Engine.Output;
 using VQToken.Engine.Runtime;
 using VQToken.Engine.Scheduling;
 
@@ -30,6 +31,7 @@ internal sealed class Completion<TResult>
 internal sealed class AskWork : ScheduledAsk, IAskInput
 {
     public AskRequest Request { get; }
+    public EvidenceCollector? Evidence { get; set; }
     public Completion<AskResult> Done { get; } = new();
 
     public AskWork(AskRequest request, CancellationToken cancellation) : base(PrefixKeyOf(request, out var prefix, out var question), prefix, question,
@@ -48,8 +50,14 @@ internal sealed class AskWork : ScheduledAsk, IAskInput
         return $"{request.VideoKey}|{request.Encoding.Mode}|{request.Encoding.VisualTokens}|{string.Join(',', prefix)}";
     }
 
-    public override void Complete() => Done.Complete(new AskResult(Tokens.ToArray(), FinishReason, PromptTokens, VisualTokens, PrefixHit,
-        QueueMs, PrefillMs, DecodeClock.Elapsed.TotalMilliseconds, Clock.Elapsed.TotalMilliseconds, FirstTokenMs));
+    public override void Complete()
+    {
+        var evidence = Evidence?.Result(Tokens.Count, Request.Encoding);
+        Done.Complete(new AskResult(Tokens.ToArray(), FinishReason, PromptTokens, VisualTokens, PrefixHit,
+            QueueMs, PrefillMs, DecodeClock.Elapsed.TotalMilliseconds, Clock.Elapsed.TotalMilliseconds, FirstTokenMs,
+            evidence?.Evidence, evidence?.Attention));
+    }
+
     public override void Fail(Exception error) => Done.Fail(error);
     public override void Cancel() => Done.Cancel();
 }

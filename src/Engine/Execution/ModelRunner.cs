@@ -3,6 +3,7 @@ using VQToken.Engine.Compression;
 using VQToken.Engine.Generation;
 using VQToken.Engine.Kernels;
 using VQToken.Engine.Models;
+using VQToken.Engine.Output;
 using VQToken.Engine.Runtime;
 using VQToken.Engine.Scheduling;
 using static TorchSharp.torch;
@@ -21,9 +22,12 @@ internal sealed partial class ModelRunner(LlavaOneVision model, EngineOptions op
         public KvCache? Cache;
         public TokenSampler? Sampler;
         public Tensor? PrefixEmbeds;   // [1, L, D]
+        /// <summary>Evidence asks: records the visual attention once the cache reaches the last prompt position.</summary>
+        public AttentionProbe? Probe;
 
         public void Dispose()
         {
+            Probe?.Dispose();
             Cache?.Dispose();
             Sampler?.Dispose();
             PrefixEmbeds?.Dispose();
@@ -53,6 +57,12 @@ internal sealed partial class ModelRunner(LlavaOneVision model, EngineOptions op
             Cache = cached ?? model.Language.NewCache(ask.PrefixIds.Length + ask.VisualTokens + ask.QuestionIds.Length + ask.MaxNewTokens),
         };
         _sequences[ask] = sequence;
+        if (request.Evidence)
+        {
+            int visualStart = ask.PrefixIds.Length - 1;   // the image position becomes the visual rows
+            sequence.Probe = new AttentionProbe(visualStart, ask.VisualTokens);
+            ((IAskInput)ask).Evidence = new EvidenceCollector(visualStart, ask.VisualTokens, model.Config.SpatialPoolStride);
+        }
         if (cached is not null) return 0;
         using var scope = NewDisposeScope();
         sequence.PrefixEmbeds = model.PromptEmbeddings(ask.PrefixIds, VisualTokens(request.Encoding)).DetachFromDisposeScope();   // [1, L, D]
@@ -79,12 +89,16 @@ internal sealed partial class ModelRunner(LlavaOneVision model, EngineOptions op
     {
         using var scope = NewDisposeScope();
         var ids = chunks.Select(c => c.Ask.QuestionIds.AsSpan(c.From, c.Count).ToArray()).ToList();
+        // An evidence ask records from its last prompt position on: that position's attention produces the first token.
+        foreach (var chunk in chunks)
+            if (chunk.Completes && _sequences[chunk.Ask] is { Probe: { } probe } evidence) evidence.Cache!.Probe = probe;
         var logits = model.Language.PrefillBatch(ids, chunks.Select(c => _sequences[c.Ask].Cache!).ToList());   // [B, V]
         var first = new long?[chunks.Count];
         for (int i = 0; i < chunks.Count; i++)
         {
             if (!chunks[i].Completes) continue;
             var sequence = _sequences[chunks[i].Ask];
+            RecordStep(chunks[i].Ask, sequence);
             sequence.Sampler = new TokenSampler(((IAskInput)chunks[i].Ask).Request.Sampling);
             first[i] = sequence.Sampler.Next(logits[i]);
         }
@@ -101,11 +115,21 @@ internal sealed partial class ModelRunner(LlavaOneVision model, EngineOptions op
         var sequences = asks.Select(a => _sequences[a]).ToList();
         var logits = model.Language.DecodeBatch(asks.Select(a => a.Next).ToList(), sequences.Select(s => s.Cache!).ToList());   // [B, V]
         var next = new long[asks.Count];
-        for (int i = 0; i < asks.Count; i++) next[i] = sequences[i].Sampler!.Next(logits[i]);
+        for (int i = 0; i < asks.Count; i++)
+        {
+            next[i] = sequences[i].Sampler!.Next(logits[i]);
+            RecordStep(asks[i], sequences[i]);
+        }
         metrics.DecodeBatchSize.Record(asks.Count);
         if (asks.Count > _maxDecodeBatch) Volatile.Write(ref _maxDecodeBatch, asks.Count);
         metrics.DecodeStepDuration.Record(clock.Elapsed.TotalMilliseconds);
         return next;
+    }
+
+    /// <summary>Hands an evidence ask's step (the attention that produced its latest token) to its collector.</summary>
+    private static void RecordStep(ScheduledAsk ask, Sequence sequence)
+    {
+        if (sequence.Probe?.TakeStep() is { } masses) ((IAskInput)ask).Evidence!.Add(masses);
     }
 
     /// <summary>The LLM's visual tokens [N, D] for an encoding (VQ-Attention runs here, on the device).</summary>

@@ -7,6 +7,8 @@ namespace VQToken.Engine.Execution;
 internal interface IAskInput
 {
     AskRequest Request { get; }
+    /// <summary>Set by the runner for an evidence ask: where each produced token's visual attention goes.</summary>
+    Output.EvidenceCollector? Evidence { get; set; }
 }
 
 /// <summary>What the model runner reads from a video encoding (its frames, mode and settings) and where it

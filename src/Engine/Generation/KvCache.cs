@@ -25,6 +25,10 @@ public sealed class KvCache : IDisposable
 
     public int Layers => _keys.Length;
 
+    /// <summary>When set, the attention also records the probabilities of each forward's last position here
+    /// (evidence asks only; not part of <see cref="Clone"/>).</summary>
+    public AttentionProbe? Probe { get; set; }
+
     /// <summary>Bytes held by the buffers.</summary>
     public long Bytes => _keys.Concat(_values).Sum(t => t is null ? 0 : t.NumberOfElements * t.ElementSize);
 

@@ -274,6 +274,7 @@ internal sealed class Qwen2Attention : nn.Module
         {
             long padding = longest - (caches[i].Length + 1);
             var (key, value) = caches[i].Append(_layer, k.narrow(0, i, 1), v.narrow(0, i, 1));                 // [1, Hkv, len + 1, hd]
+            if (caches[i].Probe is { } probe) Record(probe, q.narrow(0, i, 1), key);
             (keys[i], values[i]) = padding == 0 ? (key, value)
                 : (nn.functional.pad(key, [0, 0, 0, padding]), nn.functional.pad(value, [0, 0, 0, padding]));
         }
@@ -284,11 +285,24 @@ internal sealed class Qwen2Attention : nn.Module
             .reshape(b, _heads, 1, _headDim);
     }
 
+    /// <summary>Evidence: the attention probabilities of q's last position (q [1, H, n, hd]) over every cached
+    /// position (keys [1, Hkv, S, hd]), written out because SDPA does not return them: softmax(q·kᵀ/√hd) in
+    /// float32, query heads grouped per kv head as above. The attention output itself still comes from SDPA.</summary>
+    private void Record(AttentionProbe probe, Tensor q, Tensor keys)
+    {
+        using var scope = NewDisposeScope();
+        var last = q.narrow(2, q.shape[2] - 1, 1).reshape(1, _kvHeads, _heads / _kvHeads, _headDim);   // [1, Hkv, r, hd]
+        if (last.dtype != ScalarType.Float32) (last, keys) = (last.to_type(ScalarType.Float32), keys.to_type(ScalarType.Float32));
+        var scores = matmul(last, keys.transpose(2, 3)).mul_(1 / Math.Sqrt(_headDim));                     // [1, Hkv, r, S]
+        probe.Add(nn.functional.softmax(scores, -1).view(_heads, -1));
+    }
+
     /// <summary>One sequence: q [1, H, L, hd]; k, v [1, Hkv, L, hd] appended to its cache first.</summary>
     private Tensor Attend(Tensor q, Tensor k, Tensor v, KvCache cache)
     {
         long n = q.shape[2], past = cache.Length;
         var (keys, values) = cache.Append(_layer, k, v);                                                            // [1, Hkv, S, hd]
+        if (cache.Probe is { } probe) Record(probe, q, keys);
         int repeat = _heads / _kvHeads;
         // One position: the query heads sharing a key/value head become rows of that head's query
         // ([1, Hkv, repeat, hd]; heads are grouped consecutively, as repeat_interleave pairs them), so

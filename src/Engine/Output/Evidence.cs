@@ -27,6 +27,23 @@ public sealed record AnswerEvidence(double VisualShare, IReadOnlyList<FrameEvide
 /// </summary>
 public static class EvidenceMap
 {
+    /// <summary>Maps measured visual attention by the encoding's token path (frame times are not stored yet).</summary>
+    /// <param name="poolStride">Full mode: the spatial pooling stride (the checkpoint's mm_spatial_pool_stride).</param>
+    public static AnswerEvidence For(Runtime.VideoEncoding encoding, VisualAttention attention, int poolStride)
+    {
+        var masses = attention.RowMass.ToArray();
+        if (encoding.Mode == Compression.CompressionMode.Full)
+        {
+            int perFrame = encoding.Frames == 0 ? 0 : encoding.OriginalTokens / encoding.Frames, grid = (int)Math.Round(Math.Sqrt(perFrame));
+            if (grid * grid != perFrame) throw new ArgumentException($"{perFrame} tokens per frame make no square grid");
+            return Full(masses, encoding.Frames, grid, attention.VisualShare, null, poolStride);
+        }
+        var c = encoding.Compressed ?? throw new ArgumentException("VQToken encoding without codebook");
+        return c.Settings.Tokens == Compression.TokenPath.Codebook
+            ? Codebook(masses, c.IndexMapValues, c.Frames, c.Grid, c.K, attention.VisualShare)
+            : Attention(masses, c.Frames, c.Grid, c.K, attention.VisualShare);
+    }
+
     /// <param name="masses">Attention mass per visual row, newline last: [K + 1].</param>
     /// <param name="indexMap">Cluster id per cell, [T·g·g].</param>
     public static AnswerEvidence Codebook(ReadOnlySpan<double> masses, ReadOnlySpan<short> indexMap, int frames, int grid, int k,

@@ -61,12 +61,16 @@ public sealed record VideoEncoding
 /// <summary>Answer a prompt over a video's visual tokens.</summary>
 /// <param name="PromptIds">Chat-template ids with exactly one image position (-200).</param>
 /// <param name="OnToken">Called on the engine thread for every generated token: keep it quick (e.g. a channel write).</param>
+/// <param name="Evidence">Also collect where the answer looked (<see cref="AskResult.Evidence"/>); only such asks pay for it.</param>
 public sealed record AskRequest(string VideoKey, VideoEncoding Encoding, IReadOnlyList<int> PromptIds, SamplingOptions Sampling,
-    bool UsePrefixCache = true, Action<long>? OnToken = null);
+    bool UsePrefixCache = true, Action<long>? OnToken = null, bool Evidence = false);
 
+/// <param name="Evidence">With <see cref="AskRequest.Evidence"/>: the visual attention mapped onto frames and cells.</param>
+/// <param name="VisualAttention">With <see cref="AskRequest.Evidence"/>: the attention on the visual rows as measured.</param>
 public sealed record AskResult(
     IReadOnlyList<long> Tokens, FinishReason FinishReason, int PromptTokens, int VisualTokens, bool PrefixCacheHit,
-    double QueueMs, double PrefillMs, double DecodeMs, double TotalMs, double TimeToFirstTokenMs);
+    double QueueMs, double PrefillMs, double DecodeMs, double TotalMs, double TimeToFirstTokenMs,
+    Output.AnswerEvidence? Evidence = null, Output.VisualAttention? VisualAttention = null);
 
 /// <summary>The engine's queue is full: retry later (the API maps it to 429 with Retry-After).</summary>
 public sealed class EngineOverloadedException(int queued, TimeSpan retryAfter)

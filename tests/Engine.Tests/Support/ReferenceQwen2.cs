@@ -12,9 +12,28 @@ internal sealed class ReferenceQwen2(Qwen2Config config, Func<string, float[]?> 
     /// <summary>Token ids → logits [L][V] for positions 0..L-1.</summary>
     public double[][] Logits(IReadOnlyList<long> ids)
     {
-        int d = config.HiddenSize;
         var embed = W("model.embed_tokens.weight");
-        var x = ids.Select(id => Enumerable.Range(0, d).Select(j => (double)embed[id * d + j]).ToArray()).ToArray();
+        var x = Decoder(ids.Select(id => Embedding(embed, id)).ToArray(), null);
+        var head = weight("lm_head.weight") ?? embed;
+        return x.Select(row => MatVec(head, RmsNorm(row, W("model.norm.weight"), config.RmsNormEps), config.VocabSize, null)).ToArray();
+    }
+
+    public double[] Embedding(float[] table, long id) =>
+        Enumerable.Range(0, config.HiddenSize).Select(j => (double)table[id * config.HiddenSize + j]).ToArray();
+
+    /// <summary>Input embeddings [L][D] → the attention weights of every position: [L][layer · H + head][0..i].</summary>
+    public double[][][] AttentionWeights(double[][] embeds)
+    {
+        int heads = config.NumAttentionHeads;
+        var weights = embeds.Select(_ => new double[config.NumHiddenLayers * heads][]).ToArray();
+        Decoder(embeds, (layer, i, h, w) => weights[i][layer * heads + h] = w);
+        return weights;
+    }
+
+    /// <summary>The decoder layers over input embeddings [L][D] (before the final norm); <paramref name="onWeights"/>
+    /// receives (layer, position, head, softmax weights over 0..position).</summary>
+    private double[][] Decoder(double[][] x, Action<int, int, int, double[]>? onWeights)
+    {
         for (int layer = 0; layer < config.NumHiddenLayers; layer++)
         {
             var p = $"model.layers.{layer}.";
@@ -22,14 +41,13 @@ internal sealed class ReferenceQwen2(Qwen2Config config, Func<string, float[]?> 
             var attended = Attention(normed, 0, config.NumAttentionHeads, config.NumKeyValueHeads, config.RopeTheta,
                 W(p + "self_attn.q_proj.weight"), W(p + "self_attn.q_proj.bias"), W(p + "self_attn.k_proj.weight"),
                 W(p + "self_attn.k_proj.bias"), W(p + "self_attn.v_proj.weight"), W(p + "self_attn.v_proj.bias"),
-                W(p + "self_attn.o_proj.weight"));
+                W(p + "self_attn.o_proj.weight"), onWeights is null ? null : (i, h, w) => onWeights(layer, i, h, w));
             x = x.Select((row, i) => Add(row, attended[i])).ToArray();
             var mlpIn = x.Select(row => RmsNorm(row, W(p + "post_attention_layernorm.weight"), config.RmsNormEps)).ToArray();
             x = x.Select((row, i) => Add(row, Mlp(mlpIn[i], W(p + "mlp.gate_proj.weight"), W(p + "mlp.up_proj.weight"),
                 W(p + "mlp.down_proj.weight"), config.IntermediateSize))).ToArray();
         }
-        var head = weight("lm_head.weight") ?? embed;
-        return x.Select(row => MatVec(head, RmsNorm(row, W("model.norm.weight"), config.RmsNormEps), config.VocabSize, null)).ToArray();
+        return x;
     }
 
     /// <summary>y = W x + b with W row-major [rows, x.Length].</summary>
@@ -68,9 +86,10 @@ internal sealed class ReferenceQwen2(Qwen2Config config, Func<string, float[]?> 
         return r;
     }
 
-    /// <summary>Causal GQA self-attention of rows x [L][D] at positions start..start+L-1.</summary>
+    /// <summary>Causal GQA self-attention of rows x [L][D] at positions start..start+L-1; <paramref name="onWeights"/>
+    /// receives (row, head, softmax weights over rows 0..row).</summary>
     public static double[][] Attention(double[][] x, long start, int heads, int kvHeads, double theta,
-        float[] wq, float[] bq, float[] wk, float[] bk, float[] wv, float[] bv, float[] wo)
+        float[] wq, float[] bq, float[] wk, float[] bk, float[] wv, float[] bv, float[] wo, Action<int, int, double[]>? onWeights = null)
     {
         int d = x[0].Length, hd = d / heads, n = x.Length, group = heads / kvHeads;
         var q = x.Select(row => MatVec(wq, row, heads * hd, bq)).ToArray();
@@ -94,6 +113,7 @@ internal sealed class ReferenceQwen2(Qwen2Config config, Func<string, float[]?> 
                 double max = scores.Max();
                 var weights = scores.Select(s => Math.Exp(s - max)).ToArray();
                 double total = weights.Sum();
+                onWeights?.Invoke(i, h, weights.Select(w => w / total).ToArray());
                 for (int j = 0; j <= i; j++)
                 {
                     var vj = Head(v[j], g);
