@@ -39,11 +39,13 @@ public static class AskApi
             return TypedResults.Problem(Problems.Invalid("'question' is too long", new Dictionary<string, string[]> { ["question"] = [$"question must be at most {answerer.Options.MaxQuestionChars} characters"] }));
         var (parameters, errors) = answerer.Validate(body.MaxNewTokens, body.Temperature, body.TopP, body.TopK, body.Seed, body.Stop);
         if (parameters is null) return TypedResults.Problem(Problems.Invalid("invalid generation settings", errors));
+        var messages = new[] { new ChatMessage(ChatRole.User, question) };
+        if (answerer.PromptTooLong(messages) is { } tooLong)
+            return TypedResults.Problem(Problems.Invalid("'question' is too long", new Dictionary<string, string[]> { ["question"] = [tooLong] }));
         if (!VideoId.IsValid(id)) return TypedResults.Problem(Problems.VideoNotFound(id));
 
         var (video, notReady) = await answerer.PrepareAsync(Caller.Owner(context), id, cancellationToken);
         if (video is null) return TypedResults.Problem(notReady!);
-        var messages = new[] { new ChatMessage(ChatRole.User, question) };
         ServerSentEvents? events = null;
         try
         {
@@ -76,7 +78,7 @@ public static class AskApi
         var encoding = video.Encoding;
         return new AskResponse(answer.Text, answer.FinishReason,
             new AskUsage(encoding.VisualTokens, answer.PromptTokens, answer.CompletionTokens),
-            new AskCompression(CompressionModes.WireName(video.Record.Settings.Mode), encoding.Compressed?.K, encoding.OriginalTokens, encoding.Ratio),
+            AskCompression.Of(video),
             new AskTimings(e?.QueueMs ?? 0, e?.PrefillMs ?? 0, e?.DecodeMs ?? 0, answer.TotalMs),
             new AskCacheInfo(video.CodebookFromCache ? "hit" : "miss", e?.PrefixCacheHit == true ? "hit" : "miss"));
     }

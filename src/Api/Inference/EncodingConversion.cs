@@ -1,6 +1,5 @@
 using VQToken.Api.Storage;
 using VQToken.Engine.Runtime;
-using EngineSettings = VQToken.Engine.Compression.CompressionSettings;
 using CompressedVideo = VQToken.Engine.Compression.CompressedVideo;
 
 namespace VQToken.Api.Inference;
@@ -11,13 +10,8 @@ public static class EncodingConversion
 {
     /// <summary>The engine's settings for a video's settings (null in full mode); legacy records resolve their
     /// token path against <paramref name="hasVQAttention"/>.</summary>
-    public static EngineSettings? ToEngine(CompressionSettings settings, bool hasVQAttention) => settings.Mode switch
-    {
-        CompressionMode.VQTokenFixed => EngineSettings.Fixed(settings.K ?? 32, tokens: settings.EffectiveTokens(hasVQAttention)),
-        CompressionMode.VQTokenAdaptive => EngineSettings.Adaptive(settings.MinK ?? 12, settings.MaxK ?? 32,
-            elbow: settings.EffectiveElbow, tokens: settings.EffectiveTokens(hasVQAttention)),
-        _ => null,
-    };
+    public static CompressionSettings? ToEngine(CompressionSettings settings, bool hasVQAttention) =>
+        settings.Mode == CompressionMode.Full ? null : settings.Resolve(hasVQAttention);
 
     public static CompressedVideoEntry ToEntry(VideoEncoding encoding, CompressionSettings settings, string fingerprint)
     {
@@ -58,7 +52,7 @@ public static class EncodingConversion
         return new VideoEncoding
         {
             Mode = mode, Compressed = compressed, Dim = entry.Dim, Frames = entry.Frames, OriginalTokens = entry.Frames * entry.GridHeight * entry.GridWidth,
-            VisualTokens = VideoEncoding.VQTokenCount(settings.Tokens, entry.Frames, k),
+            VisualTokens = VideoEncoding.VQTokenCount(settings.Tokens!.Value, entry.Frames, k),
         };
     }
 }

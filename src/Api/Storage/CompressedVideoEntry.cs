@@ -35,7 +35,7 @@ public sealed record CompressedVideoEntry
     {
         if (string.IsNullOrWhiteSpace(ModelFingerprint) || !ModelFingerprint.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
             return "model fingerprint must be non-empty and [A-Za-z0-9_-]";
-        if (Settings.Validate() is { } settings) return settings;
+        if (Settings.Problems().Values.FirstOrDefault() is [var settings, ..]) return settings;
         if (Dim < 1) return $"dim must be positive, got {Dim}";
         if (Codebook.Length % Dim != 0) return $"codebook length {Codebook.Length} is not a multiple of dim {Dim}";
         if (CodebookSize > 65536) return $"codebook size {CodebookSize} exceeds 65536";

@@ -19,7 +19,7 @@ public sealed record VideoRecord
     /// <summary>Why it failed, or why it was re-queued.</summary>
     public string? Reason { get; init; }
     public VideoProgress? Progress { get; init; }
-    public VideoProbe? Probe { get; init; }
+    public SourceProbe? Probe { get; init; }
     public TokenCounts? Tokens { get; init; }
     /// <summary>Milliseconds spent per stage (probe, frames, vision, compress, ...).</summary>
     public IReadOnlyDictionary<string, double> StageMilliseconds { get; init; } = new Dictionary<string, double>();

@@ -196,7 +196,7 @@ public sealed class VideoProcessor(
             using var sampled = await sampler.SampleAsync(path, new FrameRequest(record.Settings.Frames), cancellationToken);
             stages["frames"] = clock.Elapsed.TotalMilliseconds;
             var info = sampled.Video;
-            var probe = new Storage.VideoProbe(info.DurationSeconds, info.FrameRate, info.Width, info.Height, info.CodecName);
+            var probe = new SourceProbe(info.DurationSeconds, info.FrameRate, info.Width, info.Height, info.CodecName);
             // Progress is for watchers: an unreachable store must not stop the work.
             Observe(videos.UpdateAsync(record.Id, r => r with { Probe = probe, Progress = new VideoProgress("vision", 0) }, cancellationToken));
 

@@ -58,12 +58,8 @@ public sealed class BenchSession : IAsyncDisposable
 
     public Task<VideoEncoding> EncodeAsync(string key, RgbFrames frames, CompressionMode mode)
     {
-        CompressionSettings? compression = mode switch
-        {
-            CompressionMode.VQTokenFixed => CompressionSettings.Fixed(_settings.K, tokens: _settings.Tokens),
-            CompressionMode.VQTokenAdaptive => CompressionSettings.Adaptive(_settings.MinK, _settings.K, elbow: _settings.Elbow, tokens: _settings.Tokens),
-            _ => null,
-        };
+        CompressionSettings? compression = mode == CompressionMode.Full ? null
+            : CompressionSettings.For(mode, frames.Count, _settings.K, _settings.MinK, _settings.Elbow, _settings.Tokens);
         return Engine.EncodeAsync(new EncodeRequest(key, frames, mode, compression));
     }
 

@@ -60,12 +60,8 @@ public sealed class EvalRunner(EvalSettings settings, CliProgress progress)
     {
         var clock = Stopwatch.StartNew();
         string key = $"{sample.Id}/{mode.WireName()}";
-        CompressionSettings? compression = mode switch
-        {
-            CompressionMode.VQTokenFixed => CompressionSettings.Fixed(settings.K, tokens: settings.Tokens),
-            CompressionMode.VQTokenAdaptive => CompressionSettings.Adaptive(settings.MinK, settings.K, elbow: settings.Elbow, tokens: settings.Tokens),
-            _ => null,
-        };
+        CompressionSettings? compression = mode == CompressionMode.Full ? null
+            : CompressionSettings.For(mode, frames.Rgb.Count, settings.K, settings.MinK, settings.Elbow, settings.Tokens);
         var encoding = await engine.EncodeAsync(new EncodeRequest(key, frames.Rgb, mode, compression));
         var answer = await engine.AskAsync(new AskRequest(key, encoding, prompt, SamplingOptions.Greedy(settings.MaxNewTokens, stopIds), UsePrefixCache: false));
         engine.ForgetVideo(key);
@@ -73,7 +69,7 @@ public sealed class EvalRunner(EvalSettings settings, CliProgress progress)
         var letter = MultipleChoicePrompt.ParseLetter(output, sample.Options.Count);
         string expected = sample.Answer.Trim().ToUpperInvariant();
         return new EvalRecord(sample.Id, mode.WireName(), expected, letter?.ToString(), letter?.ToString() == expected,
-            encoding.VisualTokens, clock.Elapsed.TotalSeconds, output, compression?.Tokens.WireName(), encoding.Compressed?.K);
+            encoding.VisualTokens, clock.Elapsed.TotalSeconds, output, compression?.Tokens?.WireName(), encoding.Compressed?.K);
     }
 
     private async Task<SampledFrames> SampleFramesAsync(EvalSample sample)

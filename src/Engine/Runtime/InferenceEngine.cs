@@ -94,7 +94,7 @@ public sealed class InferenceEngine : IAsyncDisposable
     public Task<VideoEncoding> EncodeAsync(EncodeRequest request, IProgress<EncodeProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         request.Frames.Validate();
-        if (request.Mode != CompressionMode.Full) (request.Settings ?? throw new ArgumentException("VQToken modes need compression settings")).Validate();
+        if (request.Mode != CompressionMode.Full) (request.Settings ?? throw new ArgumentException("VQToken modes need compression settings")).EnsureValid();
         return Submit(new EncodeWork { Request = request, Progress = progress, Cancellation = cancellationToken });
     }
 
@@ -416,7 +416,7 @@ public sealed class InferenceEngine : IAsyncDisposable
         var compressed = encoding.Compressed ?? throw new ArgumentException("VQToken encoding without codebook");
         if (compressed.Dim != model.Config.Text.HiddenSize)
             throw new ArgumentException($"the cached codebook has width {compressed.Dim}, the model {model.Config.Text.HiddenSize}: re-encode the video");
-        return model.VQTokens(compressed.IndexMapTensor(), compressed.CodebookTensor(), compressed.Settings.Tokens);
+        return model.VQTokens(compressed.IndexMapTensor(), compressed.CodebookTensor(), compressed.TokenPath);
     }
 
     /// <summary>Handles work.Next: emits it, or reports false when it ends the sequence.</summary>
@@ -562,7 +562,7 @@ public sealed class InferenceEngine : IAsyncDisposable
             CompleteEncode(work, new VideoEncoding
             {
                 Mode = work.Request.Mode, Compressed = compressed,
-                VisualTokens = VideoEncoding.VQTokenCount(compressed.Settings.Tokens, (int)work.Frames, compressed.K),
+                VisualTokens = VideoEncoding.VQTokenCount(compressed.TokenPath, (int)work.Frames, compressed.K),
             });
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or ExternalException)

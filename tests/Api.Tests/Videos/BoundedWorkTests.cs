@@ -126,7 +126,7 @@ public class BoundedWorkTests
         var engine = host.Engine;
         var frames = new byte[384 * 384 * 3];
         new Random(5).NextBytes(frames);
-        var encoding = await engine.EncodeAsync(new EncodeRequest("stall", new RgbFrames(1, 384, frames), CompressionMode.VQTokenFixed, CompressionSettings.Fixed(4)));
+        var encoding = await engine.EncodeAsync(new EncodeRequest("stall", new RgbFrames(1, 384, frames), CompressionMode.VQTokenFixed, CompressionSettings.Fixed(1, 4)));
 
         // A token callback that blocks holds the engine thread inside a step: a real hang, as a stuck device call would be.
         using var gate = new ManualResetEventSlim();
