@@ -68,7 +68,7 @@ public sealed class VideoAnswerer(IVideoStore videos, CachedVideoResolver resolv
                 var cached = await resolver.ResolveAsync(record, model.Fingerprint, cancellationToken);
                 if (cached.Outcome == CachedVideoOutcome.Ready)
                 {
-                    var encoding = EncodingConversion.FromEntry(cached.Entry!, record, model.Info!.HasVQAttention);
+                    var encoding = cached.Entry!.Encoding;
                     _memory.Put(key, encoding);
                     return (new PreparedVideo(record, encoding, !recomputed), null);
                 }

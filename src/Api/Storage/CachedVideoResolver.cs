@@ -14,7 +14,7 @@ public sealed class CachedVideoResolver(IVideoStore videos, ICompressedCache cac
 
         string problem = lookup.Status == CacheLookupStatus.Corrupt
             ? $"cached entry was corrupt ({lookup.Reason})"
-            : $"no cached entry for model {modelFingerprint}";
+            : lookup.Reason is { } missed ? $"no usable cached entry for model {modelFingerprint} ({missed})" : $"no cached entry for model {modelFingerprint}";
         if (lookup.Status == CacheLookupStatus.Corrupt)
         {
             logger.LogWarning("Discarding the corrupt cached entry of video {VideoId} for model {Fingerprint}: {Reason}", video.Id, modelFingerprint, lookup.Reason);

@@ -1,6 +1,6 @@
 namespace VQToken.Api.Storage;
 
-/// <summary>Cache entries as <c>{root}/{videoId}/{fingerprint}.vqc</c> (<see cref="CompressedEntryFormat"/>),
+/// <summary>Cache entries as <c>{root}/{videoId}/{fingerprint}.vqc</c> (<see cref="CacheEntryFile"/>, safetensors),
 /// written atomically; a file's modification time is its last use.</summary>
 public sealed class FileCompressedCache(string root, TimeProvider time) : ICompressedCache
 {
@@ -19,16 +19,16 @@ public sealed class FileCompressedCache(string root, TimeProvider time) : ICompr
         {
             return CacheLookup.Miss;
         }
-        var lookup = CompressedEntryFormat.Read(bytes);
+        var lookup = CacheEntryFile.Read(bytes);
         if (lookup.Status == CacheLookupStatus.Hit && lookup.Entry!.ModelFingerprint != modelFingerprint)
             return CacheLookup.Corrupt($"entry stored under fingerprint {modelFingerprint} says {lookup.Entry.ModelFingerprint}");
         if (lookup.Status == CacheLookupStatus.Hit) TouchIfPresent(path);
         return lookup;
     }
 
-    public Task PutAsync(string videoId, CompressedVideoEntry entry, CancellationToken cancellationToken = default)
+    public Task PutAsync(string videoId, CacheEntry entry, CancellationToken cancellationToken = default)
     {
-        var bytes = CompressedEntryFormat.Write(entry);
+        var bytes = CacheEntryFile.Write(entry);
         var path = PathOf(videoId, entry.ModelFingerprint);
         AtomicFile.WriteAllBytes(path, bytes);
         File.SetLastWriteTimeUtc(path, time.GetUtcNow().UtcDateTime);

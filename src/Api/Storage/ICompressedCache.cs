@@ -7,8 +7,8 @@ public interface ICompressedCache
     /// and is left in place for the caller to log and delete. A hit counts as a use for LRU.</summary>
     Task<CacheLookup> GetAsync(string videoId, string modelFingerprint, CancellationToken cancellationToken = default);
 
-    /// <summary>Stores (or replaces) the entry for its <see cref="CompressedVideoEntry.ModelFingerprint"/>; atomic.</summary>
-    Task PutAsync(string videoId, CompressedVideoEntry entry, CancellationToken cancellationToken = default);
+    /// <summary>Stores (or replaces) the entry for its <see cref="CacheEntry.ModelFingerprint"/>; atomic.</summary>
+    Task PutAsync(string videoId, CacheEntry entry, CancellationToken cancellationToken = default);
 
     Task<bool> DeleteAsync(string videoId, string modelFingerprint, CancellationToken cancellationToken = default);
 

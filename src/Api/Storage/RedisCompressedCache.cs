@@ -2,7 +2,7 @@ using StackExchange.Redis;
 
 namespace VQToken.Api.Storage;
 
-/// <summary>Cache entries in Redis (<see cref="CompressedEntryFormat"/> bytes at entry:{id}:{fingerprint},
+/// <summary>Cache entries in Redis (<see cref="CacheEntryFile"/>, safetensors bytes at entry:{id}:{fingerprint},
 /// a few hundred KB), so any replica answers for a video another processed. Sizes and last use sit in
 /// a hash and a sorted set for eviction.</summary>
 public sealed class RedisCompressedCache(IConnectionMultiplexer redis, RedisStorageKeys keys, TimeProvider time) : ICompressedCache
@@ -14,7 +14,7 @@ public sealed class RedisCompressedCache(IConnectionMultiplexer redis, RedisStor
         var member = Member(videoId, modelFingerprint);
         var bytes = (byte[]?)await Db.StringGetAsync(keys.Entry(videoId, modelFingerprint));
         if (bytes is null) return CacheLookup.Miss;
-        var lookup = CompressedEntryFormat.Read(bytes);
+        var lookup = CacheEntryFile.Read(bytes);
         if (lookup.Status == CacheLookupStatus.Hit && lookup.Entry!.ModelFingerprint != modelFingerprint)
             return CacheLookup.Corrupt($"entry stored under fingerprint {modelFingerprint} says {lookup.Entry.ModelFingerprint}");
         // Last use only moves for an entry still indexed (XX: an entry evicted meanwhile is not revived).
@@ -23,9 +23,9 @@ public sealed class RedisCompressedCache(IConnectionMultiplexer redis, RedisStor
         return lookup;
     }
 
-    public async Task PutAsync(string videoId, CompressedVideoEntry entry, CancellationToken cancellationToken = default)
+    public async Task PutAsync(string videoId, CacheEntry entry, CancellationToken cancellationToken = default)
     {
-        var bytes = CompressedEntryFormat.Write(entry);
+        var bytes = CacheEntryFile.Write(entry);
         var member = Member(videoId, entry.ModelFingerprint);
         var tran = Db.CreateTransaction();
         _ = tran.StringSetAsync(keys.Entry(videoId, entry.ModelFingerprint), bytes);

@@ -203,13 +203,13 @@ public sealed class VideoProcessor(
             var progress = new ThrottledProgress(p => Observe(videos.UpdateAsync(record.Id, r => r.Status == VideoStatus.Processing
                 ? r with { Progress = new VideoProgress(p.Stage == "compressed" ? "compress" : "vision", (double)p.FramesEncoded / p.FramesTotal) } : r)));
             var encoding = await encoder.EncodeAsync(
-                new EncodeRequest(record.Id, sampled.Rgb, record.Settings.Mode, EncodingConversion.ToEngine(record.Settings, model.Info!.HasVQAttention)),
+                new EncodeRequest(record.Id, sampled.Rgb, record.Settings.Mode, record.Settings.Mode == CompressionMode.Full ? null : record.Settings.Resolve(model.Info!.HasVQAttention)),
                 progress, cancellationToken);
             stages["vision"] = encoding.VisionMs;
             stages["compress"] = encoding.CompressionMs;
 
             // From here the work is done: the store is waited for rather than the video encoded again.
-            var entry = EncodingConversion.ToEntry(encoding, record.Settings, model.Fingerprint);
+            var entry = new CacheEntry(model.Fingerprint, encoding);
             await DurablyAsync(() => cache.PutAsync(record.Id, entry, cancellationToken), cancellationToken);
             stages["total"] = clock.Elapsed.TotalMilliseconds;
             VideoUpdateResult? finished = null;

@@ -122,7 +122,7 @@ public sealed class DeleteRaceTests : IAsyncLifetime
 
     private sealed class GatedCache(ICompressedCache inner, Gate gate) : ICompressedCache
     {
-        public async Task PutAsync(string videoId, CompressedVideoEntry entry, CancellationToken cancellationToken = default)
+        public async Task PutAsync(string videoId, CacheEntry entry, CancellationToken cancellationToken = default)
         {
             bool held = await gate.HoldAsync(GatePoint.BeforePut);
             await inner.PutAsync(videoId, entry, cancellationToken);

@@ -194,7 +194,7 @@ public class WorkerFaultTests
     {
         private int _puts;
 
-        public Task PutAsync(string videoId, CompressedVideoEntry entry, CancellationToken cancellationToken = default) =>
+        public Task PutAsync(string videoId, CacheEntry entry, CancellationToken cancellationToken = default) =>
             Interlocked.Increment(ref _puts) <= outages
                 ? throw new RedisConnectionException(ConnectionFailureType.SocketFailure, "No connection is active/available")
                 : inner.PutAsync(videoId, entry, cancellationToken);

@@ -61,7 +61,7 @@ public static class ClustersApi
             picture = await s.Pictures.GetAsync(id, etag.Tag.ToString(), async timeout =>
             {
                 using var sampled = source is null ? null : await SampleOrNullAsync(s, source, record, entry, timeout);
-                return new ClusterPng(ClusterPicture.Render(entry, sampled?.Rgb), sampled is not null);
+                return new ClusterPng(ClusterPicture.Render(entry.Encoding.Compressed!, sampled?.Rgb), sampled is not null);
             }, cancellationToken);
         }
         catch (ClusterRendersBusyException e)
@@ -77,14 +77,14 @@ public static class ClustersApi
     /// <summary>The frames the index map was computed from: the same sampler and frame count as processing,
     /// so the same frame indices. Null (cells only) when the source cannot be decoded any more, or not
     /// within <see cref="ClustersOptions.RenderTimeout"/> (<paramref name="timeout"/>).</summary>
-    private static async Task<SampledFrames?> SampleOrNullAsync(ClusterServices s, string source, VideoRecord record, CompressedVideoEntry entry, CancellationToken timeout)
+    private static async Task<SampledFrames?> SampleOrNullAsync(ClusterServices s, string source, VideoRecord record, CacheEntry entry, CancellationToken timeout)
     {
         var log = s.Loggers.CreateLogger(typeof(ClustersApi));
         try
         {
             var sampled = await s.Sampler.SampleAsync(source, new FrameRequest(record.Settings.Frames), timeout);
-            if (sampled.Rgb.Count == entry.Frames) return sampled;
-            log.LogWarning("Video {VideoId}: {Sampled} frames sampled for an index map of {Frames}; drawing the cells alone", record.Id, sampled.Rgb.Count, entry.Frames);
+            if (sampled.Rgb.Count == entry.Encoding.Frames) return sampled;
+            log.LogWarning("Video {VideoId}: {Sampled} frames sampled for an index map of {Frames}; drawing the cells alone", record.Id, sampled.Rgb.Count, entry.Encoding.Frames);
             sampled.Dispose();
         }
         catch (VideoIngestException e)
