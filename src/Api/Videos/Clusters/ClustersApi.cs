@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
 using VQToken.Api.ServiceDefaults;
 using VQToken.Api.Storage;
@@ -29,7 +30,7 @@ public static class ClustersApi
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
-    internal static async Task<IResult> GetClusters(HttpContext context, string id, [AsParameters] ClusterServices s, CancellationToken cancellationToken)
+    internal static async Task<Results<FileContentHttpResult, StatusCodeHttpResult, ProblemHttpResult>> GetClusters(HttpContext context, string id, [AsParameters] ClusterServices s, CancellationToken cancellationToken)
     {
         var record = VideoId.IsValid(id) ? await s.Videos.GetOwnedAsync(Caller.Owner(context), id, cancellationToken) : null;
         if (record is null) return TypedResults.Problem(Problems.VideoNotFound(id));
@@ -55,20 +56,12 @@ public static class ClustersApi
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);
         }
 
-        ClusterPng picture;
-        try
+        // All render slots busy: ClusterRendersBusyException, a 429 with Retry-After from the error boundary.
+        var picture = await s.Pictures.GetAsync(id, etag.Tag.ToString(), async timeout =>
         {
-            picture = await s.Pictures.GetAsync(id, etag.Tag.ToString(), async timeout =>
-            {
-                using var sampled = source is null ? null : await SampleOrNullAsync(s, source, record, entry, timeout);
-                return new ClusterPng(ClusterPicture.Render(entry.Encoding.Compressed!, sampled?.Rgb), sampled is not null);
-            }, cancellationToken);
-        }
-        catch (ClusterRendersBusyException e)
-        {
-            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(e.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return TypedResults.Problem(Problems.Create(StatusCodes.Status429TooManyRequests, Problems.Overloaded, "Cluster pictures are busy", e.Message));
-        }
+            using var sampled = source is null ? null : await SampleOrNullAsync(s, source, record, entry, timeout);
+            return new ClusterPng(ClusterPicture.Render(entry.Encoding.Compressed!, sampled?.Rgb), sampled is not null);
+        }, cancellationToken);
         context.Response.Headers[BackgroundHeader] = picture.OverFrames ? "frames" : "cells";
         context.Response.Headers.CacheControl = "private, no-cache";
         return TypedResults.File(picture.Png, "image/png", entityTag: etag);
@@ -98,7 +91,7 @@ public static class ClustersApi
         return null;
     }
 
-    private static IResult NotReady(string id, string state) =>
+    private static ProblemHttpResult NotReady(string id, string state) =>
         TypedResults.Problem(Problems.Create(StatusCodes.Status409Conflict, Problems.NotReady, "The video is not ready yet",
             $"video '{id}' is {state}; follow GET /videos/{id}/events and fetch the clusters when it is ready"));
 }

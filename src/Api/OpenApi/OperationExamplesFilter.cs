@@ -4,7 +4,9 @@ using Swashbuckle.AspNetCore.SwaggerGen;
 using VQToken.Api.Ask;
 using VQToken.Api.Videos;
 
-namespace VQToken.Api.ServiceDefaults;
+using VQToken.Api.ServiceDefaults;
+
+namespace VQToken.Api.OpenApi;
 
 /// <summary>Adds examples (from <see cref="ApiExamples"/>) to the operations of the OpenAPI document:
 /// success bodies, the Server-Sent Event streams, the PNG's binary schema, a problem example on every

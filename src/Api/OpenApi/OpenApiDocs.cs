@@ -1,6 +1,8 @@
 using Microsoft.OpenApi;
 
-namespace VQToken.Api.ServiceDefaults;
+using VQToken.Api.ServiceDefaults;
+
+namespace VQToken.Api.OpenApi;
 
 /// <summary>OpenAPI document (Swashbuckle) at /swagger/v1/swagger.json and Swagger UI at /swagger.</summary>
 public static class OpenApiDocs

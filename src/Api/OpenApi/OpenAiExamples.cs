@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 
-namespace VQToken.Api.ServiceDefaults;
+using VQToken.Api.ServiceDefaults;
+
+namespace VQToken.Api.OpenApi;
 
 /// <summary>Examples of the OpenAI-compatible bodies (<c>/v1</c>) for the OpenAPI document, written as the
 /// wire JSON (snake_case, as OpenAI clients send and read it).</summary>

@@ -3,7 +3,9 @@ using System.Text.Json.Nodes;
 using VQToken.Api.Ask;
 using VQToken.Api.Videos;
 
-namespace VQToken.Api.ServiceDefaults;
+using VQToken.Api.ServiceDefaults;
+
+namespace VQToken.Api.OpenApi;
 
 /// <summary>Examples of the API's bodies for the OpenAPI document, made from the real contract types so
 /// they change (or stop compiling) with them.</summary>

@@ -2,7 +2,9 @@ using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
 using VQToken.Api.Videos;
 
-namespace VQToken.Api.ServiceDefaults;
+using VQToken.Api.ServiceDefaults;
+
+namespace VQToken.Api.OpenApi;
 
 /// <summary>POST /videos takes a multipart upload or a JSON URL body: give the JSON content type the
 /// <see cref="VideoUrlRequest"/> schema (with an example) instead of the form's.</summary>
