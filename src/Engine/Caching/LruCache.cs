@@ -9,7 +9,6 @@ public sealed class LruCache<TValue>(long capacity, Func<TValue, long>? sizeOf =
     private readonly LinkedList<(string Key, TValue Value, long Size)> _order = new();
     private readonly Dictionary<string, LinkedListNode<(string Key, TValue Value, long Size)>> _index = new(StringComparer.Ordinal);
 
-    public long Capacity => capacity;
     public bool Enabled => capacity > 0;
 
     /// <summary>Total size of the values held.</summary>

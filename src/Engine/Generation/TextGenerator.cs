@@ -3,9 +3,6 @@ using static TorchSharp.torch;
 
 namespace VQToken.Engine.Generation;
 
-/// <summary>One generated token, with why generation ended when it is the last.</summary>
-public readonly record struct GeneratedToken(long Id, int Index);
-
 /// <summary>Autoregressive decoding with a KV cache: the prompt is prefilled once, then every new
 /// token costs exactly one single-position forward step.</summary>
 public static class TextGenerator
