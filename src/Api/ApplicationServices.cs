@@ -2,6 +2,7 @@ using VQToken.Api.Ask;
 using VQToken.Api.Inference;
 using VQToken.Api.Ingestion;
 using VQToken.Api.OpenAi;
+using VQToken.Api.Processing;
 using VQToken.Api.ServiceDefaults;
 using VQToken.Api.Storage;
 using VQToken.Api.Videos;

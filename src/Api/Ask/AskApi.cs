@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using VQToken.Api.ServiceDefaults;
-using VQToken.Api.Storage;
 using VQToken.Api.Videos;
 using VQToken.Engine.Runtime;
 using VQToken.Engine.Text;

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using VQToken.Api.Cache;
 using VQToken.Api.Storage;
+using VQToken.Api.Videos;
 using VQToken.Engine.Checkpoints.Acquisition;
 using VQToken.Engine.Runtime;
 using VQToken.Engine.Text;

@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using VQToken.Api.Ask;
 using VQToken.Api.ServiceDefaults;
-using VQToken.Api.Storage;
 using VQToken.Api.Videos;
 using VQToken.Engine.Runtime;
 using VQToken.Engine.Video;

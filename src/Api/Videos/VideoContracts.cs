@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using VQToken.Api.Storage;
 
 namespace VQToken.Api.Videos;
 

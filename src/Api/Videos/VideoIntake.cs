@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 using VQToken.Api.Inference;
-using VQToken.Api.Storage;
+using VQToken.Api.Processing;
 using VQToken.Engine.Video;
 
 namespace VQToken.Api.Videos;

@@ -1,9 +1,9 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using VQToken.Api.Ask;
+using VQToken.Api.Cache;
 using VQToken.Api.Ingestion;
 using VQToken.Api.ServiceDefaults;
-using VQToken.Api.Storage;
 using VQToken.Engine.Video;
 using VQToken.Engine.Video.Url;
 

@@ -1,4 +1,4 @@
-using VQToken.Api.Storage;
+using VQToken.Api.Cache;
 using VQToken.Engine.Checkpoints;
 using static VQToken.Api.Tests.Storage.TestVideos;
 

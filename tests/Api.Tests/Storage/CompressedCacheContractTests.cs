@@ -1,4 +1,6 @@
-using VQToken.Api.Storage;
+using VQToken.Api.Cache;
+using VQToken.Api.Videos;
+
 using static VQToken.Api.Tests.Storage.TestVideos;
 
 namespace VQToken.Api.Tests.Storage;

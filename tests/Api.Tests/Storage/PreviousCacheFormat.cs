@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using VQToken.Api.Cache;
 using VQToken.Api.Storage;
 
 namespace VQToken.Api.Tests.Storage;

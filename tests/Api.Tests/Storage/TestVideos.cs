@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
-using VQToken.Api.Storage;
+using VQToken.Api.Cache;
+using VQToken.Api.Processing;
+using VQToken.Api.Videos;
 using VQToken.Engine.Compression;
 using VQToken.Engine.Runtime;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using VQToken.Api.Storage;
+using VQToken.Api.Videos;
 
 namespace VQToken.Api.Tests.Storage;
 

@@ -1,5 +1,7 @@
 using System.Text.Json;
+using VQToken.Api.Processing;
 using VQToken.Api.Storage;
+using VQToken.Api.Videos;
 using static VQToken.Api.Tests.Storage.TestVideos;
 
 namespace VQToken.Api.Tests.Storage;

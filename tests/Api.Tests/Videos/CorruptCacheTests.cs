@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using VQToken.Api.Cache;
 using VQToken.Api.Inference;
-using VQToken.Api.Storage;
 using VQToken.Api.Tests.Infrastructure;
 using PreviousCacheFormat = VQToken.Api.Tests.Storage.PreviousCacheFormat;
 

@@ -2,9 +2,10 @@ using System.Net;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using VQToken.Api.Cache;
 using VQToken.Api.ServiceDefaults;
-using VQToken.Api.Storage;
 using VQToken.Api.Tests.Infrastructure;
+using VQToken.Api.Videos;
 
 namespace VQToken.Api.Tests.Videos;
 

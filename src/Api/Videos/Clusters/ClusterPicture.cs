@@ -1,5 +1,4 @@
 using SkiaSharp;
-using VQToken.Api.Storage;
 using VQToken.Engine.Compression;
 using VQToken.Engine.Runtime;
 

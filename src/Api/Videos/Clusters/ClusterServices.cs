@@ -1,5 +1,6 @@
+using VQToken.Api.Cache;
 using VQToken.Api.Inference;
-using VQToken.Api.Storage;
+using VQToken.Api.Videos;
 using VQToken.Engine.Video;
 
 namespace VQToken.Api.Videos.Clusters;

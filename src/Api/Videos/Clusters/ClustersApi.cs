@@ -1,7 +1,9 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
+using VQToken.Api.Cache;
+using VQToken.Api.Processing;
 using VQToken.Api.ServiceDefaults;
-using VQToken.Api.Storage;
+using VQToken.Api.Videos;
 using VQToken.Engine.Runtime;
 using VQToken.Engine.Video;
 

@@ -1,13 +1,14 @@
-using VQToken.Engine.Compression;
 using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.DependencyInjection;
 using SkiaSharp;
+using VQToken.Api.Cache;
 using VQToken.Api.Inference;
 using VQToken.Api.ServiceDefaults;
-using VQToken.Api.Storage;
 using VQToken.Api.Tests.Infrastructure;
+using VQToken.Api.Videos;
 using VQToken.Api.Videos.Clusters;
+using VQToken.Engine.Compression;
 
 namespace VQToken.Api.Tests.Videos.Clusters;
 
