@@ -4,7 +4,7 @@ using VQToken.Api.Storage;
 using VQToken.Api.Videos;
 using VQToken.Api.Videos.Clusters;
 using VQToken.Engine.Runtime;
-using VQToken.Engine.Video;
+using VQToken.Ingestion;
 
 namespace VQToken.Api;
 

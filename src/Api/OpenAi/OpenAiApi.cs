@@ -4,7 +4,7 @@ using VQToken.Api.Ask;
 using VQToken.Api.ServiceDefaults;
 using VQToken.Api.Videos;
 using VQToken.Engine.Runtime;
-using VQToken.Engine.Video;
+using VQToken.Ingestion;
 
 namespace VQToken.Api.OpenAi;
 

@@ -2,7 +2,7 @@ using VQToken.Api.Ask;
 using VQToken.Api.Inference;
 using VQToken.Api.ServiceDefaults;
 using VQToken.Api.Videos;
-using VQToken.Engine.Video.Url;
+using VQToken.Ingestion.Url;
 
 namespace VQToken.Api.OpenAi;
 

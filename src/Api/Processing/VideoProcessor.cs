@@ -6,7 +6,7 @@ using VQToken.Api.ServiceDefaults;
 using VQToken.Api.Storage;
 using VQToken.Api.Videos;
 using VQToken.Engine.Runtime;
-using VQToken.Engine.Video;
+using VQToken.Ingestion;
 
 namespace VQToken.Api.Processing;
 
@@ -195,7 +195,7 @@ public sealed class VideoProcessor(
                 return Outcome.Done;
             }
 
-            using var sampled = await sampler.SampleAsync(path, new FrameRequest(record.Settings.Frames), cancellationToken);
+            var sampled = await sampler.SampleAsync(path, new FrameRequest(record.Settings.Frames), cancellationToken);
             stages["frames"] = clock.Elapsed.TotalMilliseconds;
             var info = sampled.Video;
             var probe = new SourceProbe(info.DurationSeconds, info.FrameRate, info.Width, info.Height, info.CodecName);

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using VQToken.Api.Inference;
 using VQToken.Api.Processing;
-using VQToken.Engine.Video;
+using VQToken.Ingestion;
 
 namespace VQToken.Api.Videos;
 
@@ -46,7 +46,7 @@ public sealed class VideoIntake(IVideoStore videos, ISourceStore sources, IJobQu
             Elbow = mode == CompressionMode.VQTokenAdaptive ? elbow ?? ElbowIndexing.Official : elbow,
             Tokens = mode == CompressionMode.Full ? tokens : tokens ?? TokenPath.Codebook,
         };
-        foreach (var (field, messages) in settings.Problems(limits.Limits)) errors.TryAdd(field, messages);
+        foreach (var (field, messages) in settings.Problems(new CompressionLimits(limits.MaxFrames, limits.MaxK, limits.MaxAdaptiveKSpan, limits.MaxFramesTimesK, VideoOptions.Section))) errors.TryAdd(field, messages);
         if (settings.Tokens == TokenPath.Attention && model.Info is { HasVQAttention: false })
             errors["tokens"] = ["tokens=attention needs VQ-Attention weights (model.cross_attention.*), which the loaded checkpoint does not have; use tokens=codebook (the published path)"];
         return (errors.Count == 0 ? settings : null, errors);

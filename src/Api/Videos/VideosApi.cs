@@ -4,8 +4,8 @@ using VQToken.Api.Ask;
 using VQToken.Api.Cache;
 using VQToken.Api.Ingestion;
 using VQToken.Api.ServiceDefaults;
-using VQToken.Engine.Video;
-using VQToken.Engine.Video.Url;
+using VQToken.Ingestion;
+using VQToken.Ingestion.Url;
 
 namespace VQToken.Api.Videos;
 

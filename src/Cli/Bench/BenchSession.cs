@@ -4,7 +4,7 @@ using VQToken.Engine.Compression;
 using VQToken.Engine.Generation;
 using VQToken.Engine.Runtime;
 using VQToken.Engine.Text;
-using VQToken.Engine.Video;
+using VQToken.Ingestion;
 
 namespace VQToken.Cli.Bench;
 
@@ -47,7 +47,7 @@ public sealed class BenchSession : IAsyncDisposable
     public async Task<EndToEndRun> UploadAndAskAsync(string video, CompressionMode mode)
     {
         var clock = Stopwatch.StartNew();
-        using var sampled = await _sampler.SampleAsync(video, new FrameRequest(_settings.Frames));
+        var sampled = await _sampler.SampleAsync(video, new FrameRequest(_settings.Frames));
         double sampleMs = clock.Elapsed.TotalMilliseconds;
         string key = NewKey(mode.ToString());
         var encoding = await EncodeAsync(key, sampled.Rgb, mode);

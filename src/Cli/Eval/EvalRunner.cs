@@ -3,8 +3,8 @@ using VQToken.Engine.Compression;
 using VQToken.Engine.Generation;
 using VQToken.Engine.Runtime;
 using VQToken.Engine.Text;
-using VQToken.Engine.Video;
-using VQToken.Engine.Video.Url;
+using VQToken.Ingestion;
+using VQToken.Ingestion.Url;
 
 namespace VQToken.Cli.Eval;
 
@@ -36,7 +36,7 @@ public sealed class EvalRunner(EvalSettings settings, CliProgress progress)
             await engine.Ready;
             foreach (var sample in todo)
             {
-                using var frames = await SampleFramesAsync(sample);
+                var frames = await SampleFramesAsync(sample);
                 var prompt = template.BuildPrompt(MultipleChoicePrompt.Build(sample.Question, sample.Options));
                 foreach (var mode in settings.Modes)
                 {

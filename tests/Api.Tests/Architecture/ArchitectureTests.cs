@@ -4,12 +4,13 @@ using VQToken.Api.Tests.Deployment;
 
 namespace VQToken.Api.Tests.Architecture;
 
-/// <summary>The rooms' references: the engine knows no web host, the web host never touches TorchSharp itself,
-/// and the service defaults know no feature.</summary>
+/// <summary>The rooms' references: the engine knows no web host, neither the web host nor ingestion touches
+/// TorchSharp, and the service defaults know no feature.</summary>
 public class ArchitectureTests
 {
     private static readonly Assembly Api = typeof(Program).Assembly;
     private static readonly Assembly Engine = typeof(VQToken.Engine.Compression.CompressionSettings).Assembly;
+    private static readonly Assembly Ingestion = typeof(VQToken.Ingestion.FrameSampler).Assembly;
 
     [Fact]
     public void Engine_does_not_reference_ASP_NET_Core()
@@ -18,6 +19,17 @@ public class ArchitectureTests
 
         Assert.Contains("TorchSharp", references);   // the check reads real references
         Assert.DoesNotContain(references, name => name.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Ingestion_references_neither_TorchSharp_nor_the_engine_nor_ASP_NET_Core()
+    {
+        var references = Ingestion.GetReferencedAssemblies().Select(a => a.Name!).ToList();
+
+        Assert.Contains("FFMpegCore", references);   // the check reads real references
+        Assert.DoesNotContain(references, name => name.StartsWith("TorchSharp", StringComparison.Ordinal)
+            || name == "VQToken.Engine" || name.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal));
+        Assert.DoesNotContain(Ingestion.GetTypes().SelectMany(Signature), t => t.Namespace?.StartsWith("TorchSharp", StringComparison.Ordinal) == true);
     }
 
     [Fact]

@@ -9,6 +9,7 @@ using VQToken.Api.Videos;
 using VQToken.Engine.Compression;
 using VQToken.Engine.Generation;
 using VQToken.Engine.Runtime;
+using VQToken.Ingestion;
 
 namespace VQToken.Api.Tests.Videos;
 

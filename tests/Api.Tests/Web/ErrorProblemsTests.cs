@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Http;
 using StackExchange.Redis;
 using VQToken.Api.ServiceDefaults;
 using VQToken.Engine.Runtime;
-using VQToken.Engine.Video;
+using VQToken.Ingestion;
 
 namespace VQToken.Api.Tests.Web;
 

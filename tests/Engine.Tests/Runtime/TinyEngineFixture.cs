@@ -2,6 +2,7 @@ using VQToken.Engine.Checkpoints;
 using VQToken.Engine.Compression;
 using VQToken.Engine.Runtime;
 using VQToken.Engine.Text;
+using VQToken.Ingestion;
 
 namespace VQToken.Engine.Tests.Runtime;
 

@@ -1,6 +1,7 @@
 using SkiaSharp;
 using VQToken.Engine.Compression;
 using VQToken.Engine.Runtime;
+using VQToken.Ingestion;
 
 namespace VQToken.Api.Videos.Clusters;
 

@@ -1,7 +1,7 @@
 using VQToken.Api.Cache;
 using VQToken.Api.Inference;
 using VQToken.Api.Videos;
-using VQToken.Engine.Video;
+using VQToken.Ingestion;
 
 namespace VQToken.Api.Videos.Clusters;
 

@@ -5,7 +5,7 @@ using VQToken.Api.Processing;
 using VQToken.Api.ServiceDefaults;
 using VQToken.Api.Videos;
 using VQToken.Engine.Runtime;
-using VQToken.Engine.Video;
+using VQToken.Ingestion;
 
 namespace VQToken.Api.Videos.Clusters;
 
@@ -61,7 +61,7 @@ public static class ClustersApi
         // All render slots busy: ClusterRendersBusyException, a 429 with Retry-After from the error boundary.
         var picture = await s.Pictures.GetAsync(id, etag.Tag.ToString(), async timeout =>
         {
-            using var sampled = source is null ? null : await SampleOrNullAsync(s, source, record, entry, timeout);
+            var sampled = source is null ? null : await SampleOrNullAsync(s, source, record, entry, timeout);
             return new ClusterPng(ClusterPicture.Render(entry.Encoding.Compressed!, sampled?.Rgb), sampled is not null);
         }, cancellationToken);
         context.Response.Headers[BackgroundHeader] = picture.OverFrames ? "frames" : "cells";
@@ -80,7 +80,6 @@ public static class ClustersApi
             var sampled = await s.Sampler.SampleAsync(source, new FrameRequest(record.Settings.Frames), timeout);
             if (sampled.Rgb.Count == entry.Encoding.Frames) return sampled;
             log.LogWarning("Video {VideoId}: {Sampled} frames sampled for an index map of {Frames}; drawing the cells alone", record.Id, sampled.Rgb.Count, entry.Encoding.Frames);
-            sampled.Dispose();
         }
         catch (VideoIngestException e)
         {

@@ -1,4 +1,4 @@
-namespace VQToken.Engine.Video;
+namespace VQToken.Ingestion;
 
 /// <summary>The directory where uploads and downloads land while they are checked and sampled. Every file
 /// is owned by exactly one <see cref="IngestedVideo"/> or deleted on the failure path.</summary>

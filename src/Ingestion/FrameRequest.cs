@@ -1,4 +1,4 @@
-namespace VQToken.Engine.Video;
+namespace VQToken.Ingestion;
 
 /// <summary>How many frames to sample: <see cref="Count"/> spread uniformly over the video (default from
 /// <see cref="VideoOptions.DefaultFrames"/>), or, when <see cref="FramesPerSecond"/> is set, one frame every

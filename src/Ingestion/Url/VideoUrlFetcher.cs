@@ -3,7 +3,7 @@ using System.Net.Http;
 using Microsoft.Extensions.Http.Resilience;
 using Polly;
 
-namespace VQToken.Engine.Video.Url;
+namespace VQToken.Ingestion.Url;
 
 /// <summary>Downloads a video from an http(s) URL into the temporary store, safely: the guarded connector
 /// checks and pins every connection's address; redirects are followed by hand (each hop re-checked:

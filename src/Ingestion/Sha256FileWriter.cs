@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 
-namespace VQToken.Engine.Video;
+namespace VQToken.Ingestion;
 
 /// <summary>Copies a stream to a new file in fixed-size chunks, hashing the bytes on the way (SHA-256, the
 /// video's content key) and stopping as soon as the byte limit is passed: memory stays at one buffer.</summary>

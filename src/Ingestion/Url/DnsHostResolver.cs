@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace VQToken.Engine.Video.Url;
+namespace VQToken.Ingestion.Url;
 
 /// <summary>The system resolver.</summary>
 public sealed class DnsHostResolver : IHostResolver

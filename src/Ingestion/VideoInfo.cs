@@ -1,4 +1,4 @@
-namespace VQToken.Engine.Video;
+namespace VQToken.Ingestion;
 
 /// <summary>What ffprobe says about a video file, for the one video stream that is sampled.</summary>
 /// <param name="StreamIndex">Index of the sampled stream in the container (for `-map 0:i`).</param>

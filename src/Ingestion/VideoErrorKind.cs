@@ -1,4 +1,4 @@
-namespace VQToken.Engine.Video;
+namespace VQToken.Ingestion;
 
 /// <summary>Why a video could not be ingested or sampled. The API maps each kind to one HTTP status
 /// (e.g. <see cref="TooLarge"/> to 413, <see cref="NotAVideo"/> to 415, <see cref="UrlRefused"/> to 400).</summary>

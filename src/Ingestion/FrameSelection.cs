@@ -1,4 +1,4 @@
-namespace VQToken.Engine.Video;
+namespace VQToken.Ingestion;
 
 /// <summary>Which frame indices to sample, exactly as the official LLaVA-OneVision video loader picks them.</summary>
 public static class FrameSelection

@@ -1,7 +1,6 @@
 using System.ComponentModel.DataAnnotations;
-using VQToken.Engine.Compression;
 
-namespace VQToken.Engine.Video;
+namespace VQToken.Ingestion;
 
 /// <summary>Limits and tool settings for probing and sampling videos (configuration section "Video").</summary>
 public sealed class VideoOptions : IValidatableObject
@@ -9,14 +8,14 @@ public sealed class VideoOptions : IValidatableObject
     public const string Section = "Video";
 
     /// <summary>Frames sampled when the caller does not say (the LLaVA-OneVision evaluations use 32).</summary>
-    [Range(1, CompressionSettings.MaxSupportedFrames)] public int DefaultFrames { get; set; } = 32;
+    [Range(1, 1024)] public int DefaultFrames { get; set; } = 32;
     /// <summary>Most frames one request may ask for.</summary>
-    [Range(1, CompressionSettings.MaxSupportedFrames)] public int MaxFrames { get; set; } = 64;
+    [Range(1, 1024)] public int MaxFrames { get; set; } = 64;
     /// <summary>Largest codebook a request may ask for (k, or maxK in adaptive mode): with the two limits
-    /// below it bounds the K-means work of one video.</summary>
-    [Range(1, CompressionSettings.MaxSupportedK)] public int MaxK { get; set; } = 256;
+    /// below it bounds the K-means work of one video. The API checks it against the cached form's own limit.</summary>
+    [Range(1, int.MaxValue)] public int MaxK { get; set; } = 256;
     /// <summary>Widest adaptive range (maxK − minK): adaptive mode fits every K in the range.</summary>
-    [Range(0, CompressionSettings.MaxSupportedK - 1)] public int MaxAdaptiveKSpan { get; set; } = 64;
+    [Range(0, int.MaxValue)] public int MaxAdaptiveKSpan { get; set; } = 64;
     /// <summary>Largest frames × k (× maxK in adaptive mode): one Lloyd iteration reads frames · 729 rows against k centres.</summary>
     [Range(1, 33_554_432)] public int MaxFramesTimesK { get; set; } = 8192;
     /// <summary>Side of the square frames handed to the vision tower (SigLIP so400m: 384).</summary>
@@ -35,9 +34,6 @@ public sealed class VideoOptions : IValidatableObject
     /// tty and the like are left out on purpose: they read other files or URLs, or are not videos.</summary>
     [Required] public string AllowedContainers { get; set; } =
         "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,flv,mpegts,mpeg,ogg,gif,asf,mxf,nut,ivf,h264,hevc,m4v,dv,rm,wtv";
-
-    /// <summary>The limits a request's <see cref="CompressionSettings"/> are validated against.</summary>
-    public CompressionLimits Limits => new(MaxFrames, MaxK, MaxAdaptiveKSpan, MaxFramesTimesK, Section);
 
     /// <summary>Requests without k get the paper's settings (k 32, adaptive 12..32): the limits must admit them.</summary>
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)

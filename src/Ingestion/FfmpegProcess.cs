@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
 
-namespace VQToken.Engine.Video;
+namespace VQToken.Ingestion;
 
 /// <summary>One ffmpeg or ffprobe run with an argument list (no shell, no quoting), binary stdout for the
 /// caller to stream from, and the last lines of stderr kept for error messages.</summary>

@@ -1,4 +1,4 @@
-namespace VQToken.Engine.Video;
+namespace VQToken.Ingestion;
 
 /// <summary>A received or downloaded video in the temporary store, probed and within the limits.
 /// Disposing it deletes the file: whoever holds it decides how long it lives.</summary>

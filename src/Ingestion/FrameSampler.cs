@@ -1,10 +1,9 @@
 using System.Globalization;
-using VQToken.Engine.Runtime;
 
-namespace VQToken.Engine.Video;
+namespace VQToken.Ingestion;
 
 /// <summary>Samples frames from a video file with ffmpeg and hands them over as RGB bytes [N, S, S, 3]
-/// (resized to S x S, aspect not kept); <see cref="RgbFrames.ToPixels"/> makes the vision
+/// (resized to S x S, aspect not kept); the engine's <c>ToPixels</c> makes the vision
 /// tower's input [N, 3, S, S] in [-1, 1] on the engine thread, so decoding never touches TorchSharp.
 /// Streaming: ffmpeg decodes, keeps only the chosen frames (select filter on the frame number) and writes
 /// them at their native size as raw rgb24; each is read alone and resized by <see cref="PilBicubicResize"/>,

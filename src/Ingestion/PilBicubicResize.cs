@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace VQToken.Engine.Video;
+namespace VQToken.Ingestion;
 
 /// <summary>Pillow's <c>Image.resize(size, BICUBIC)</c> on packed RGB bytes, to the level: the same separable
 /// passes (horizontal first, 8-bit rounding between), kernel widened by the shrink factor, and the same

@@ -1,4 +1,4 @@
-namespace VQToken.Engine.Video;
+namespace VQToken.Ingestion;
 
 /// <summary>The one exception type of video ingestion and sampling: <see cref="Kind"/> says what went
 /// wrong, the message says it for a person.</summary>

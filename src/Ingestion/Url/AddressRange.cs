@@ -1,4 +1,4 @@
-namespace VQToken.Engine.Video.Url;
+namespace VQToken.Ingestion.Url;
 
 /// <summary>What kind of network an IP address belongs to, as far as fetching a user's URL is concerned.</summary>
 public enum AddressRange

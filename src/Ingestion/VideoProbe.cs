@@ -2,7 +2,7 @@ using System.Globalization;
 using FFMpegCore;
 using FFMpegCore.Exceptions;
 
-namespace VQToken.Engine.Video;
+namespace VQToken.Ingestion;
 
 /// <summary>Sniffs a file with ffprobe (never trusting its name or a Content-Type) and checks the limits:
 /// container, a real video stream, duration, resolution; counts the frames from the packets.</summary>

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace VQToken.Engine.Video.Url;
+namespace VQToken.Ingestion.Url;
 
 /// <summary>Decides which addresses a URL fetch may connect to (the server-side request forgery guard).
 /// IPv6 forms that carry an IPv4 address are judged by the IPv4 address inside: IPv4-mapped ::ffff:a.b.c.d,

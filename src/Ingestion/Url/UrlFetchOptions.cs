@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace VQToken.Engine.Video.Url;
+namespace VQToken.Ingestion.Url;
 
 /// <summary>Settings of <see cref="VideoUrlFetcher"/> (configuration section "Video:Url").</summary>
 public sealed class UrlFetchOptions

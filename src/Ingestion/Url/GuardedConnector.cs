@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http;
 using System.Net.Sockets;
 
-namespace VQToken.Engine.Video.Url;
+namespace VQToken.Ingestion.Url;
 
 /// <summary>The <see cref="SocketsHttpHandler.ConnectCallback"/> of the URL fetcher: resolves the host once,
 /// refuses the connection when any of its addresses is in a refused range, and connects to the checked
