@@ -4,7 +4,7 @@ using System.Globalization;
 using TorchSharp;
 using VQToken.Engine.Checkpoints;
 using VQToken.Engine.Compression;
-using VQToken.Engine.Compression.Reference;
+using VQToken.Testing;
 using static TorchSharp.torch;
 
 namespace VQToken.Cli;

@@ -3,6 +3,7 @@ using VQToken.Engine.Compression;
 using VQToken.Engine.Runtime;
 using VQToken.Engine.Text;
 using VQToken.Ingestion;
+using VQToken.Testing;
 
 namespace VQToken.Engine.Tests.Runtime;
 

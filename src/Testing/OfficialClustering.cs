@@ -1,7 +1,8 @@
 using TorchSharp;
+using VQToken.Engine.Compression;
 using static TorchSharp.torch;
 
-namespace VQToken.Engine.Compression.Reference;
+namespace VQToken.Testing;
 
 /// <summary>
 /// Benchmark baseline, not for serving: a step-by-step re-implementation of the official VQToken

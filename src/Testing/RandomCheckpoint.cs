@@ -1,10 +1,12 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using TorchSharp;
+using VQToken.Engine.Checkpoints;
 using VQToken.Engine.Models;
+using VQToken.Engine.Text;
 using static TorchSharp.torch;
 
-namespace VQToken.Engine.Checkpoints;
+namespace VQToken.Testing;
 
 /// <summary>Sizes of generated random checkpoints: <c>tiny</c> for tests and the demo mode (seconds to
 /// make and run), <c>full</c> with the real LLaVA-OneVision-0.5B dimensions for benchmarks.</summary>
@@ -16,6 +18,9 @@ public enum CheckpointSize { Tiny, Full }
 /// meta device, so the generator and the loader cannot drift apart.</summary>
 public static class RandomCheckpoint
 {
+    /// <summary>The <c>Model:Demo</c> checkpoint: tiny, seed 0.</summary>
+    public static void WriteDemo(string directory) => Write(directory, new Options(CheckpointSize.Tiny));
+
     /// <param name="VQAttention">Write the VQ-Attention weights (model.cross_attention.*); the released
     /// checkpoint has them, a plain LLaVA-OneVision one does not.</param>
     public sealed record Options(CheckpointSize Size = CheckpointSize.Tiny, long Seed = 0, int Shards = 0, ScalarType DType = ScalarType.BFloat16,
@@ -105,7 +110,7 @@ public static class RandomCheckpoint
     public static IReadOnlyList<string> Write(string dir, Options options)
     {
         var files = WriteWeights(dir, options);
-        Text.SyntheticTokenizer.Write(dir, RegularTokens(options.Size));
+        SyntheticTokenizer.Write(dir, RegularTokens(options.Size));
         return files;
     }
 

@@ -1,6 +1,7 @@
 using System.Text;
+using VQToken.Engine.Text;
 
-namespace VQToken.Engine.Text;
+namespace VQToken.Testing;
 
 /// <summary>
 /// Deterministic merges for <see cref="SyntheticTokenizer"/>: first learned from a small English

@@ -1,8 +1,9 @@
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using VQToken.Engine.Text;
 
-namespace VQToken.Engine.Text;
+namespace VQToken.Testing;
 
 /// <summary>
 /// Writes a small but valid Qwen2-style byte-level BPE tokenizer (vocab.json, merges.txt,

@@ -1,4 +1,4 @@
-namespace VQToken.Engine.Text;
+namespace VQToken.Testing;
 
 /// <summary>The English text <see cref="SyntheticTokenizer"/> learns its merges from. Changing it
 /// changes every generated tokenizer, so keep it as it is.</summary>

@@ -3,9 +3,10 @@ using VQToken.Engine.Checkpoints;
 using VQToken.Engine.Compression;
 using VQToken.Engine.Generation;
 using VQToken.Engine.Models;
+using VQToken.Engine.Text;
 using static TorchSharp.torch;
 
-namespace VQToken.Engine.Parity;
+namespace VQToken.Testing;
 
 /// <summary>Max abs differences of every stage against a parity fixture (see shared/fixtures/README.md).</summary>
 public sealed record ParityReport(
