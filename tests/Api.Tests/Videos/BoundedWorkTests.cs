@@ -63,7 +63,8 @@ public class BoundedWorkTests
     [InlineData("Video:MaxK", "16")]
     [InlineData("Video:MaxAdaptiveKSpan", "8")]
     [InlineData("Video:MaxFramesTimesK", "64")]   // the test service samples 4 frames by default
-    public void Limits_that_refuse_the_default_settings_stop_start_up(string setting, string value)
+    [InlineData("Video:MaxK", "32768")]           // beyond what the int16 index map of a cache entry holds
+    public void Limits_that_refuse_the_default_settings_or_exceed_the_cached_form_stop_start_up(string setting, string value)
     {
         using var factory = new ServiceFactory(new Dictionary<string, string?> { [setting] = value });
         var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
