@@ -16,10 +16,14 @@ ARG TORCH_BACKEND
 WORKDIR /src
 COPY Directory.Build.props Directory.Build.targets Directory.Packages.props ./
 COPY build/ build/
+COPY src/Ingestion/VQToken.Ingestion.csproj src/Ingestion/
 COPY src/Engine/VQToken.Engine.csproj src/Engine/
+COPY src/Testing/VQToken.Testing.csproj src/Testing/
 COPY src/Api/VQToken.Api.csproj src/Api/
 RUN dotnet restore src/Api/VQToken.Api.csproj -r linux-x64 -p:TorchBackend=${TORCH_BACKEND}
+COPY src/Ingestion/ src/Ingestion/
 COPY src/Engine/ src/Engine/
+COPY src/Testing/ src/Testing/
 COPY src/Api/ src/Api/
 RUN dotnet publish src/Api/VQToken.Api.csproj -c Release -r linux-x64 --self-contained true --no-restore \
       -p:TorchBackend=${TORCH_BACKEND} -p:UseAppHost=true -o /app \

@@ -2,6 +2,8 @@ using VQToken.Api.Ask;
 using VQToken.Api.Inference;
 using VQToken.Api.Ingestion;
 using VQToken.Api.OpenAi;
+using VQToken.Api.Processing;
+using VQToken.Api.ServiceDefaults;
 using VQToken.Api.Storage;
 using VQToken.Api.Videos;
 using VQToken.Api.Videos.Clusters;
@@ -36,6 +38,7 @@ public static class ApplicationServices
         services.AddSingleton<IVideoEncoder, EngineVideoEncoder>();
         services.AddHostedService<VideoProcessor>();
         services.AddOpenAiApi();
+        services.AddSingleton<IExceptionProblems, ApiErrors>();
 
         services.AddHealthChecks()
             .AddCheck<ModelReadinessCheck>("model", tags: ["ready"])

@@ -1,6 +1,7 @@
 using VQToken.Api;
 using VQToken.Api.Ask;
 using VQToken.Api.OpenAi;
+using VQToken.Api.OpenApi;
 using VQToken.Api.ServiceDefaults;
 using VQToken.Api.Videos;
 using VQToken.Api.Videos.Clusters;

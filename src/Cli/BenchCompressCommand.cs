@@ -4,7 +4,7 @@ using System.Globalization;
 using TorchSharp;
 using VQToken.Engine.Checkpoints;
 using VQToken.Engine.Compression;
-using VQToken.Engine.Compression.Reference;
+using VQToken.Testing;
 using static TorchSharp.torch;
 
 namespace VQToken.Cli;
@@ -55,8 +55,8 @@ public sealed class BenchCompressCommand : CliCommand
         Console.WriteLine("| run | K | wall ms (median of runs) | process CPU ms (median) | inertia (Σ 1−cos) |");
         Console.WriteLine("|---|---|---|---|---|");
 
-        var fixedSettings = CompressionSettings.Fixed(k, (ulong)seed);
-        var adaptiveSettings = CompressionSettings.Adaptive(minK, k, (ulong)seed);
+        var fixedSettings = CompressionSettings.Fixed(frames, k, seed: (ulong)seed);
+        var adaptiveSettings = CompressionSettings.Adaptive(frames, minK, k, seed: (ulong)seed);
         Row($"ours fixed K={k}", tokens, fixedSettings, repeat);
         Row($"ours adaptive {minK}..{k}", tokens, adaptiveSettings, repeat);
 

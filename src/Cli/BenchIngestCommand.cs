@@ -3,7 +3,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using TorchSharp;
-using VQToken.Engine.Video;
+using VQToken.Engine.Runtime;
+using VQToken.Ingestion;
 
 namespace VQToken.Cli;
 
@@ -56,7 +57,8 @@ public sealed class BenchIngestCommand : CliCommand
             var info = new VideoProbe(sampler.Options).ProbeAsync(video).GetAwaiter().GetResult();
             var probeSeconds = probeClock.Elapsed.TotalSeconds;
             var sampleClock = Stopwatch.StartNew();
-            using var sampled = sampler.SampleAsync(video, info, new FrameRequest(frames)).GetAwaiter().GetResult();
+            var sampled = sampler.SampleAsync(video, info, new FrameRequest(frames)).GetAwaiter().GetResult();
+            using var pixels = sampled.Rgb.ToPixels(0, sampled.Rgb.Count);
             var sampleSeconds = sampleClock.Elapsed.TotalSeconds;
             var ffmpegPeakKb = watcher.Stop();
 
@@ -68,8 +70,8 @@ public sealed class BenchIngestCommand : CliCommand
                 generateSeconds = Math.Round(generateSeconds, 1),
                 probeSeconds = Math.Round(probeSeconds, 2),
                 sampleSeconds = Math.Round(sampleSeconds, 1),
-                shape = sampled.Frames.shape,
-                tensorMb = Math.Round(sampled.Frames.NumberOfElements * 4 / 1048576.0, 1),
+                shape = pixels.shape,
+                tensorMb = Math.Round(pixels.NumberOfElements * 4 / 1048576.0, 1),
                 processPeakRssMb = Math.Round(ReadStatusKb(Environment.ProcessId, "VmHWM:") / 1024.0, 1),
                 processBaselineRssMb = Math.Round(baselineKb / 1024.0, 1),
                 ffmpegPeakRssMb = Math.Round(ffmpegPeakKb / 1024.0, 1),

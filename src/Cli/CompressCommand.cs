@@ -49,10 +49,9 @@ public sealed class CompressCommand : CliCommand
         var mode = _mode.ValueIn(parsed);
         int k = parsed.GetValue(_k);
         var seed = (ulong)parsed.GetValue(_seed);
-        var settings = mode == CompressionMode.VQTokenFixed
-            ? CompressionSettings.Fixed(k, seed)
-            : CompressionSettings.Adaptive(parsed.GetValue(_minK), k, seed, _elbow.ValueIn(parsed));
-        settings.Validate();
+        // Frames come from the tensor; the settings' frame count only has to be in range.
+        var settings = CompressionSettings.For(mode, frames: 1, k, parsed.GetValue(_minK), _elbow.ValueIn(parsed), seed: seed);
+        settings.EnsureValid();
         torch.set_num_threads(parsed.GetValue(_threads));
 
         using var scope = NewDisposeScope();
@@ -75,7 +74,7 @@ public sealed class CompressCommand : CliCommand
             rows = video.Tokens.Original,
             mode = settings.Mode.WireName(),
             ratio = Math.Round(video.Tokens.Ratio, 6),
-            elbow = mode == CompressionMode.VQTokenAdaptive ? settings.Elbow.WireName() : null,
+            elbow = mode == CompressionMode.VQTokenAdaptive ? settings.EffectiveElbow.WireName() : null,
             min_k = mode == CompressionMode.VQTokenAdaptive ? settings.MinK : (int?)null,
             curve = curve?.Select(d => Math.Round(d, 4)).ToArray(),
         }, new JsonSerializerOptions { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull }));

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using VQToken.Engine.Checkpoints.Acquisition;
+using VQToken.Testing;
 
 namespace VQToken.Cli;
 
@@ -65,7 +66,7 @@ public sealed class DownloadModelCommand : CliCommand
             nextReport = p.Bytes + (64L << 20);
             display.Log($"{p.Bytes}/{p.TotalBytes?.ToString() ?? "?"} bytes ({p.File})");
         });
-        var model = await ModelLocator.ResolveAsync(options, progress, CancellationToken.None);
+        var model = await ModelLocator.ResolveAsync(options, progress, null, null, RandomCheckpoint.WriteDemo, CancellationToken.None);
         bar.Complete();
         return model;
     }

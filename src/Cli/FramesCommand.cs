@@ -2,8 +2,9 @@ using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using TorchSharp;
-using VQToken.Engine.Video;
-using VQToken.Engine.Video.Url;
+using VQToken.Engine.Runtime;
+using VQToken.Ingestion;
+using VQToken.Ingestion.Url;
 
 namespace VQToken.Cli;
 
@@ -53,14 +54,13 @@ public sealed class FramesCommand : CliCommand
         {
             using var fetcher = new VideoUrlFetcher(new UrlFetchOptions { AllowPrivateAddresses = allowPrivate }, new TempVideoStore(), probe);
             using var video = await fetcher.FetchAsync(url);
-            using var frames = await sampler.SampleAsync(video.Path, video.Info, request);
+            var frames = await sampler.SampleAsync(video.Path, video.Info, request);
             return Describe(frames, video.Sha256);
         }
         var path = Path.GetFullPath(url?.IsFile == true ? url.LocalPath : source);
         if (!File.Exists(path)) throw new VideoIngestException(VideoErrorKind.NotAVideo, $"no such file: {source}");
         var sha256 = await Sha256FileWriter.HashFileAsync(path, CancellationToken.None);
-        using (var sampled = await sampler.SampleAsync(path, request))
-            return Describe(sampled, sha256);
+        return Describe(await sampler.SampleAsync(path, request), sha256);
     }
 
     private static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -68,12 +68,13 @@ public sealed class FramesCommand : CliCommand
     private static string Describe(SampledFrames sampled, string sha256)
     {
         using var scope = torch.NewDisposeScope();
+        var pixels = sampled.Rgb.ToPixels(0, sampled.Rgb.Count);   // [N, 3, S, S], the vision tower's input
         return JsonSerializer.Serialize(new
         {
             ok = true,
-            shape = sampled.Frames.shape,
-            min = sampled.Frames.min().item<float>(),
-            max = sampled.Frames.max().item<float>(),
+            shape = pixels.shape,
+            min = pixels.min().item<float>(),
+            max = pixels.max().item<float>(),
             durationSeconds = Math.Round(sampled.Video.DurationSeconds, 3),
             sha256,
             frameIndices = sampled.FrameIndices,

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using VQToken.Engine.Checkpoints;
+using VQToken.Testing;
 
 namespace VQToken.Cli;
 

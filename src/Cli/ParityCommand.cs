@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
-using VQToken.Engine.Parity;
+using VQToken.Testing;
 
 namespace VQToken.Cli;
 

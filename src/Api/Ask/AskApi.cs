@@ -1,6 +1,6 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using VQToken.Api.ServiceDefaults;
-using VQToken.Api.Storage;
 using VQToken.Api.Videos;
 using VQToken.Engine.Runtime;
 using VQToken.Engine.Text;
@@ -28,7 +28,10 @@ public static class AskApi
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
-    internal static async Task<IResult> AskVideo(HttpContext context, string id, VideoAnswerer answerer, CancellationToken cancellationToken)
+    // Typed errors before a stream starts reach the error boundary; once the stream has started (status 200 sent)
+    // it ends with an `error` event holding the problem instead of `done`.
+    internal static async Task<Results<Ok<AskResponse>, EmptyHttpResult, ProblemHttpResult>> AskVideo(
+        HttpContext context, string id, VideoAnswerer answerer, ErrorProblems errors, CancellationToken cancellationToken)
     {
         var (body, bodyProblem) = await JsonBody.ReadAsync<AskRequestBody>(context.Request, cancellationToken);
         if (body is null) return TypedResults.Problem(bodyProblem!);
@@ -37,23 +40,20 @@ public static class AskApi
             return TypedResults.Problem(Problems.Invalid("'question' is required", new Dictionary<string, string[]> { ["question"] = ["question must not be empty"] }));
         if (question.Length > answerer.Options.MaxQuestionChars)
             return TypedResults.Problem(Problems.Invalid("'question' is too long", new Dictionary<string, string[]> { ["question"] = [$"question must be at most {answerer.Options.MaxQuestionChars} characters"] }));
-        if (answerer.PromptTooLong([new ChatMessage(ChatRole.User, question)]) is { } tooLong)
+        var (parameters, invalid) = answerer.Validate(body.MaxNewTokens, body.Temperature, body.TopP, body.TopK, body.Seed, body.Stop);
+        if (parameters is null) return TypedResults.Problem(Problems.Invalid("invalid generation settings", invalid));
+        var messages = new[] { new ChatMessage(ChatRole.User, question) };
+        if (answerer.PromptTooLong(messages) is { } tooLong)
             return TypedResults.Problem(Problems.Invalid("'question' is too long", new Dictionary<string, string[]> { ["question"] = [tooLong] }));
-        var (parameters, errors) = answerer.Validate(body.MaxNewTokens, body.Temperature, body.TopP, body.TopK, body.Seed, body.Stop);
-        if (parameters is null) return TypedResults.Problem(Problems.Invalid("invalid generation settings", errors));
         if (!VideoId.IsValid(id)) return TypedResults.Problem(Problems.VideoNotFound(id));
 
         var (video, notReady) = await answerer.PrepareAsync(Caller.Owner(context), id, cancellationToken);
         if (video is null) return TypedResults.Problem(notReady!);
-        var messages = new[] { new ChatMessage(ChatRole.User, question) };
+        if (!ServerSentEvents.Wants(context.Request, body.Stream))
+            return TypedResults.Ok(Response(video, await answerer.AnswerAsync(video, messages, parameters, null, cancellationToken)));
         ServerSentEvents? events = null;
         try
         {
-            if (!ServerSentEvents.Wants(context.Request, body.Stream))
-            {
-                var answer = await answerer.AnswerAsync(video, messages, parameters, null, cancellationToken);
-                return TypedResults.Ok(Response(video, answer));
-            }
             var streamed = await answerer.AnswerAsync(video, messages, parameters, async text =>
             {
                 events ??= await ServerSentEvents.StartAsync(context);
@@ -63,10 +63,8 @@ public static class AskApi
             await events.WriteJsonAsync("done", Response(video, streamed), cancellationToken);
             return TypedResults.Empty;
         }
-        catch (Exception e) when (Problems.FromAnswerError(e, context.Response) is { } problem)
+        catch (Exception e) when (events is not null && errors.MapFor(context.Response, e) is { } problem)
         {
-            if (events is null) return TypedResults.Problem(problem);
-            // The stream has started (status 200 is sent): it ends with an error event instead of done.
             await events.WriteJsonAsync("error", problem, cancellationToken);
             return TypedResults.Empty;
         }

@@ -37,8 +37,8 @@ public sealed record AskCompression(string Mode, int? K, long OriginalTokens, do
         var encoding = video.Encoding;
         var engine = encoding.Compressed?.Settings;
         return new(CompressionModes.WireName(video.Record.Settings.Mode), encoding.Compressed?.K, encoding.OriginalTokens, encoding.Ratio,
-            video.Record.Settings.Mode == CompressionMode.VQTokenAdaptive && engine is not null ? CompressionModes.WireName(engine.Elbow) : null,
-            engine is null ? null : CompressionModes.WireName(engine.Tokens));
+            video.Record.Settings.Mode == CompressionMode.VQTokenAdaptive && engine is not null ? CompressionModes.WireName(engine.EffectiveElbow) : null,
+            engine is null ? null : CompressionModes.WireName(encoding.Compressed!.TokenPath));
     }
 }
 public sealed record AskTimings(double QueueMs, double PrefillMs, double DecodeMs, double TotalMs);

@@ -1,9 +1,12 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using VQToken.Api.Cache;
 using VQToken.Api.Inference;
+using VQToken.Api.Processing;
 using VQToken.Api.ServiceDefaults;
-using VQToken.Api.Storage;
+using VQToken.Api.Videos;
+using VQToken.Engine.Caching;
 using VQToken.Engine.Generation;
 using VQToken.Engine.Output;
 using VQToken.Engine.Runtime;
@@ -25,7 +28,7 @@ public sealed record Answer(string Text, string FinishReason, int PromptTokens, 
 /// chat prompt, runs the engine and turns tokens into text (streamed, with stop strings).</summary>
 public sealed class VideoAnswerer(IVideoStore videos, CachedVideoResolver resolver, ModelHost model, IOptions<AskOptions> options, TimeProvider clock)
 {
-    private readonly EncodingMemory _memory = new(options.Value.EncodingCacheEntries);
+    private readonly LruCache<VideoEncoding> _memory = new(options.Value.EncodingCacheEntries);
 
     public AskOptions Options => options.Value;
 
@@ -68,8 +71,8 @@ public sealed class VideoAnswerer(IVideoStore videos, CachedVideoResolver resolv
                 var cached = await resolver.ResolveAsync(record, model.Fingerprint, cancellationToken);
                 if (cached.Outcome == CachedVideoOutcome.Ready)
                 {
-                    var encoding = EncodingConversion.FromEntry(cached.Entry!, record, model.Info!.HasVQAttention);
-                    _memory.Put(key, encoding);
+                    var encoding = cached.Entry!.Encoding;
+                    _memory.TryAdd(key, encoding);
                     return (new PreparedVideo(record, encoding, !recomputed), null);
                 }
                 if (cached.Outcome == CachedVideoOutcome.Failed)
@@ -119,57 +122,7 @@ public sealed class VideoAnswerer(IVideoStore videos, CachedVideoResolver resolv
     /// <summary>Forgets a deleted video's in-memory encodings and the engine's prompt prefixes.</summary>
     public void Forget(string videoId)
     {
-        _memory.RemoveWhere(k => k.StartsWith(videoId + "|", StringComparison.Ordinal));
+        _memory.ForgetVideo(videoId);
         if (model.IsReady) model.Engine.ForgetVideo(videoId);
-    }
-
-    /// <summary>A small thread-safe LRU of encodings.</summary>
-    private sealed class EncodingMemory(int capacity)
-    {
-        private readonly LinkedList<(string Key, VideoEncoding Value)> _order = new();
-        private readonly Dictionary<string, LinkedListNode<(string Key, VideoEncoding Value)>> _index = new(StringComparer.Ordinal);
-
-        public bool TryGet(string key, out VideoEncoding value)
-        {
-            lock (_order)
-            {
-                if (_index.TryGetValue(key, out var node))
-                {
-                    _order.Remove(node);
-                    _order.AddFirst(node);
-                    value = node.Value.Value;
-                    return true;
-                }
-            }
-            value = null!;
-            return false;
-        }
-
-        public void Put(string key, VideoEncoding value)
-        {
-            if (capacity == 0) return;
-            lock (_order)
-            {
-                if (_index.ContainsKey(key)) return;
-                _index[key] = _order.AddFirst((key, value));
-                while (_index.Count > capacity && _order.Last is { } last)
-                {
-                    _order.RemoveLast();
-                    _index.Remove(last.Value.Key);
-                }
-            }
-        }
-
-        public void RemoveWhere(Func<string, bool> match)
-        {
-            lock (_order)
-            {
-                foreach (var key in _index.Keys.Where(match).ToList())
-                {
-                    _order.Remove(_index[key]);
-                    _index.Remove(key);
-                }
-            }
-        }
     }
 }

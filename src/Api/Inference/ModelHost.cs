@@ -1,9 +1,12 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using VQToken.Api.Cache;
 using VQToken.Api.Storage;
+using VQToken.Api.Videos;
 using VQToken.Engine.Checkpoints.Acquisition;
 using VQToken.Engine.Runtime;
 using VQToken.Engine.Text;
+using VQToken.Testing;
 
 namespace VQToken.Api.Inference;
 
@@ -50,7 +53,7 @@ public sealed class ModelHost(IOptions<ModelOptions> modelOptions, IOptions<Stor
             var options = modelOptions.Value;
             // The demo checkpoint lives in the data directory unless Model:DemoPath says otherwise.
             if (options.Demo && string.IsNullOrEmpty(options.DemoPath)) options.DemoPath = Path.Combine(storage.Value.Path, "demo-model");
-            var startup = new ModelStartup(options, modelStatus, loggers.CreateLogger<ModelStartup>());
+            var startup = new ModelStartup(options, modelStatus, loggers.CreateLogger<ModelStartup>()) { DemoWriter = RandomCheckpoint.WriteDemo };
             var resolved = await startup.ResolveAsync(_stopping.Token)
                 ?? throw new InvalidOperationException(modelStatus.Reason);
             _status = "loading";

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
-using VQToken.Engine.Video;
-using VQToken.Engine.Video.Url;
+using VQToken.Ingestion;
+using VQToken.Ingestion.Url;
 
 namespace VQToken.Api.Ingestion;
 
@@ -10,7 +10,10 @@ public static class IngestionServiceCollectionExtensions
     /// "Video" and "Video:Url".</summary>
     public static IServiceCollection AddVideoIngestion(this IServiceCollection services)
     {
-        services.AddOptions<VideoOptions>().BindConfiguration(VideoOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<VideoOptions>().BindConfiguration(VideoOptions.Section).ValidateDataAnnotations()
+            .Validate(o => o.MaxK <= CompressionSettings.MaxSupportedK && o.MaxFrames <= CompressionSettings.MaxSupportedFrames,
+                $"Video:MaxK must be at most {CompressionSettings.MaxSupportedK} (the cached index map is int16) and Video:MaxFrames at most {CompressionSettings.MaxSupportedFrames}")
+            .ValidateOnStart();
         services.AddOptions<IngestionOptions>().BindConfiguration(IngestionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<UrlFetchOptions>().BindConfiguration(UrlFetchOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 

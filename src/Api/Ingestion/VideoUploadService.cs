@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
-using VQToken.Engine.Video;
+using VQToken.Ingestion;
 
 namespace VQToken.Api.Ingestion;
 

@@ -2,10 +2,9 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using VQToken.Api.Ask;
 using VQToken.Api.ServiceDefaults;
-using VQToken.Api.Storage;
 using VQToken.Api.Videos;
 using VQToken.Engine.Runtime;
-using VQToken.Engine.Video;
+using VQToken.Ingestion;
 
 namespace VQToken.Api.OpenAi;
 
@@ -60,7 +59,10 @@ public static class OpenAiApi
             ? TypedResults.Ok(OpenAiModel.Card)
             : TypedResults.Problem(Problems.Create(StatusCodes.Status404NotFound, Problems.NotFound, "Model not found", $"no model '{model}'; the service serves '{OpenAiModel.Id}'"));
 
-    internal static async Task<IResult> CreateChatCompletion(HttpContext context, [AsParameters] OpenAiServices s, CancellationToken cancellationToken)
+    // Typed errors before a stream starts reach the error boundary; once streamed chunks were sent, the stream
+    // ends with an error chunk instead.
+    internal static async Task<Results<Ok<ChatCompletionResponse>, EmptyHttpResult, ProblemHttpResult>> CreateChatCompletion(
+        HttpContext context, [AsParameters] OpenAiServices s, CancellationToken cancellationToken)
     {
         var (body, bodyProblem) = await JsonBody.ReadAsync<ChatCompletionRequest>(context.Request, cancellationToken);
         if (body is null) return TypedResults.Problem(bodyProblem!);
@@ -92,9 +94,8 @@ public static class OpenAiApi
                 call.IncludeUsage ? new ChatCompletionUsage(streamed.PromptTokens, streamed.CompletionTokens) : null, VQTokenDetails.From(video, streamed));
             return TypedResults.Empty;
         }
-        catch (Exception e) when (Problems.FromAnswerError(e, context.Response) is { } problem)
+        catch (Exception e) when (stream?.Started == true && s.Errors.MapFor(context.Response, e) is { } problem)
         {
-            if (stream?.Started != true) return TypedResults.Problem(problem);
             await stream.FailAsync(problem);
             return TypedResults.Empty;
         }

@@ -1,12 +1,9 @@
 using Microsoft.AspNetCore.Mvc;
-using VQToken.Api.Ingestion;
-using VQToken.Engine.Runtime;
-using VQToken.Engine.Video;
 
 namespace VQToken.Api.ServiceDefaults;
 
 /// <summary>The service's RFC 7807 problem types: one stable <c>type</c> URI per kind of error, so
-/// clients can branch on it, and the single place where typed errors become ProblemDetails.</summary>
+/// clients can branch on it, built here; typed errors become them in <see cref="ErrorProblems"/>.</summary>
 public static class Problems
 {
     public const string Validation = "urn:vqtoken:problem:validation";
@@ -42,41 +39,6 @@ public static class Problems
     public static ProblemDetails VideoNotFound(string id) =>
         Create(StatusCodes.Status404NotFound, NotFound, "Video not found", $"no video '{id}'");
 
-    /// <summary>Maps an ingestion error kind to status + type.</summary>
-    public static ProblemDetails FromVideoError(VideoIngestException e)
-    {
-        string type = e.Kind switch
-        {
-            VideoErrorKind.TooLarge => TooLarge,
-            VideoErrorKind.NotAVideo or VideoErrorKind.NoVideoStream => UnsupportedMedia,
-            VideoErrorKind.Undecodable or VideoErrorKind.TooLong or VideoErrorKind.ResolutionTooHigh => UndecodableVideo,
-            VideoErrorKind.UrlRefused => UrlRefused,
-            VideoErrorKind.UrlUnreachable => UrlUnreachable,
-            VideoErrorKind.Timeout => Timeout,
-            VideoErrorKind.ToolUnavailable => NotReady,
-            _ => Validation,
-        };
-        return Create(VideoErrorStatus.For(e.Kind), type, Title(e.Kind), e.Message);
-    }
-
-    private static string Title(VideoErrorKind kind) => kind switch
-    {
-        VideoErrorKind.TooLarge => "The video is too large",
-        VideoErrorKind.NotAVideo => "The content is not a video",
-        VideoErrorKind.NoVideoStream => "The file has no video stream",
-        VideoErrorKind.Undecodable => "The video cannot be decoded",
-        VideoErrorKind.TooLong => "The video is too long",
-        VideoErrorKind.ResolutionTooHigh => "The video resolution is too high",
-        VideoErrorKind.UrlRefused => "The URL is not allowed",
-        VideoErrorKind.UrlUnreachable => "The URL could not be fetched",
-        VideoErrorKind.Timeout => "Processing the video timed out",
-        VideoErrorKind.ToolUnavailable => "Video tools are unavailable",
-        _ => "The video request is invalid",
-    };
-
-    public static ProblemDetails Overload(EngineOverloadedException e) =>
-        Create(StatusCodes.Status429TooManyRequests, Overloaded, "The service is overloaded", e.Message);
-
     /// <summary>A request the server could not read (Kestrel's body limits and timeouts, malformed framing),
     /// with the status the server chose: 413 too large, 408 too slow, 400 otherwise.</summary>
     public static ProblemDetails FromBadRequest(BadHttpRequestException e) => e.StatusCode switch
@@ -86,31 +48,6 @@ public static class Problems
         >= 400 and < 500 => Create(e.StatusCode, Validation, "The request could not be read", e.Message),
         _ => Create(StatusCodes.Status400BadRequest, Validation, "The request could not be read", e.Message),
     };
-
-    /// <summary>The problem for an error an answer can meet (fetching its video, the engine, the deadline);
-    /// null for anything else (a 500). Sets Retry-After on an overload while the response has not started.</summary>
-    public static ProblemDetails? FromAnswerError(Exception e, HttpResponse response)
-    {
-        switch (e)
-        {
-            case VideoIngestException ingest:
-                return FromVideoError(ingest);
-            case EngineOverloadedException overload:
-                if (!response.HasStarted)
-                    response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(overload.RetryAfter.TotalSeconds)).ToString();
-                return Overload(overload);
-            case EngineUnavailableException unavailable:
-                return Unavailable(unavailable.Message);
-            case var store when Storage.StoreFaults.IsUnavailable(store):   // before TimeoutException: a Redis timeout is the store's (503)
-                if (!response.HasStarted)
-                    response.Headers.RetryAfter = Storage.StoreFaults.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                return StoreOutage();
-            case TimeoutException timeout:
-                return Create(StatusCodes.Status504GatewayTimeout, Timeout, "The answer took too long", timeout.Message);
-            default:
-                return null;
-        }
-    }
 
     public static ProblemDetails Unavailable(string detail) =>
         Create(StatusCodes.Status503ServiceUnavailable, NotReady, "The model is not ready", detail);

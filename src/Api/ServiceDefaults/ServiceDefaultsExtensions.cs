@@ -54,7 +54,8 @@ public static class ServiceDefaultsExtensions
             c.ProblemDetails.Extensions["traceId"] = c.HttpContext.TraceIdentifier;
         });
         services.AddSingleton<IProblemDetailsWriter, ProblemJsonWriter>();   // after the framework's: used when it declines
-        services.AddExceptionHandler<RequestErrorHandler>();
+        services.AddSingleton<ErrorProblems>();
+        services.AddExceptionHandler<ProblemExceptionHandler>();
 
         services.AddOptions<HttpServerOptions>().BindConfiguration(HttpServerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<HttpServerOptions>>((kestrel, http) =>
@@ -63,7 +64,6 @@ public static class ServiceDefaultsExtensions
                 : null);
         services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<HttpServerOptions>>((forwarded, http) => TrustProxies(forwarded, http.Value));
 
-        services.AddExceptionHandler<StoreUnavailableExceptionHandler>();
         AddTelemetry(builder);
 
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateOnStart();

@@ -1,4 +1,5 @@
 using StackExchange.Redis;
+using VQToken.Api.Videos;
 
 namespace VQToken.Api.Storage;
 

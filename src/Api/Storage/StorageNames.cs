@@ -1,3 +1,5 @@
+using VQToken.Api.Videos;
+
 namespace VQToken.Api.Storage;
 
 /// <summary>Checks the names the stores put into file names and keys, so a caller's string can never
@@ -5,7 +7,7 @@ namespace VQToken.Api.Storage;
 internal static class StorageNames
 {
     public static string VideoId(string id) =>
-        Storage.VideoId.IsValid(id) ? id : throw new ArgumentException($"'{id}' is not a video id", nameof(id));
+        Videos.VideoId.IsValid(id) ? id : throw new ArgumentException($"'{id}' is not a video id", nameof(id));
 
     public static string Fingerprint(string fingerprint) =>
         fingerprint.Length is > 0 and <= 128 && fingerprint.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')

@@ -1,6 +1,9 @@
-using StackExchange.Redis;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+using VQToken.Api.Cache;
+using VQToken.Api.Processing;
+using VQToken.Api.Videos;
 
 namespace VQToken.Api.Storage;
 

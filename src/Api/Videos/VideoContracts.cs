@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using VQToken.Api.Storage;
 
 namespace VQToken.Api.Videos;
 
@@ -53,7 +52,7 @@ public sealed record VideoResponse(
         VideoSettingsView.From(r.Settings),
         r.Progress is null ? null : new VideoProgressView(r.Progress.Stage, r.Progress.Fraction),
         r.Probe is null ? null : new VideoProbeView(r.Probe.DurationSeconds, r.Probe.Fps, r.Probe.Width, r.Probe.Height, r.Probe.Codec),
-        r.Tokens is null ? null : new VideoTokensView(r.Tokens.Original, r.Tokens.Compressed, r.Tokens.Ratio),
+        r.Tokens is not { } tokens ? null : new VideoTokensView(tokens.Original, tokens.Compressed, tokens.Ratio),
         r.StageMilliseconds, r.CreatedAt, r.UpdatedAt);
 
     public static string Wire(VideoStatus s) => s.ToString().ToLowerInvariant();

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using VQToken.Api.Inference;
-using VQToken.Api.Storage;
-using VQToken.Engine.Video;
+using VQToken.Api.Processing;
+using VQToken.Ingestion;
 
 namespace VQToken.Api.Videos;
 
@@ -16,40 +16,39 @@ public sealed class VideoIntake(IVideoStore videos, ISourceStore sources, IJobQu
     {
         var errors = new Dictionary<string, string[]>();
         var limits = videoOptions.Value;
-        int frames = request.Frames ?? limits.DefaultFrames;
-        if (frames < 1 || frames > limits.MaxFrames) errors["frames"] = [$"frames must be between 1 and {limits.MaxFrames}"];
         // k alone means a fixed codebook of that size; nothing at all means the published adaptive path.
         if (!CompressionModes.TryParse(request.Compression ?? (request.K is null ? "vqtoken-adaptive" : "vqtoken-fixed"), out var mode))
         {
             errors["compression"] = ["compression must be vqtoken-adaptive, vqtoken-fixed or full"];
             return (null, errors);
         }
-        var elbow = ElbowIndexing.Official;
-        if (request.Elbow is not null && !CompressionModes.TryParseElbow(request.Elbow, out elbow)) errors["elbow"] = ["elbow must be official or centered"];
-        var tokens = TokenPath.Codebook;
-        if (request.Tokens is not null && !CompressionModes.TryParseTokenPath(request.Tokens, out tokens)) errors["tokens"] = ["tokens must be codebook or attention"];
-        CompressionSettings settings = mode switch
+        ElbowIndexing? elbow = null;
+        if (request.Elbow is not null)
         {
-            CompressionMode.VQTokenFixed => CompressionSettings.Fixed(frames, request.K ?? 32, tokens),
-            CompressionMode.VQTokenAdaptive => CompressionSettings.Adaptive(frames, request.MinK ?? 12, request.MaxK ?? 32, elbow, tokens),
-            _ => CompressionSettings.FullTokens(frames),
+            if (CompressionModes.TryParseElbow(request.Elbow, out var parsed)) elbow = parsed;
+            else errors["elbow"] = ["elbow must be official or centered"];
+        }
+        TokenPath? tokens = null;
+        if (request.Tokens is not null)
+        {
+            if (CompressionModes.TryParseTokenPath(request.Tokens, out var parsed)) tokens = parsed;
+            else errors["tokens"] = ["tokens must be codebook or attention"];
+        }
+        // Omitted fields of the chosen mode take the published defaults; fields of another mode stay, so the
+        // one validation below names them.
+        var settings = new CompressionSettings
+        {
+            Frames = request.Frames ?? limits.DefaultFrames,
+            Mode = mode,
+            K = mode == CompressionMode.VQTokenFixed ? request.K ?? 32 : request.K,
+            MinK = mode == CompressionMode.VQTokenAdaptive ? request.MinK ?? 12 : request.MinK,
+            MaxK = mode == CompressionMode.VQTokenAdaptive ? request.MaxK ?? 32 : request.MaxK,
+            Elbow = mode == CompressionMode.VQTokenAdaptive ? elbow ?? ElbowIndexing.Official : elbow,
+            Tokens = mode == CompressionMode.Full ? tokens : tokens ?? TokenPath.Codebook,
         };
-        if (mode == CompressionMode.VQTokenFixed && (request.MinK is not null || request.MaxK is not null)) errors["minK"] = ["minK/maxK apply to vqtoken-adaptive only"];
-        if (mode != CompressionMode.VQTokenFixed && request.K is not null) errors["k"] = ["k applies to vqtoken-fixed only"];
-        if (mode == CompressionMode.Full && (request.MinK is not null || request.MaxK is not null)) errors["minK"] = ["full takes no k, minK or maxK"];
-        if (mode != CompressionMode.VQTokenAdaptive && request.Elbow is not null) errors["elbow"] = ["elbow applies to vqtoken-adaptive only"];
-        if (mode == CompressionMode.Full && request.Tokens is not null) errors["tokens"] = ["full keeps all pooled frame tokens: tokens applies to the VQToken modes only"];
+        foreach (var (field, messages) in settings.Problems(new CompressionLimits(limits.MaxFrames, limits.MaxK, limits.MaxAdaptiveKSpan, limits.MaxFramesTimesK, VideoOptions.Section))) errors.TryAdd(field, messages);
         if (settings.Tokens == TokenPath.Attention && model.Info is { HasVQAttention: false })
             errors["tokens"] = ["tokens=attention needs VQ-Attention weights (model.cross_attention.*), which the loaded checkpoint does not have; use tokens=codebook (the published path)"];
-        // Bounded work: K, the adaptive range and frames × K bound one video's K-means (Video:MaxK, …).
-        if (settings.K is < 1 || settings.K > limits.MaxK) errors["k"] = [$"k must be between 1 and {limits.MaxK} (Video:MaxK)"];
-        if (settings.MinK is < 1 || settings.MaxK is < 1 || settings.MaxK > limits.MaxK || settings.MinK > settings.MaxK)
-            errors["maxK"] = [$"minK and maxK must satisfy 1 <= minK <= maxK <= {limits.MaxK} (Video:MaxK)"];
-        else if (settings.MaxK - settings.MinK > limits.MaxAdaptiveKSpan)
-            errors["maxK"] = [$"maxK - minK must be at most {limits.MaxAdaptiveKSpan} (Video:MaxAdaptiveKSpan)"];
-        if ((settings.K ?? settings.MaxK) is { } largestK && !errors.ContainsKey("k") && !errors.ContainsKey("maxK") && (long)frames * largestK > limits.MaxFramesTimesK)
-            errors[settings.K is null ? "maxK" : "k"] = [$"frames x {(settings.K is null ? "maxK" : "k")} = {(long)frames * largestK} exceeds {limits.MaxFramesTimesK} (Video:MaxFramesTimesK): use fewer frames or fewer clusters"];
-        if (errors.Count == 0 && settings.Validate() is { } problem) errors["settings"] = [problem];
         return (errors.Count == 0 ? settings : null, errors);
     }
 
@@ -61,7 +60,7 @@ public sealed class VideoIntake(IVideoStore videos, ISourceStore sources, IJobQu
             var info = ingested.Info;
             var candidate = VideoRecord.CreateQueued(owner, source, ingested.Sha256, settings, clock.GetUtcNow()) with
             {
-                Probe = new Storage.VideoProbe(info.DurationSeconds, info.FrameRate, info.Width, info.Height, info.CodecName),
+                Probe = new SourceProbe(info.DurationSeconds, info.FrameRate, info.Width, info.Height, info.CodecName),
             };
             var creation = await videos.CreateOrGetExistingAsync(candidate, cancellationToken);
             if (!creation.Created)

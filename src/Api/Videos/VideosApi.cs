@@ -1,11 +1,11 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using VQToken.Api.Ask;
+using VQToken.Api.Cache;
 using VQToken.Api.Ingestion;
 using VQToken.Api.ServiceDefaults;
-using VQToken.Api.Storage;
-using VQToken.Engine.Video;
-using VQToken.Engine.Video.Url;
+using VQToken.Ingestion;
+using VQToken.Ingestion.Url;
 
 namespace VQToken.Api.Videos;
 
@@ -84,50 +84,41 @@ public static class VideosApi
         return group;
     }
 
-    internal static async Task<IResult> CreateVideo(HttpContext context, [AsParameters] VideoServicesParameter p, CancellationToken cancellationToken)
+    // Typed errors (a video that cannot be ingested, one deleted while stored, a store outage) reach the error boundary.
+    internal static async Task<Results<Accepted<VideoResponse>, Ok<VideoResponse>, ProblemHttpResult>> CreateVideo(
+        HttpContext context, [AsParameters] VideoServicesParameter p, CancellationToken cancellationToken)
     {
         var s = p.Services;
         string owner = Caller.Owner(context);
         var request = context.Request;
-        try
+        if (request.HasJsonContentType())
         {
-            if (request.HasJsonContentType())
-            {
-                var (body, bodyProblem) = await JsonBody.ReadAsync<VideoUrlRequest>(request, cancellationToken);
-                if (body is null) return TypedResults.Problem(bodyProblem!);
-                if (string.IsNullOrWhiteSpace(body.Url))
-                    return TypedResults.Problem(Problems.Invalid("'url' is required", new Dictionary<string, string[]> { ["url"] = ["url is required"] }));
-                if (body.Url.Length > 4096 || !Uri.TryCreate(body.Url, UriKind.Absolute, out var uri))
-                    return TypedResults.Problem(Problems.Invalid("'url' must be an absolute http(s) URL", new Dictionary<string, string[]> { ["url"] = ["not an absolute URL"] }));
-                var (settings, errors) = s.Intake.Validate(body.Settings);
-                if (settings is null) return TypedResults.Problem(Problems.Invalid("invalid video settings", errors));
-                var fetched = await s.Fetcher.FetchAsync(uri, cancellationToken);
-                return Created(await s.Intake.AddAsync(fetched, new VideoSource(VideoSourceKind.Url, uri.ToString()), settings, owner, cancellationToken));
-            }
-            if (request.HasFormContentType && request.ContentType!.Contains("multipart/form-data", StringComparison.OrdinalIgnoreCase))
-            {
-                using var upload = await s.Uploads.ReceiveWithFieldsAsync(request, cancellationToken);
-                var (fields, fieldErrors) = ParseFields(upload.Fields);
-                if (fields is null) return TypedResults.Problem(Problems.Invalid("invalid video settings", fieldErrors));
-                var (settings, errors) = s.Intake.Validate(fields);
-                if (settings is null) return TypedResults.Problem(Problems.Invalid("invalid video settings", errors));
-                var name = Path.GetFileName(upload.FileName ?? "upload");
-                return Created(await s.Intake.AddAsync(upload.Video, new VideoSource(VideoSourceKind.Upload, name.Length > 256 ? name[..256] : name), settings, owner, cancellationToken));
-            }
-            return TypedResults.Problem(Problems.Create(StatusCodes.Status415UnsupportedMediaType, Problems.UnsupportedMedia, "Unsupported content type",
-                "send multipart/form-data with a 'file' part, or application/json with a 'url'"));
+            var (body, bodyProblem) = await JsonBody.ReadAsync<VideoUrlRequest>(request, cancellationToken);
+            if (body is null) return TypedResults.Problem(bodyProblem!);
+            if (string.IsNullOrWhiteSpace(body.Url))
+                return TypedResults.Problem(Problems.Invalid("'url' is required", new Dictionary<string, string[]> { ["url"] = ["url is required"] }));
+            if (body.Url.Length > 4096 || !Uri.TryCreate(body.Url, UriKind.Absolute, out var uri))
+                return TypedResults.Problem(Problems.Invalid("'url' must be an absolute http(s) URL", new Dictionary<string, string[]> { ["url"] = ["not an absolute URL"] }));
+            var (settings, errors) = s.Intake.Validate(body.Settings);
+            if (settings is null) return TypedResults.Problem(Problems.Invalid("invalid video settings", errors));
+            var fetched = await s.Fetcher.FetchAsync(uri, cancellationToken);
+            return Created(await s.Intake.AddAsync(fetched, new VideoSource(VideoSourceKind.Url, uri.ToString()), settings, owner, cancellationToken));
         }
-        catch (VideoIngestException e)
+        if (request.HasFormContentType && request.ContentType!.Contains("multipart/form-data", StringComparison.OrdinalIgnoreCase))
         {
-            return TypedResults.Problem(Problems.FromVideoError(e));
+            using var upload = await s.Uploads.ReceiveWithFieldsAsync(request, cancellationToken);
+            var (fields, fieldErrors) = ParseFields(upload.Fields);
+            if (fields is null) return TypedResults.Problem(Problems.Invalid("invalid video settings", fieldErrors));
+            var (settings, errors) = s.Intake.Validate(fields);
+            if (settings is null) return TypedResults.Problem(Problems.Invalid("invalid video settings", errors));
+            var name = Path.GetFileName(upload.FileName ?? "upload");
+            return Created(await s.Intake.AddAsync(upload.Video, new VideoSource(VideoSourceKind.Upload, name.Length > 256 ? name[..256] : name), settings, owner, cancellationToken));
         }
-        catch (VideoDeletedException e)
-        {
-            return TypedResults.Problem(Problems.Create(StatusCodes.Status410Gone, Problems.NotFound, "The video was deleted", e.Message));
-        }
+        return TypedResults.Problem(Problems.Create(StatusCodes.Status415UnsupportedMediaType, Problems.UnsupportedMedia, "Unsupported content type",
+            "send multipart/form-data with a 'file' part, or application/json with a 'url'"));
     }
 
-    private static IResult Created(VideoCreation creation)
+    private static Results<Accepted<VideoResponse>, Ok<VideoResponse>, ProblemHttpResult> Created(VideoCreation creation)
     {
         var body = VideoResponse.From(creation.Video);
         return creation.Created ? TypedResults.Accepted($"/videos/{creation.Video.Id}", body) : TypedResults.Ok(body);

@@ -1,8 +1,9 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
-using VQToken.Engine.Compression;
 using VQToken.Engine.Checkpoints;
+using VQToken.Engine.Compression;
+using VQToken.Testing;
 
 namespace VQToken.Cli.Bench;
 

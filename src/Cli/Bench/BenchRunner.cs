@@ -4,6 +4,7 @@ using TorchSharp;
 using VQToken.Engine.Checkpoints;
 using VQToken.Engine.Compression;
 using VQToken.Engine.Runtime;
+using VQToken.Ingestion;
 
 namespace VQToken.Cli.Bench;
 

@@ -5,7 +5,7 @@ using VQToken.Engine.Generation;
 using VQToken.Engine.Output;
 using VQToken.Engine.Runtime;
 using VQToken.Engine.Text;
-using VQToken.Engine.Video;
+using VQToken.Ingestion;
 
 namespace VQToken.Cli.Bench;
 
@@ -51,7 +51,7 @@ public sealed class BenchSession : IAsyncDisposable
     public async Task<EndToEndRun> UploadAndAskAsync(string video, CompressionMode mode)
     {
         var clock = Stopwatch.StartNew();
-        using var sampled = await _sampler.SampleAsync(video, new FrameRequest(_settings.Frames));
+        var sampled = await _sampler.SampleAsync(video, new FrameRequest(_settings.Frames));
         double sampleMs = clock.Elapsed.TotalMilliseconds;
         string key = NewKey(mode.ToString());
         var encoding = await EncodeAsync(key, sampled.Rgb, mode);
@@ -62,12 +62,8 @@ public sealed class BenchSession : IAsyncDisposable
 
     public Task<VideoEncoding> EncodeAsync(string key, RgbFrames frames, CompressionMode mode)
     {
-        CompressionSettings? compression = mode switch
-        {
-            CompressionMode.VQTokenFixed => CompressionSettings.Fixed(_settings.K, tokens: _settings.Tokens),
-            CompressionMode.VQTokenAdaptive => CompressionSettings.Adaptive(_settings.MinK, _settings.K, elbow: _settings.Elbow, tokens: _settings.Tokens),
-            _ => null,
-        };
+        CompressionSettings? compression = mode == CompressionMode.Full ? null
+            : CompressionSettings.For(mode, frames.Count, _settings.K, _settings.MinK, _settings.Elbow, _settings.Tokens);
         return Engine.EncodeAsync(new EncodeRequest(key, frames, mode, compression));
     }
 

@@ -1,4 +1,5 @@
 using VQToken.Engine.Checkpoints;
+using VQToken.Testing;
 
 namespace VQToken.Cli.Bench;
 

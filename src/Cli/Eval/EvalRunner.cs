@@ -4,8 +4,8 @@ using VQToken.Engine.Generation;
 using VQToken.Engine.Output;
 using VQToken.Engine.Runtime;
 using VQToken.Engine.Text;
-using VQToken.Engine.Video;
-using VQToken.Engine.Video.Url;
+using VQToken.Ingestion;
+using VQToken.Ingestion.Url;
 
 namespace VQToken.Cli.Eval;
 
@@ -36,7 +36,7 @@ public sealed class EvalRunner(EvalSettings settings, CliProgress progress)
             await engine.Ready;
             foreach (var sample in todo)
             {
-                using var frames = await SampleFramesAsync(sample);
+                var frames = await SampleFramesAsync(sample);
                 var prompt = template.BuildPrompt(MultipleChoicePrompt.Build(sample.Question, sample.Options));
                 foreach (var mode in settings.Modes)
                 {
@@ -60,12 +60,8 @@ public sealed class EvalRunner(EvalSettings settings, CliProgress progress)
     {
         var clock = Stopwatch.StartNew();
         string key = $"{sample.Id}/{mode.WireName()}";
-        CompressionSettings? compression = mode switch
-        {
-            CompressionMode.VQTokenFixed => CompressionSettings.Fixed(settings.K, tokens: settings.Tokens),
-            CompressionMode.VQTokenAdaptive => CompressionSettings.Adaptive(settings.MinK, settings.K, elbow: settings.Elbow, tokens: settings.Tokens),
-            _ => null,
-        };
+        CompressionSettings? compression = mode == CompressionMode.Full ? null
+            : CompressionSettings.For(mode, frames.Rgb.Count, settings.K, settings.MinK, settings.Elbow, settings.Tokens);
         var encoding = await engine.EncodeAsync(new EncodeRequest(key, frames.Rgb, mode, compression));
         // The service's answer path: the same stop ids, stop strings and detokenisation as an HTTP ask.
         var answer = await AnswerGeneration.GenerateAsync(engine, tokenizer,
@@ -75,7 +71,7 @@ public sealed class EvalRunner(EvalSettings settings, CliProgress progress)
         var letter = MultipleChoicePrompt.ParseLetter(output, sample.Options.Count);
         string expected = sample.Answer.Trim().ToUpperInvariant();
         return new EvalRecord(sample.Id, mode.WireName(), expected, letter?.ToString(), letter?.ToString() == expected,
-            encoding.VisualTokens, clock.Elapsed.TotalSeconds, output, compression?.Tokens.WireName(), encoding.Compressed?.K);
+            encoding.VisualTokens, clock.Elapsed.TotalSeconds, output, compression?.Tokens?.WireName(), encoding.Compressed?.K);
     }
 
     private async Task<SampledFrames> SampleFramesAsync(EvalSample sample)

@@ -51,13 +51,13 @@ public sealed class SafeTensorsFile : IDisposable
         }
     }
 
-    private static (Dictionary<string, SafeTensorInfo>, Dictionary<string, string>) ParseHeader(string path, byte[] header, long dataLength)
+    internal static (Dictionary<string, SafeTensorInfo>, Dictionary<string, string>) ParseHeader(string path, byte[] header, long dataLength)
     {
         try
         {
             return ParseEntries(path, header, dataLength);
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException or FormatException or OverflowException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException or FormatException or OverflowException or NotSupportedException)
         {
             // Malformed JSON or entries of the wrong kind: report them as the corrupt file they are.
             throw new InvalidDataException($"{path}: malformed safetensors header: {e.Message}", e);

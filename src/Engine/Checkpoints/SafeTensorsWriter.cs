@@ -17,38 +17,7 @@ public static class SafeTensorsWriter
     /// is written), so a multi-GB checkpoint never needs more than one tensor in memory.</summary>
     public static void Write(string path, IReadOnlyList<TensorSource> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
-        using var header = new MemoryStream();
-        using (var json = new Utf8JsonWriter(header))
-        {
-            json.WriteStartObject();
-            if (metadata is { Count: > 0 })
-            {
-                json.WriteStartObject("__metadata__");
-                foreach (var (k, v) in metadata) json.WriteString(k, v);
-                json.WriteEndObject();
-            }
-            long offset = 0;
-            foreach (var t in tensors)
-            {
-                var dtype = SafeTensorsDType.FromScalarType(t.DType);
-                long bytes = t.Shape.Aggregate(1L, (a, b) => a * b) * SafeTensorsDType.ElementSize(dtype);
-                json.WriteStartObject(t.Name);
-                json.WriteString("dtype", dtype);
-                json.WriteStartArray("shape");
-                foreach (var d in t.Shape) json.WriteNumberValue(d);
-                json.WriteEndArray();
-                json.WriteStartArray("data_offsets");
-                json.WriteNumberValue(offset);
-                json.WriteNumberValue(offset + bytes);
-                json.WriteEndArray();
-                json.WriteEndObject();
-                offset += bytes;
-            }
-            json.WriteEndObject();
-        }
-        // The header is padded with spaces to a multiple of 8 bytes, as the reference writer does.
-        int pad = (int)((8 - header.Length % 8) % 8);
-        header.Write(Encoding.ASCII.GetBytes(new string(' ', pad)));
+        var header = Header(tensors.Select(t => (t.Name, SafeTensorsDType.FromScalarType(t.DType), t.Shape)), metadata);
 
         var temp = path + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
         try
@@ -56,8 +25,7 @@ public static class SafeTensorsWriter
             using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
             {
                 file.Write(BitConverter.GetBytes((ulong)header.Length));
-                header.Position = 0;
-                header.CopyTo(file);
+                file.Write(header);
                 foreach (var t in tensors)
                 {
                     using var produced = t.Produce();
@@ -74,6 +42,43 @@ public static class SafeTensorsWriter
         {
             if (File.Exists(temp)) File.Delete(temp);
         }
+    }
+
+    /// <summary>The JSON header (tensors back to back, in order), padded with spaces to a multiple of 8 bytes
+    /// as the reference writer does.</summary>
+    internal static byte[] Header(IEnumerable<(string Name, string DType, long[] Shape)> tensors, IReadOnlyDictionary<string, string>? metadata)
+    {
+        using var header = new MemoryStream();
+        using (var json = new Utf8JsonWriter(header))
+        {
+            json.WriteStartObject();
+            if (metadata is { Count: > 0 })
+            {
+                json.WriteStartObject("__metadata__");
+                foreach (var (k, v) in metadata) json.WriteString(k, v);
+                json.WriteEndObject();
+            }
+            long offset = 0;
+            foreach (var (name, dtype, shape) in tensors)
+            {
+                long bytes = shape.Aggregate(1L, (a, b) => a * b) * SafeTensorsDType.ElementSize(dtype);
+                json.WriteStartObject(name);
+                json.WriteString("dtype", dtype);
+                json.WriteStartArray("shape");
+                foreach (var d in shape) json.WriteNumberValue(d);
+                json.WriteEndArray();
+                json.WriteStartArray("data_offsets");
+                json.WriteNumberValue(offset);
+                json.WriteNumberValue(offset + bytes);
+                json.WriteEndArray();
+                json.WriteEndObject();
+                offset += bytes;
+            }
+            json.WriteEndObject();
+        }
+        int pad = (int)((8 - header.Length % 8) % 8);
+        header.Write(Encoding.ASCII.GetBytes(new string(' ', pad)));
+        return header.ToArray();
     }
 
     private static void WriteBytes(Stream stream, Tensor cpu)

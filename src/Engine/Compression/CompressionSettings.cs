@@ -1,64 +1,141 @@
+using System.Text.Json.Serialization;
+
 namespace VQToken.Engine.Compression;
 
 /// <summary>
-/// What to compress a video with. Fixed mode uses <see cref="K"/>; adaptive mode chooses K in
-/// [<see cref="MinK"/>, <see cref="MaxK"/>] by <see cref="Elbow"/>; <see cref="Tokens"/> says what the LLM
-/// reads. Defaults: the released model's published path (adaptive 12..32, official elbow, codebook).
-/// Stored with every <see cref="CompressedVideo"/> so a cached entry says how it was made.
+/// How a video is turned into tokens: frames sampled, mode, K (fixed) or K range and elbow rule (adaptive), token
+/// path. The one settings type of the API, the stores, the worker, the engine and the CLI; part of the dedupe and
+/// cache keys (<see cref="CanonicalKey"/>), so the same bytes with different settings are two videos.
 /// </summary>
+/// <remarks>Records stored before <see cref="Elbow"/> and <see cref="Tokens"/> existed have them null and keep their
+/// old meaning (centered elbow; VQ-Attention whenever the checkpoint has it): <see cref="Resolve"/> fixes them.</remarks>
 public sealed record CompressionSettings
 {
-    /// <summary>Largest K the cached representation supports (index map entries are int16).</summary>
+    /// <summary>The one hard K limit: index map entries are int16. Configured limits (Video:MaxK) sit below it.</summary>
     public const int MaxSupportedK = short.MaxValue;
 
-    public CompressionMode Mode { get; init; } = CompressionMode.VQTokenAdaptive;
+    /// <summary>Most frames any configuration may sample.</summary>
+    public const int MaxSupportedFrames = 1024;
 
-    /// <summary>Codebook size in fixed mode (the paper's main setting: 32).</summary>
-    public int K { get; init; } = 32;
+    /// <summary>Frames sampled uniformly over the video (LLaVA-OneVision's evaluations: 32).</summary>
+    public int Frames { get; init; } = 32;
 
-    /// <summary>Smallest K in adaptive mode (official: 12).</summary>
-    public int MinK { get; init; } = 12;
+    public required CompressionMode Mode { get; init; }
 
-    /// <summary>Largest K in adaptive mode (official evaluation: 32).</summary>
-    public int MaxK { get; init; } = 32;
+    /// <summary>Codebook size of <see cref="CompressionMode.VQTokenFixed"/>.</summary>
+    public int? K { get; init; }
 
-    /// <summary>Seed of the k-means++ sampling: the same seed on the same features gives the same result.</summary>
-    public ulong Seed { get; init; }
+    /// <summary>Bounds of <see cref="CompressionMode.VQTokenAdaptive"/>.</summary>
+    public int? MinK { get; init; }
+    public int? MaxK { get; init; }
 
-    /// <summary>Lloyd iteration cap of the final fit.</summary>
-    public int MaxIterations { get; init; } = 50;
+    /// <summary>Elbow rule of <see cref="CompressionMode.VQTokenAdaptive"/> (null: a legacy record, centered).</summary>
+    public ElbowIndexing? Elbow { get; init; }
 
-    /// <summary>Adaptive mode's elbow-to-K mapping.</summary>
-    public ElbowIndexing Elbow { get; init; } = ElbowIndexing.Official;
+    /// <summary>Token path of the VQToken modes (null: a legacy record, attention when the checkpoint has it).</summary>
+    public TokenPath? Tokens { get; init; }
 
-    /// <summary>What the language model reads: the codebook (published) or VQ-Attention's output.</summary>
-    public TokenPath Tokens { get; init; } = TokenPath.Codebook;
+    /// <summary>Seed of the k-means++ sampling (a run knob of the CLI; the service always uses 0, so never stored).</summary>
+    [JsonIgnore] public ulong Seed { get; init; }
 
-    /// <summary>Fixed-length settings.</summary>
-    public static CompressionSettings Fixed(int k = 32, ulong seed = 0, TokenPath tokens = TokenPath.Codebook) =>
-        new() { Mode = CompressionMode.VQTokenFixed, K = k, Seed = seed, Tokens = tokens };
+    /// <summary>Lloyd iteration cap of the final fit (a run knob, never stored).</summary>
+    [JsonIgnore] public int MaxIterations { get; init; } = 50;
 
-    /// <summary>Adaptive-length settings.</summary>
-    public static CompressionSettings Adaptive(int minK = 12, int maxK = 32, ulong seed = 0,
-        ElbowIndexing elbow = ElbowIndexing.Official, TokenPath tokens = TokenPath.Codebook) =>
-        new() { Mode = CompressionMode.VQTokenAdaptive, MinK = minK, MaxK = maxK, Seed = seed, Elbow = elbow, Tokens = tokens };
+    public static CompressionSettings Fixed(int frames, int k, TokenPath tokens = TokenPath.Codebook, ulong seed = 0) =>
+        new() { Frames = frames, Mode = CompressionMode.VQTokenFixed, K = k, Tokens = tokens, Seed = seed };
 
-    /// <summary>Throws when the settings cannot drive a VQToken compression.</summary>
-    public void Validate()
+    public static CompressionSettings Adaptive(int frames, int minK, int maxK, ElbowIndexing elbow = ElbowIndexing.Official,
+        TokenPath tokens = TokenPath.Codebook, ulong seed = 0) =>
+        new() { Frames = frames, Mode = CompressionMode.VQTokenAdaptive, MinK = minK, MaxK = maxK, Elbow = elbow, Tokens = tokens, Seed = seed };
+
+    public static CompressionSettings FullTokens(int frames) => new() { Frames = frames, Mode = CompressionMode.Full };
+
+    /// <summary>The published path of the released model: adaptive K in 12..32, official elbow, codebook tokens.</summary>
+    public static CompressionSettings Published(int frames) => Adaptive(frames, 12, 32);
+
+    /// <summary>The one mode → settings switch: <paramref name="k"/> is the fixed K, or the adaptive maxK.</summary>
+    public static CompressionSettings For(CompressionMode mode, int frames, int k = 32, int minK = 12,
+        ElbowIndexing elbow = ElbowIndexing.Official, TokenPath tokens = TokenPath.Codebook, ulong seed = 0) => mode switch
     {
-        if (Mode == CompressionMode.Full)
-            throw new ArgumentException("mode 'full' keeps all tokens: nothing to compress");
-        ArgumentOutOfRangeException.ThrowIfLessThan(MaxIterations, 1, nameof(MaxIterations));
-        if (Mode == CompressionMode.VQTokenFixed)
+        CompressionMode.VQTokenFixed => Fixed(frames, k, tokens, seed),
+        CompressionMode.VQTokenAdaptive => Adaptive(frames, minK, k, elbow, tokens, seed),
+        _ => FullTokens(frames),
+    };
+
+    /// <summary>The elbow rule this record means (legacy adaptive records: centered).</summary>
+    public ElbowIndexing EffectiveElbow => Elbow ?? ElbowIndexing.Centered;
+
+    /// <summary>The token path this record means on a checkpoint with or without VQ-Attention weights.</summary>
+    public TokenPath EffectiveTokens(bool hasVQAttention) => Tokens ?? (hasVQAttention ? TokenPath.Attention : TokenPath.Codebook);
+
+    /// <summary>The settings with legacy nulls replaced by what they mean on this checkpoint (what the engine runs).</summary>
+    public CompressionSettings Resolve(bool hasVQAttention) => Mode switch
+    {
+        CompressionMode.VQTokenFixed => this with { Tokens = EffectiveTokens(hasVQAttention) },
+        CompressionMode.VQTokenAdaptive => this with { Elbow = EffectiveElbow, Tokens = EffectiveTokens(hasVQAttention) },
+        _ => this,
+    };
+
+    /// <summary>The one validation: the problems by request field (empty when valid), against
+    /// <paramref name="limits"/> (null: only the format's own limits).</summary>
+    public Dictionary<string, string[]> Problems(CompressionLimits? limits = null)
+    {
+        limits ??= CompressionLimits.Format;
+        var errors = new Dictionary<string, string[]>();
+        if (Frames < 1 || Frames > limits.MaxFrames) errors["frames"] = [$"frames must be between 1 and {limits.MaxFrames}{limits.Name("MaxFrames")}"];
+        switch (Mode)
         {
-            ArgumentOutOfRangeException.ThrowIfLessThan(K, 1, nameof(K));
-            ArgumentOutOfRangeException.ThrowIfGreaterThan(K, MaxSupportedK, nameof(K));
+            case CompressionMode.VQTokenFixed:
+                if (MinK is not null || MaxK is not null) errors["minK"] = ["minK/maxK apply to vqtoken-adaptive only"];
+                if (Elbow is not null) errors["elbow"] = ["elbow applies to vqtoken-adaptive only"];
+                if (K is not { } k || k < 1 || k > limits.MaxK) errors["k"] = [$"k must be between 1 and {limits.MaxK}{limits.Name("MaxK")}"];
+                break;
+            case CompressionMode.VQTokenAdaptive:
+                if (K is not null) errors["k"] = ["k applies to vqtoken-fixed only"];
+                if (MinK is not { } min || MaxK is not { } max || min < 1 || max > limits.MaxK || min > max)
+                    errors["maxK"] = [$"minK and maxK must satisfy 1 <= minK <= maxK <= {limits.MaxK}{limits.Name("MaxK")}"];
+                else if (max - min > limits.MaxAdaptiveKSpan)
+                    errors["maxK"] = [$"maxK - minK must be at most {limits.MaxAdaptiveKSpan}{limits.Name("MaxAdaptiveKSpan")}"];
+                break;
+            default:
+                if (K is not null) errors["k"] = ["k applies to vqtoken-fixed only"];
+                if (MinK is not null || MaxK is not null) errors["minK"] = ["full takes no k, minK or maxK"];
+                if (Elbow is not null) errors["elbow"] = ["elbow applies to vqtoken-adaptive only"];
+                if (Tokens is not null) errors["tokens"] = ["full keeps all pooled frame tokens: tokens applies to the VQToken modes only"];
+                break;
         }
-        else
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(MinK, 1, nameof(MinK));
-            ArgumentOutOfRangeException.ThrowIfLessThan(MaxK, MinK, nameof(MaxK));
-            ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxK, MaxSupportedK, nameof(MaxK));
-        }
+        string field = K is null ? "maxK" : "k";
+        if ((K ?? MaxK) is { } largestK && !errors.ContainsKey("k") && !errors.ContainsKey("maxK") && !errors.ContainsKey("frames")
+            && (long)Frames * largestK > limits.MaxFramesTimesK)
+            errors[field] = [$"frames x {field} = {(long)Frames * largestK} exceeds {limits.MaxFramesTimesK}{limits.Name("MaxFramesTimesK")}: use fewer frames or fewer clusters"];
+        if (MaxIterations < 1) errors["maxIterations"] = ["the iteration cap must be at least 1"];
+        return errors;
     }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first problem (the engine's and the CLI's check).</summary>
+    public void EnsureValid(CompressionLimits? limits = null)
+    {
+        if (Problems(limits).FirstOrDefault() is { Value: [var message, ..] }) throw new ArgumentException(message);
+    }
+
+    /// <summary>A canonical string for keys: "f32:vqtoken-adaptive:k12-32:official:codebook". Legacy records
+    /// (no elbow/tokens) keep their old keys.</summary>
+    public string CanonicalKey => Mode switch
+    {
+        CompressionMode.VQTokenFixed => $"f{Frames}:vqtoken-fixed:k{K}{Suffix(Tokens?.WireName())}",
+        CompressionMode.VQTokenAdaptive => $"f{Frames}:vqtoken-adaptive:k{MinK}-{MaxK}{Suffix(Elbow?.WireName())}{Suffix(Tokens?.WireName())}",
+        _ => $"f{Frames}:full",
+    };
+
+    private static string Suffix(string? part) => part is null ? "" : ":" + part;
+}
+
+/// <summary>Bounds on one video's work (configured as Video:MaxFrames, Video:MaxK, Video:MaxAdaptiveKSpan,
+/// Video:MaxFramesTimesK); <see cref="Format"/> is what the cached form itself can hold.</summary>
+public sealed record CompressionLimits(int MaxFrames, int MaxK, int MaxAdaptiveKSpan, long MaxFramesTimesK, string? Section = null)
+{
+    public static readonly CompressionLimits Format = new(CompressionSettings.MaxSupportedFrames, CompressionSettings.MaxSupportedK,
+        CompressionSettings.MaxSupportedK - 1, long.MaxValue);
+
+    internal string Name(string limit) => Section is null ? "" : $" ({Section}:{limit})";
 }

@@ -28,7 +28,9 @@ public static class VideoCompressor
     public static CompressionJob Start(Tensor projected, CompressionSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        settings.Validate();
+        if (settings.Mode == CompressionMode.Full)
+            throw new ArgumentException("mode 'full' keeps all tokens: nothing to compress", nameof(settings));
+        settings.EnsureValid();
         if (projected.dim() != 3)
             throw new ArgumentException($"expected projected tokens [T, P, D], got {projected.dim()} dimensions", nameof(projected));
         int frames = (int)projected.shape[0], tokensPerFrame = (int)projected.shape[1];
@@ -76,13 +78,13 @@ public static class VideoCompressor
     {
         if (settings.Mode == CompressionMode.VQTokenFixed)
         {
-            int k = (int)Math.Min(settings.K, rows.shape[0]);
+            int k = (int)Math.Min(settings.K!.Value, rows.shape[0]);
             var options = new KMeansOptions(settings.MaxIterations, Seed: settings.Seed);
             options.Validate();
             return KMeans.FitSlices(rows, k, options);
         }
-        var adaptive = new AdaptiveKOptions(settings.MinK, settings.MaxK,
-            FinalIterations: settings.MaxIterations, Seed: settings.Seed, Indexing: settings.Elbow);
+        var adaptive = new AdaptiveKOptions(settings.MinK!.Value, settings.MaxK!.Value,
+            FinalIterations: settings.MaxIterations, Seed: settings.Seed, Indexing: settings.EffectiveElbow);
         adaptive.Validate();
         return AdaptiveK.FitSlices(rows, adaptive).Select(f =>
         {

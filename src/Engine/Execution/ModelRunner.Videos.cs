@@ -101,7 +101,7 @@ internal sealed partial class ModelRunner
         Finish(work, video, new VideoEncoding
         {
             Mode = work.Request.Mode, Compressed = compressed,
-            VisualTokens = VideoEncoding.VQTokenCount(compressed.Settings.Tokens, (int)video.Frames, compressed.K),
+            VisualTokens = VideoEncoding.VQTokenCount(compressed.TokenPath, (int)video.Frames, compressed.K),
         });
         return true;
     }

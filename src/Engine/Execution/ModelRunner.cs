@@ -140,7 +140,7 @@ internal sealed partial class ModelRunner(LlavaOneVision model, EngineOptions op
         var compressed = encoding.Compressed ?? throw new ArgumentException("VQToken encoding without codebook");
         if (compressed.Dim != model.Config.Text.HiddenSize)
             throw new ArgumentException($"the cached codebook has width {compressed.Dim}, the model {model.Config.Text.HiddenSize}: re-encode the video");
-        return model.VQTokens(compressed.IndexMapTensor(), compressed.CodebookTensor(), compressed.Settings.Tokens);
+        return model.VQTokens(compressed.IndexMapTensor(), compressed.CodebookTensor(), compressed.TokenPath);
     }
 
     /// <summary>Drops the cached prompt prefixes of a video.</summary>

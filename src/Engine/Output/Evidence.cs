@@ -39,7 +39,7 @@ public static class EvidenceMap
             return Full(masses, encoding.Frames, grid, attention.VisualShare, null, poolStride);
         }
         var c = encoding.Compressed ?? throw new ArgumentException("VQToken encoding without codebook");
-        return c.Settings.Tokens == Compression.TokenPath.Codebook
+        return c.TokenPath == Compression.TokenPath.Codebook
             ? Codebook(masses, c.IndexMapValues, c.Frames, c.Grid, c.K, attention.VisualShare)
             : Attention(masses, c.Frames, c.Grid, c.K, attention.VisualShare);
     }

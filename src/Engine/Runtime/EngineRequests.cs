@@ -1,31 +1,9 @@
 using TorchSharp;
 using VQToken.Engine.Compression;
 using VQToken.Engine.Generation;
+using VQToken.Ingestion;
 
 namespace VQToken.Engine.Runtime;
-
-/// <summary>Sampled frames as managed bytes: [Count, Size, Size, 3] RGB uint8, row-major. The engine
-/// thread turns them into the normalised pixel tensor, so no other thread touches TorchSharp.</summary>
-public sealed record RgbFrames(int Count, int Size, byte[] Data)
-{
-    /// <summary>Frames [from, from+count) as the vision tower's input [count, 3, S, S] float32:
-    /// (x/255 − 0.5)/0.5, i.e. in [-1, 1] (SigLIP's normalisation), on <paramref name="device"/>.</summary>
-    public torch.Tensor ToPixels(int from, int count, torch.Device? device = null)
-    {
-        using var scope = torch.NewDisposeScope();
-        long frameBytes = (long)Size * Size * 3;
-        var bytes = new byte[count * frameBytes];
-        Array.Copy(Data, from * frameBytes, bytes, 0, bytes.Length);
-        var hwc = torch.tensor(bytes, [count, Size, Size, 3]).to(device ?? torch.CPU);
-        return hwc.permute(0, 3, 1, 2).to_type(torch.ScalarType.Float32).div(255.0).sub(0.5).div(0.5).MoveToOuterDisposeScope();
-    }
-
-    public void Validate()
-    {
-        if (Count < 1 || Size < 1 || Data.LongLength != (long)Count * Size * Size * 3)
-            throw new ArgumentException($"RGB frames: {Data.LongLength} bytes do not make {Count} frames of {Size}x{Size}x3");
-    }
-}
 
 /// <summary>Encode a video's frames and compress them (or pool them, in <c>full</c> mode).</summary>
 /// <param name="VideoKey">Identifies the video in logs, traces and the prefix cache.</param>

@@ -60,7 +60,7 @@ public sealed class InferenceEngine : IAsyncDisposable
     public Task<VideoEncoding> EncodeAsync(EncodeRequest request, IProgress<EncodeProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         request.Frames.Validate();
-        if (request.Mode != CompressionMode.Full) (request.Settings ?? throw new ArgumentException("VQToken modes need compression settings")).Validate();
+        if (request.Mode != CompressionMode.Full) (request.Settings ?? throw new ArgumentException("VQToken modes need compression settings")).EnsureValid();
         var work = new EncodeWork(request, progress, cancellationToken);
         Submit(new AddEncode(work));
         work.Done.CancelPromptly(cancellationToken);

@@ -15,7 +15,7 @@ public partial class ConfigurationReferenceTests
 
     private static IEnumerable<(string Key, string Default)> SettingsInCode()
     {
-        var assemblies = new[] { typeof(Program).Assembly, typeof(VQToken.Engine.Runtime.InferenceEngine).Assembly };
+        var assemblies = new[] { typeof(Program).Assembly, typeof(VQToken.Engine.Runtime.InferenceEngine).Assembly, typeof(VQToken.Ingestion.VideoOptions).Assembly };
         foreach (var type in assemblies.SelectMany(a => a.GetTypes()))
         {
             if (type.GetField("Section", BindingFlags.Public | BindingFlags.Static) is not { IsLiteral: true } field) continue;

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using VQToken.Engine.Checkpoints;
+using VQToken.Testing;
 
 namespace VQToken.Api.Tests.Infrastructure;
 

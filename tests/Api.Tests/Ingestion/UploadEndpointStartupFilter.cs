@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using VQToken.Api.Ingestion;
-using VQToken.Engine.Video;
+using VQToken.Ingestion;
 
 namespace VQToken.Api.Tests.Ingestion;
 

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
-using VQToken.Api.Storage;
 using VQToken.Api.Tests.Infrastructure;
 using VQToken.Api.Tests.Videos;
+using VQToken.Api.Videos;
 
 namespace VQToken.Api.Tests.OpenAi;
 

@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging.Abstractions;
-using VQToken.Api.Storage;
+using VQToken.Api.Cache;
+using VQToken.Api.Processing;
+using VQToken.Api.Videos;
 using static VQToken.Api.Tests.Storage.TestVideos;
 
 namespace VQToken.Api.Tests.Storage;

@@ -1,4 +1,6 @@
-using VQToken.Api.Storage;
+using VQToken.Api.Cache;
+using VQToken.Api.Videos;
+
 using static VQToken.Api.Tests.Storage.TestVideos;
 
 namespace VQToken.Api.Tests.Storage;
@@ -11,17 +13,17 @@ public sealed class CompressedCacheContractTests(RedisServerFixture redis) : Sto
     {
         await using var backend = await OpenAsync(kind);
         var id = VideoId.New(Epoch);
-        var fp32 = Entry(precision: FloatPrecision.Float32);
-        var fp16 = Entry(fingerprint: "model-b", k: 300, dim: 4, precision: FloatPrecision.Float16, withTokens: false);
+        var vqtoken = Entry(k: 300, dim: 4, frames: 2, grid: 27);
+        var full = FullEntry(fingerprint: "model-b");
 
-        await backend.Cache.PutAsync(id, fp32);
-        await backend.Cache.PutAsync(id, fp16);
+        await backend.Cache.PutAsync(id, vqtoken);
+        await backend.Cache.PutAsync(id, full);
 
-        var hit32 = await backend.Cache.GetAsync(id, "model-a");
-        var hit16 = await backend.Cache.GetAsync(id, "model-b");
-        Assert.Equal(CacheLookupStatus.Hit, hit32.Status);
-        AssertSameEntry(fp32, hit32.Entry);
-        AssertSameEntry(fp16, hit16.Entry);
+        var hitVQToken = await backend.Cache.GetAsync(id, "model-a");
+        var hitFull = await backend.Cache.GetAsync(id, "model-b");
+        Assert.Equal(CacheLookupStatus.Hit, hitVQToken.Status);
+        AssertSameEntry(vqtoken, hitVQToken.Entry);
+        AssertSameEntry(full, hitFull.Entry);
     }
 
     [Theory, MemberData(nameof(Kinds))]
@@ -42,8 +44,8 @@ public sealed class CompressedCacheContractTests(RedisServerFixture redis) : Sto
         var id = VideoId.New(Epoch);
         await backend.Cache.PutAsync(id, Entry());
 
-        // One bit flipped in the middle of the payload (the codebook floats).
-        await backend.DamageEntryAsync(id, "model-a", bytes => { bytes[bytes.Length / 2] ^= 0x10; return bytes; });
+        // One bit flipped in the data (the codebook floats: 128 bytes, then the 36-byte index map).
+        await backend.DamageEntryAsync(id, "model-a", bytes => { bytes[^100] ^= 0x10; return bytes; });
         var lookup = await backend.Cache.GetAsync(id, "model-a");
 
         Assert.Equal(CacheLookupStatus.Corrupt, lookup.Status);
@@ -66,6 +68,21 @@ public sealed class CompressedCacheContractTests(RedisServerFixture redis) : Sto
     }
 
     [Theory, MemberData(nameof(Kinds))]
+    public async Task Entry_of_the_previous_format_is_a_miss_never_read(string kind)
+    {
+        await using var backend = await OpenAsync(kind);
+        var id = VideoId.New(Epoch);
+        await backend.Cache.PutAsync(id, Entry());
+
+        await backend.DamageEntryAsync(id, "model-a", _ => PreviousCacheFormat.Write(Entry()));
+        var lookup = await backend.Cache.GetAsync(id, "model-a");
+
+        Assert.Equal(CacheLookupStatus.Miss, lookup.Status);
+        Assert.Null(lookup.Entry);
+        Assert.Contains("previous cache format", lookup.Reason);
+    }
+
+    [Theory, MemberData(nameof(Kinds))]
     public async Task Delete_all_removes_every_models_entry_of_a_video(string kind)
     {
         await using var backend = await OpenAsync(kind);
@@ -83,10 +100,11 @@ public sealed class CompressedCacheContractTests(RedisServerFixture redis) : Sto
     }
 
     [Theory, MemberData(nameof(Kinds))]
-    public async Task Entry_whose_arrays_disagree_with_its_shapes_is_refused(string kind)
+    public async Task Full_mode_entry_without_its_tokens_is_refused(string kind)
     {
         await using var backend = await OpenAsync(kind);
-        var broken = Entry() with { IndexMap = [0, 1, 2] };
+        var full = FullEntry();
+        var broken = full with { Encoding = full.Encoding with { FullTokens = null } };
 
         await Assert.ThrowsAsync<ArgumentException>(() => backend.Cache.PutAsync(VideoId.New(Epoch), broken));
     }

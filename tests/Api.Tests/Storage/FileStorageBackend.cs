@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using VQToken.Api.Storage;
+using VQToken.Api.Cache;
+using VQToken.Api.Processing;
+using VQToken.Api.Videos;
 
 namespace VQToken.Api.Tests.Storage;
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using VQToken.Api.Storage;
+using VQToken.Api.Videos;
 
 namespace VQToken.Api.Tests.Storage;
 

@@ -1,4 +1,5 @@
-using VQToken.Api.Storage;
+using VQToken.Api.Videos;
+
 using static VQToken.Api.Tests.Storage.TestVideos;
 
 namespace VQToken.Api.Tests.Storage;

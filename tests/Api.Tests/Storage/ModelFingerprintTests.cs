@@ -1,5 +1,5 @@
 using System.Text;
-using VQToken.Api.Storage;
+using VQToken.Api.Cache;
 
 namespace VQToken.Api.Tests.Storage;
 

@@ -1,5 +1,8 @@
 using StackExchange.Redis;
+using VQToken.Api.Cache;
+using VQToken.Api.Processing;
 using VQToken.Api.Storage;
+using VQToken.Api.Videos;
 
 namespace VQToken.Api.Tests.Storage;
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
-using VQToken.Api.Storage;
+using VQToken.Api.Cache;
+using VQToken.Api.Videos;
 using static VQToken.Api.Tests.Storage.TestVideos;
 
 namespace VQToken.Api.Tests.Storage;

@@ -1,6 +1,9 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using VQToken.Api.Cache;
+using VQToken.Api.Processing;
 using VQToken.Api.Storage;
+using VQToken.Api.Videos;
 
 namespace VQToken.Api.Tests.Storage;
 

@@ -2,7 +2,10 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using VQToken.Api.Cache;
+using VQToken.Api.Processing;
 using VQToken.Api.Storage;
+using VQToken.Api.Videos;
 
 namespace VQToken.Api.Tests.Storage;
 

@@ -1,6 +1,10 @@
 using System.Security.Cryptography;
 using System.Text;
-using VQToken.Api.Storage;
+using VQToken.Api.Cache;
+using VQToken.Api.Processing;
+using VQToken.Api.Videos;
+using VQToken.Engine.Compression;
+using VQToken.Engine.Runtime;
 
 namespace VQToken.Api.Tests.Storage;
 
@@ -34,46 +38,45 @@ public static class TestVideos
         return result.Video!;
     }
 
-    /// <summary>A small deterministic vqtoken entry: K clusters of width D over T frames of an H×W grid.</summary>
-    public static CompressedVideoEntry Entry(string fingerprint = "model-a", int k = 4, int dim = 8, int frames = 2, int grid = 3,
-        FloatPrecision precision = FloatPrecision.Float32, bool withTokens = true)
+    /// <summary>A small deterministic vqtoken entry: K clusters of width D over T frames of a g×g grid.</summary>
+    public static CacheEntry Entry(string fingerprint = "model-a", int k = 4, int dim = 8, int frames = 2, int grid = 3)
     {
         var random = new Random(k * 1000 + dim);
-        return new CompressedVideoEntry
+        var compressed = CompressedVideo.FromArrays(frames, grid, k, dim,
+            [.. Enumerable.Range(0, k * dim).Select(_ => (float)(random.NextDouble() * 2 - 1))],
+            [.. Enumerable.Range(0, frames * grid * grid).Select(i => (short)(i % k))], CompressionSettings.Fixed(frames, k));
+        var encoding = new VideoEncoding
         {
-            ModelFingerprint = fingerprint,
-            Settings = CompressionSettings.Fixed(frames, k),
-            Precision = precision,
-            Dim = dim,
-            Codebook = [.. Enumerable.Range(0, k * dim).Select(_ => (float)(random.NextDouble() * 2 - 1))],
-            Frames = frames,
-            GridHeight = grid,
-            GridWidth = grid,
-            IndexMap = [.. Enumerable.Range(0, frames * grid * grid).Select(i => (ushort)(i % k))],
-            Tokens = withTokens ? [.. Enumerable.Range(0, (k + 1) * dim).Select(_ => (float)(random.NextDouble() * 2 - 1))] : null,
-            CreatedAt = Epoch,
+            Mode = CompressionMode.VQTokenFixed, Compressed = compressed, Dim = dim, Frames = frames,
+            OriginalTokens = frames * grid * grid, VisualTokens = k + 1,
         };
+        return new CacheEntry(fingerprint, encoding) { CreatedAt = Epoch };
     }
 
-    public static void AssertSameEntry(CompressedVideoEntry expected, CompressedVideoEntry? actual)
+    /// <summary>A full-mode entry: the pooled tokens [N, D], no codebook.</summary>
+    public static CacheEntry FullEntry(string fingerprint = "model-a", int rows = 5, int dim = 4, int frames = 2)
+    {
+        var tokens = Enumerable.Range(0, rows * dim).Select(i => i * 0.25f - 1).ToArray();
+        var encoding = new VideoEncoding
+        {
+            Mode = CompressionMode.Full, FullTokens = tokens, Dim = dim, Frames = frames, OriginalTokens = frames * 9, VisualTokens = rows,
+        };
+        return new CacheEntry(fingerprint, encoding) { CreatedAt = Epoch };
+    }
+
+    public static void AssertSameEntry(CacheEntry expected, CacheEntry? actual)
     {
         Assert.NotNull(actual);
         Assert.Equal(expected.ModelFingerprint, actual.ModelFingerprint);
         Assert.Equal(expected.Settings, actual.Settings);
-        Assert.Equal((expected.Dim, expected.Frames, expected.GridHeight, expected.GridWidth), (actual.Dim, actual.Frames, actual.GridHeight, actual.GridWidth));
-        Assert.Equal(expected.IndexMap, actual.IndexMap);
-        Assert.Equal(expected.Precision, actual.Precision);
-        // fp16 keeps ~3 significant digits; fp32 is exact.
-        float tolerance = expected.Precision == FloatPrecision.Float16 ? 1e-3f : 0f;
-        AssertClose(expected.Codebook, actual.Codebook, tolerance);
-        if (expected.Tokens is null) Assert.Null(actual.Tokens);
-        else AssertClose(expected.Tokens, actual.Tokens!, tolerance);
-    }
-
-    private static void AssertClose(float[] expected, float[] actual, float tolerance)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        for (int i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance, $"element {i}: expected {expected[i]}, got {actual[i]}");
+        Assert.Equal(expected.CreatedAt, actual.CreatedAt);
+        var (e, a) = (expected.Encoding, actual.Encoding);
+        Assert.Equal((e.Mode, e.Dim, e.Frames, e.OriginalTokens, e.VisualTokens), (a.Mode, a.Dim, a.Frames, a.OriginalTokens, a.VisualTokens));
+        Assert.Equal(e.FullTokens, a.FullTokens);
+        if (e.Compressed is null) { Assert.Null(a.Compressed); return; }
+        Assert.NotNull(a.Compressed);
+        Assert.Equal((e.Compressed.K, e.Compressed.Grid), (a.Compressed.K, a.Compressed.Grid));
+        Assert.Equal(e.Compressed.CodebookValues.ToArray(), a.Compressed.CodebookValues.ToArray());
+        Assert.Equal(e.Compressed.IndexMapValues.ToArray(), a.Compressed.IndexMapValues.ToArray());
     }
 }

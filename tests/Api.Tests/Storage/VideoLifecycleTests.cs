@@ -1,5 +1,6 @@
 using System.Text.Json;
 using VQToken.Api.Storage;
+using VQToken.Api.Videos;
 
 namespace VQToken.Api.Tests.Storage;
 
@@ -44,7 +45,7 @@ public sealed class VideoLifecycleTests
     {
         var settings = new CompressionSettings { Frames = frames, Mode = mode, K = k, MinK = minK, MaxK = maxK };
 
-        Assert.Equal(valid, settings.Validate() is null);
+        Assert.Equal(valid, settings.Problems().Count == 0);
     }
 
     [Fact]
@@ -57,10 +58,23 @@ public sealed class VideoLifecycleTests
 
         Assert.Equal("f8:vqtoken-adaptive:k12-32", legacyAdaptive.CanonicalKey);
         Assert.Equal("f8:vqtoken-fixed:k32", legacyFixed.CanonicalKey);
-        Assert.Null(legacyAdaptive.Validate());
+        Assert.Empty(legacyAdaptive.Problems());
         Assert.Equal(ElbowIndexing.Centered, legacyAdaptive.EffectiveElbow);
         Assert.Equal(TokenPath.Attention, legacyFixed.EffectiveTokens(hasVQAttention: true));
         Assert.Equal(TokenPath.Codebook, legacyFixed.EffectiveTokens(hasVQAttention: false));
+        Assert.Equal((ElbowIndexing.Centered, TokenPath.Attention), (legacyAdaptive.Resolve(true).Elbow, legacyAdaptive.Resolve(true).Tokens));
+    }
+
+    [Fact]
+    public void K_is_bounded_by_the_configured_limit_and_never_beyond_what_the_index_map_holds()
+    {
+        var limits = new CompressionLimits(MaxFrames: 64, MaxK: 256, MaxAdaptiveKSpan: 64, MaxFramesTimesK: 8192, Section: "Video");
+
+        Assert.Contains("Video:MaxK", CompressionSettings.Fixed(4, 257).Problems(limits)["k"][0]);
+        Assert.Contains("Video:MaxFramesTimesK", CompressionSettings.Fixed(64, 256).Problems(limits)["k"][0]);
+        Assert.Empty(CompressionSettings.Fixed(1, CompressionSettings.MaxSupportedK).Problems());
+        Assert.NotEmpty(CompressionSettings.Fixed(1, CompressionSettings.MaxSupportedK + 1).Problems());
+        Assert.Throws<ArgumentException>(() => CompressionSettings.Adaptive(1, 40, 20).EnsureValid());
     }
 
     [Fact]
@@ -73,8 +87,8 @@ public sealed class VideoLifecycleTests
         Assert.Equal("f32:vqtoken-fixed:k32:attention", CompressionSettings.Fixed(32, 32, TokenPath.Attention).CanonicalKey);
         Assert.NotEqual(published.CanonicalKey, (published with { Elbow = null, Tokens = null }).CanonicalKey);
         Assert.Equal(TokenPath.Codebook, published.EffectiveTokens(hasVQAttention: true));
-        Assert.NotNull((CompressionSettings.Fixed(32, 32) with { Elbow = ElbowIndexing.Official }).Validate());
-        Assert.NotNull((CompressionSettings.FullTokens(32) with { Tokens = TokenPath.Codebook }).Validate());
+        Assert.NotEmpty((CompressionSettings.Fixed(32, 32) with { Elbow = ElbowIndexing.Official }).Problems());
+        Assert.NotEmpty((CompressionSettings.FullTokens(32) with { Tokens = TokenPath.Codebook }).Problems());
     }
 
     [Fact]

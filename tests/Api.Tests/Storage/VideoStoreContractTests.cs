@@ -1,5 +1,7 @@
 using System.Text.Json;
+using VQToken.Api.Processing;
 using VQToken.Api.Storage;
+using VQToken.Api.Videos;
 using static VQToken.Api.Tests.Storage.TestVideos;
 
 namespace VQToken.Api.Tests.Storage;
@@ -13,7 +15,7 @@ public sealed class VideoStoreContractTests(RedisServerFixture redis) : StorageC
         await using var backend = await OpenAsync(kind);
         var candidate = Queued() with
         {
-            Probe = new VideoProbe(12.5, 30, 640, 360, "h264"),
+            Probe = new SourceProbe(12.5, 30, 640, 360, "h264"),
             StageMilliseconds = new Dictionary<string, double> { ["probe"] = 12.5 },
         };
         var created = await backend.Videos.CreateOrGetExistingAsync(candidate);
@@ -54,7 +56,7 @@ public sealed class VideoStoreContractTests(RedisServerFixture redis) : StorageC
         var ready = await backend.Videos.GetAsync(video.Id);
         Assert.Equal(VideoStatus.Ready, ready!.Status);
         Assert.Equal(1, ready.Attempts);
-        Assert.Equal(33 / 6273.0, ready.Tokens!.Ratio, 6);
+        Assert.Equal(33 / 6273.0, ready.Tokens!.Value.Ratio, 6);
         Assert.Equal(900, ready.StageMilliseconds["vision"]);
         Assert.Equal(Epoch.AddSeconds(5), processing.UpdatedAt);
         Assert.Equal(Epoch.AddSeconds(10), ready.UpdatedAt);

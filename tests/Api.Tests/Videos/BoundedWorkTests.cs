@@ -9,6 +9,7 @@ using VQToken.Api.Videos;
 using VQToken.Engine.Compression;
 using VQToken.Engine.Generation;
 using VQToken.Engine.Runtime;
+using VQToken.Ingestion;
 
 namespace VQToken.Api.Tests.Videos;
 
@@ -62,7 +63,8 @@ public class BoundedWorkTests
     [InlineData("Video:MaxK", "16")]
     [InlineData("Video:MaxAdaptiveKSpan", "8")]
     [InlineData("Video:MaxFramesTimesK", "64")]   // the test service samples 4 frames by default
-    public void Limits_that_refuse_the_default_settings_stop_start_up(string setting, string value)
+    [InlineData("Video:MaxK", "32768")]           // beyond what the int16 index map of a cache entry holds
+    public void Limits_that_refuse_the_default_settings_or_exceed_the_cached_form_stop_start_up(string setting, string value)
     {
         using var factory = new ServiceFactory(new Dictionary<string, string?> { [setting] = value });
         var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
@@ -126,7 +128,7 @@ public class BoundedWorkTests
         var engine = host.Engine;
         var frames = new byte[384 * 384 * 3];
         new Random(5).NextBytes(frames);
-        var encoding = await engine.EncodeAsync(new EncodeRequest("stall", new RgbFrames(1, 384, frames), CompressionMode.VQTokenFixed, CompressionSettings.Fixed(4)));
+        var encoding = await engine.EncodeAsync(new EncodeRequest("stall", new RgbFrames(1, 384, frames), CompressionMode.VQTokenFixed, CompressionSettings.Fixed(1, 4)));
 
         // A token callback that blocks holds the engine thread inside a step: a real hang, as a stuck device call would be.
         using var gate = new ManualResetEventSlim();

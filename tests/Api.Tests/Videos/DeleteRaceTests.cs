@@ -2,9 +2,10 @@ using System.Net;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using VQToken.Api.Cache;
 using VQToken.Api.ServiceDefaults;
-using VQToken.Api.Storage;
 using VQToken.Api.Tests.Infrastructure;
+using VQToken.Api.Videos;
 
 namespace VQToken.Api.Tests.Videos;
 
@@ -122,7 +123,7 @@ public sealed class DeleteRaceTests : IAsyncLifetime
 
     private sealed class GatedCache(ICompressedCache inner, Gate gate) : ICompressedCache
     {
-        public async Task PutAsync(string videoId, CompressedVideoEntry entry, CancellationToken cancellationToken = default)
+        public async Task PutAsync(string videoId, CacheEntry entry, CancellationToken cancellationToken = default)
         {
             bool held = await gate.HoldAsync(GatePoint.BeforePut);
             await inner.PutAsync(videoId, entry, cancellationToken);

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
-using VQToken.Api.Storage;
 using VQToken.Api.Tests.Infrastructure;
+using VQToken.Api.Videos;
 
 namespace VQToken.Api.Tests.Videos;
 

@@ -6,6 +6,7 @@ using VQToken.Api.Tests.Infrastructure;
 using VQToken.Api.Tests.OpenAi;
 using VQToken.Engine.Checkpoints;
 using VQToken.Engine.Text;
+using VQToken.Testing;
 
 namespace VQToken.Api.Tests.Videos;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using VQToken.Api.Tests.Infrastructure;
 using VQToken.Engine.Checkpoints;
+using VQToken.Testing;
 
 namespace VQToken.Api.Tests.Videos;
 

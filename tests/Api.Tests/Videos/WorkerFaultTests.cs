@@ -4,8 +4,9 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using StackExchange.Redis;
+using VQToken.Api.Cache;
 using VQToken.Api.Inference;
-using VQToken.Api.Storage;
+using VQToken.Api.Processing;
 using VQToken.Api.Tests.Infrastructure;
 using VQToken.Api.Videos;
 using VQToken.Engine.Runtime;
@@ -194,7 +195,7 @@ public class WorkerFaultTests
     {
         private int _puts;
 
-        public Task PutAsync(string videoId, CompressedVideoEntry entry, CancellationToken cancellationToken = default) =>
+        public Task PutAsync(string videoId, CacheEntry entry, CancellationToken cancellationToken = default) =>
             Interlocked.Increment(ref _puts) <= outages
                 ? throw new RedisConnectionException(ConnectionFailureType.SocketFailure, "No connection is active/available")
                 : inner.PutAsync(videoId, entry, cancellationToken);

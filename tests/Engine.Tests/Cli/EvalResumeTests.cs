@@ -2,6 +2,7 @@ using System.Text.Json;
 using VQToken.Cli.Eval;
 using VQToken.Engine.Checkpoints;
 using VQToken.Engine.Tests.Video;
+using VQToken.Testing;
 
 namespace VQToken.Engine.Tests.Cli;
 

@@ -15,7 +15,7 @@ public class CompressedVideoTests
         var projected = Fixtures.Read(fixture, "expected", "projected"); // [T, g*g, D]
         int frames = (int)projected.shape[0], dim = (int)projected.shape[2];
 
-        var video = VideoCompressor.Compress(projected, CompressionSettings.Fixed(k: 4, seed: 1));
+        var video = VideoCompressor.Compress(projected, CompressionSettings.Fixed(frames: 1, k: 4, seed: 1));
 
         Assert.Equal(new long[] { frames, grid, grid }, video.IndexMapTensor().shape);
         Assert.Equal(new long[] { 4, dim }, video.CodebookTensor().shape);
@@ -29,7 +29,7 @@ public class CompressedVideoTests
         using var scope = NewDisposeScope();
         var projected = Fixtures.Read("parity-b", "expected", "projected");
 
-        var video = VideoCompressor.Compress(projected, CompressionSettings.Fixed(k: 6, seed: 2));
+        var video = VideoCompressor.Compress(projected, CompressionSettings.Fixed(frames: 1, k: 6, seed: 2));
 
         var expected = Codebook.FromLabels(projected, video.IndexMapTensor(), video.K);
         Assert.True(video.CodebookTensor().allclose(expected, atol: 1e-6));
@@ -42,7 +42,7 @@ public class CompressedVideoTests
         using var scope = NewDisposeScope();
         var projected = tensor(data.Rows).reshape(16, 49, 32); // 16 frames of a 7 x 7 grid
 
-        var video = VideoCompressor.Compress(projected, CompressionSettings.Adaptive(12, 32, seed: 5, elbow: ElbowIndexing.Centered));
+        var video = VideoCompressor.Compress(projected, CompressionSettings.Adaptive(frames: 1, 12, 32, ElbowIndexing.Centered, seed: 5));
 
         Assert.Equal(16, video.K);
         Assert.Equal(CompressionMode.VQTokenAdaptive, video.Settings.Mode);
@@ -55,48 +55,32 @@ public class CompressedVideoTests
         using var scope = NewDisposeScope();
         var projected = Fixtures.Read("parity-a", "expected", "projected");
 
-        var first = VideoCompressor.Compress(projected, CompressionSettings.Fixed(k: 5, seed: 9));
-        var second = VideoCompressor.Compress(projected, CompressionSettings.Fixed(k: 5, seed: 9));
+        var first = VideoCompressor.Compress(projected, CompressionSettings.Fixed(frames: 1, k: 5, seed: 9));
+        var second = VideoCompressor.Compress(projected, CompressionSettings.Fixed(frames: 1, k: 5, seed: 9));
 
         Assert.True(first.IndexMapValues.SequenceEqual(second.IndexMapValues));
         Assert.True(first.CodebookValues.SequenceEqual(second.CodebookValues));
     }
 
     [Fact]
-    public void ToTensors_and_FromTensors_round_trip()
+    public void FromArrays_rejects_a_codebook_that_disagrees_with_its_shape()
     {
         using var scope = NewDisposeScope();
-        var projected = Fixtures.Read("parity-b", "expected", "projected");
-        var video = VideoCompressor.Compress(projected, CompressionSettings.Adaptive(2, 6, seed: 4) with { MaxIterations = 20 });
+        var video = VideoCompressor.Compress(Fixtures.Read("parity-a", "expected", "projected"), CompressionSettings.Fixed(frames: 1, k: 3));
 
-        var copy = CompressedVideo.FromTensors(video.ToTensors(), video.Metadata());
-
-        Assert.Equal((video.Frames, video.Grid, video.K, video.Dim), (copy.Frames, copy.Grid, copy.K, copy.Dim));
-        Assert.Equal(video.Settings, copy.Settings);
-        Assert.True(video.CodebookValues.SequenceEqual(copy.CodebookValues));
-        Assert.True(video.IndexMapValues.SequenceEqual(copy.IndexMapValues));
+        Assert.Throws<ArgumentException>(() => CompressedVideo.FromArrays(video.Frames, video.Grid, video.K + 1, video.Dim,
+            video.CodebookValues.ToArray(), video.IndexMapValues.ToArray(), video.Settings));
     }
 
     [Fact]
-    public void FromTensors_rejects_a_codebook_that_disagrees_with_the_metadata()
+    public void FromArrays_rejects_index_map_ids_outside_the_codebook()
     {
         using var scope = NewDisposeScope();
-        var video = VideoCompressor.Compress(Fixtures.Read("parity-a", "expected", "projected"), CompressionSettings.Fixed(3));
-        var tensors = video.ToTensors();
-        tensors["codebook"] = zeros(video.K + 1, video.Dim);
+        var video = VideoCompressor.Compress(Fixtures.Read("parity-a", "expected", "projected"), CompressionSettings.Fixed(frames: 1, k: 3));
+        var ids = Enumerable.Repeat((short)3, video.IndexMapValues.Length).ToArray();
 
-        Assert.Throws<FormatException>(() => CompressedVideo.FromTensors(tensors, video.Metadata()));
-    }
-
-    [Fact]
-    public void FromTensors_rejects_index_map_ids_outside_the_codebook()
-    {
-        using var scope = NewDisposeScope();
-        var video = VideoCompressor.Compress(Fixtures.Read("parity-a", "expected", "projected"), CompressionSettings.Fixed(3));
-        var tensors = video.ToTensors();
-        tensors["index_map"] = full(tensors["index_map"].shape, 3, ScalarType.Int16);
-
-        Assert.Throws<FormatException>(() => CompressedVideo.FromTensors(tensors, video.Metadata()));
+        Assert.Throws<ArgumentException>(() => CompressedVideo.FromArrays(video.Frames, video.Grid, video.K, video.Dim,
+            video.CodebookValues.ToArray(), ids, video.Settings));
     }
 
     [Fact]
@@ -105,7 +89,7 @@ public class CompressedVideoTests
         using var scope = NewDisposeScope();
         var projected = Fixtures.Read("parity-b", "expected", "projected"); // [6, 25, 56]
 
-        var video = VideoCompressor.Compress(projected, CompressionSettings.Fixed(4));
+        var video = VideoCompressor.Compress(projected, CompressionSettings.Fixed(frames: 1, k: 4));
 
         Assert.Equal(4 * 56 * 4 + 6 * 25 * 2, video.ByteSize);
     }
@@ -114,11 +98,11 @@ public class CompressedVideoTests
     public void Tensors_handed_out_do_not_alias_the_cached_values()
     {
         using var scope = NewDisposeScope();
-        var video = VideoCompressor.Compress(Fixtures.Read("parity-a", "expected", "projected"), CompressionSettings.Fixed(3));
+        var video = VideoCompressor.Compress(Fixtures.Read("parity-a", "expected", "projected"), CompressionSettings.Fixed(frames: 1, k: 3));
         float before = video.CodebookValues[0];
 
         video.CodebookTensor().fill_(42);
-        video.ToTensors()["index_map"].fill_(1);
+        video.IndexMapTensor().fill_(1);
 
         Assert.Equal(before, video.CodebookValues[0]);
         Assert.Contains(video.IndexMapValues.ToArray(), id => id != 1);
@@ -130,7 +114,7 @@ public class CompressedVideoTests
         using var scope = NewDisposeScope();
         var projected = randn([1, 4, 8], generator: new Generator(3)); // one frame of a 2 x 2 grid
 
-        var video = VideoCompressor.Compress(projected, CompressionSettings.Fixed(32));
+        var video = VideoCompressor.Compress(projected, CompressionSettings.Fixed(frames: 1, k: 32));
 
         Assert.Equal(4, video.K);
         Assert.Equal(4, video.IndexMapValues.ToArray().Distinct().Count());
@@ -140,7 +124,7 @@ public class CompressedVideoTests
     public void Tokens_that_are_not_a_square_grid_or_full_mode_are_rejected()
     {
         using var scope = NewDisposeScope();
-        Assert.Throws<ArgumentException>(() => VideoCompressor.Compress(ones(2, 10, 8), CompressionSettings.Fixed(2)));
+        Assert.Throws<ArgumentException>(() => VideoCompressor.Compress(ones(2, 10, 8), CompressionSettings.Fixed(frames: 1, k: 2)));
         Assert.Throws<ArgumentException>(() => VideoCompressor.Compress(ones(2, 9, 8), new CompressionSettings { Mode = CompressionMode.Full }));
     }
 
@@ -150,8 +134,8 @@ public class CompressedVideoTests
         using var projected = Fixtures.Read("parity-b", "expected", "projected");
         long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
 
-        VideoCompressor.Compress(projected, CompressionSettings.Fixed(4));
-        VideoCompressor.Compress(projected, CompressionSettings.Adaptive(2, 8));
+        VideoCompressor.Compress(projected, CompressionSettings.Fixed(frames: 1, k: 4));
+        VideoCompressor.Compress(projected, CompressionSettings.Adaptive(frames: 1, 2, 8));
 
         Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
     }

@@ -46,7 +46,7 @@ public class ElbowRuleTests
         foreach (int elbow in new[] { 13, 20, 25, 28, 31 })
             Assert.Equal(ElbowRule.Select(CurveWithElbowAt(elbow), 12, ElbowIndexing.Official), ElbowRule.Select(CurveWithElbowAt(elbow), 12));
         Assert.Equal(ElbowIndexing.Official, new AdaptiveKOptions().Indexing);
-        Assert.Equal(ElbowIndexing.Official, new CompressionSettings().Elbow);
+        Assert.Equal(ElbowIndexing.Official, CompressionSettings.Published(32).Elbow);
     }
 
     /// <summary>Curves of the official kind (independently seeded fits, so not monotone-smooth), K = 12..32,

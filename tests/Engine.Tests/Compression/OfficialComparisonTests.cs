@@ -1,6 +1,6 @@
 using TorchSharp;
 using VQToken.Engine.Compression;
-using VQToken.Engine.Compression.Reference;
+using VQToken.Testing;
 using static TorchSharp.torch;
 
 namespace VQToken.Engine.Tests.Compression;

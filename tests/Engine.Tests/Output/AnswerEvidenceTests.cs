@@ -151,7 +151,7 @@ public class AnswerEvidenceTests(EvidenceModelFixture fx) : IClassFixture<Eviden
     {
         await using var engine = fx.Tiny.NewEngine();
         var frames = TinyCheckpointFixture.RandomFrames(2, seed: 12);
-        var settings = mode == CompressionMode.Full ? null : CompressionSettings.Fixed(3, tokens: path);
+        var settings = mode == CompressionMode.Full ? null : CompressionSettings.Fixed(2, 3, path);
         var encoding = await engine.EncodeAsync(new EncodeRequest("ev-map", frames, mode, settings));
         var request = new AskRequest("ev-map", encoding, fx.Tiny.Template.BuildPrompt("Show me the cat."), SamplingOptions.Greedy(4), Evidence: true);
 
@@ -183,7 +183,7 @@ public class AnswerEvidenceTests(EvidenceModelFixture fx) : IClassFixture<Eviden
     private VideoEncoding Codebook(float[] codebook, short[] indexMap) => new()
     {
         Mode = CompressionMode.VQTokenFixed, Dim = fx.Dim, Frames = Frames, OriginalTokens = Frames * Grid * Grid, VisualTokens = K + 1,
-        Compressed = CompressedVideo.FromArrays(Frames, Grid, K, fx.Dim, codebook, indexMap, CompressionSettings.Fixed(K)),
+        Compressed = CompressedVideo.FromArrays(Frames, Grid, K, fx.Dim, codebook, indexMap, CompressionSettings.Fixed(Frames, K)),
     };
 
     private float[] RandomRows(int rows, int seed) => Managed.Uniform(new Random(seed), rows * fx.Dim);

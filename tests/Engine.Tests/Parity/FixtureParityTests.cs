@@ -1,5 +1,5 @@
-using VQToken.Engine.Parity;
 using VQToken.Engine.Tests.Support;
+using VQToken.Testing;
 
 namespace VQToken.Engine.Tests.Parity;
 

@@ -10,7 +10,7 @@ namespace VQToken.Engine.Tests.Runtime;
 /// and shutdown act between slices, and a hung step shows as time without progress.</summary>
 public class BoundedWorkTests(TinyCheckpointFixture tiny) : IClassFixture<TinyCheckpointFixture>
 {
-    private static readonly CompressionSettings WorstAllowed = CompressionSettings.Adaptive(minK: 64, maxK: 128);
+    private static readonly CompressionSettings WorstAllowed = CompressionSettings.Adaptive(frames: 1, minK: 64, maxK: 128);
 
     private SamplingOptions Greedy(int max = 12) => SamplingOptions.Greedy(max, tiny.Tokenizer.StopTokenIds.Select(i => (long)i).ToHashSet());
 
@@ -151,7 +151,7 @@ public class BoundedWorkTests(TinyCheckpointFixture tiny) : IClassFixture<TinyCh
     public async Task Sliced_compression_between_decode_steps_gives_the_same_codebook_as_alone()
     {
         var frames = TinyCheckpointFixture.RandomFrames(6, seed: 46);
-        var settings = CompressionSettings.Adaptive(minK: 4, maxK: 24);
+        var settings = CompressionSettings.Adaptive(frames: 1, minK: 4, maxK: 24);
         await using var engine = tiny.NewEngine();
         var alone = await engine.EncodeAsync(new EncodeRequest("alone", frames, CompressionMode.VQTokenAdaptive, settings));
         var asked = await engine.EncodeAsync(TinyCheckpointFixture.Encode("asked", TinyCheckpointFixture.RandomFrames(1, seed: 47)));

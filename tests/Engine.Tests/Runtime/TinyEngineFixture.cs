@@ -2,6 +2,8 @@ using VQToken.Engine.Checkpoints;
 using VQToken.Engine.Compression;
 using VQToken.Engine.Runtime;
 using VQToken.Engine.Text;
+using VQToken.Ingestion;
+using VQToken.Testing;
 
 namespace VQToken.Engine.Tests.Runtime;
 
@@ -34,7 +36,7 @@ public sealed class TinyCheckpointFixture : IDisposable
     }
 
     public static EncodeRequest Encode(string key, RgbFrames frames, CompressionMode mode = CompressionMode.VQTokenFixed) =>
-        new(key, frames, mode, mode == CompressionMode.Full ? null : mode == CompressionMode.VQTokenFixed ? CompressionSettings.Fixed(8) : CompressionSettings.Adaptive(2, 6));
+        new(key, frames, mode, mode == CompressionMode.Full ? null : mode == CompressionMode.VQTokenFixed ? CompressionSettings.Fixed(frames.Count, 8) : CompressionSettings.Adaptive(frames.Count, 2, 6));
 
     public void Dispose()
     {

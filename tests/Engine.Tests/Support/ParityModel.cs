@@ -1,7 +1,7 @@
 using VQToken.Engine.Checkpoints;
 using VQToken.Engine.Compression;
 using VQToken.Engine.Models;
-using VQToken.Engine.Parity;
+using VQToken.Testing;
 using VQToken.Engine.Runtime;
 using static TorchSharp.torch;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using VQToken.Engine.Text;
+using VQToken.Testing;
 
 namespace VQToken.Engine.Tests.Text;
 

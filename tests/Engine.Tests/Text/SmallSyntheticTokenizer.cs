@@ -1,4 +1,5 @@
 using VQToken.Engine.Text;
+using VQToken.Testing;
 
 namespace VQToken.Engine.Tests.Text;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using VQToken.Engine.Text;
+using VQToken.Testing;
 
 namespace VQToken.Engine.Tests.Text;
 

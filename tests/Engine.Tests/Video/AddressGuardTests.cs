@@ -1,5 +1,5 @@
 using System.Net;
-using VQToken.Engine.Video.Url;
+using VQToken.Ingestion.Url;
 
 namespace VQToken.Engine.Tests.Video;
 

@@ -1,5 +1,5 @@
 using TorchSharp;
-using VQToken.Engine.Video;
+using VQToken.Ingestion;
 
 namespace VQToken.Engine.Tests.Video;
 
@@ -14,13 +14,13 @@ public class FramePreprocessingParityTests(GeneratedVideos videos)
     [Fact]
     public async Task Lossless_rgb_video_at_model_size_matches_the_reference_pixels_exactly()
     {
-        using var sampled = await Sampler.SampleAsync(videos.LosslessMkv, new FrameRequest(Count: 5));
+        var sampled = await Sampler.SampleAsync(videos.LosslessMkv, new FrameRequest(Count: 5));
         var reference = await File.ReadAllBytesAsync(videos.ReferenceRgb);
 
         Assert.Equal(new[] { 0, 2, 5, 8, 11 }, sampled.FrameIndices);
         for (int k = 0; k < sampled.FrameIndices.Length; k++)
         {
-            var diff = MaxDifference(sampled.Frames, k, reference, sampled.FrameIndices[k]);
+            var diff = MaxDifference(sampled.Pixels(), k, reference, sampled.FrameIndices[k]);
             Assert.True(diff < 1e-6, $"frame {k} (source {sampled.FrameIndices[k]}) differs by {diff}");
         }
     }
@@ -28,12 +28,12 @@ public class FramePreprocessingParityTests(GeneratedVideos videos)
     [Fact]
     public async Task Lossy_yuv420_video_stays_close_to_the_reference_pixels()
     {
-        using var sampled = await Sampler.SampleAsync(videos.LossyMp4, new FrameRequest(Count: 3));
+        var sampled = await Sampler.SampleAsync(videos.LossyMp4, new FrameRequest(Count: 3));
         var reference = await File.ReadAllBytesAsync(videos.ReferenceRgb);
 
         for (int k = 0; k < sampled.FrameIndices.Length; k++)
         {
-            var mean = MeanDifference(sampled.Frames, k, reference, sampled.FrameIndices[k]);
+            var mean = MeanDifference(sampled.Pixels(), k, reference, sampled.FrameIndices[k]);
             Assert.True(mean < 0.05, $"frame {k} mean difference {mean}");
         }
     }
@@ -48,15 +48,15 @@ public class FramePreprocessingParityTests(GeneratedVideos videos)
     public async Task Solid_colour_survives_decode_and_bicubic_resize(string hex)
     {
         var rgb = Convert.FromHexString(hex);
-        using var exact = await Sampler.SampleAsync(videos.SolidColour(hex, lossless: true), new FrameRequest(Count: 2));
-        using var lossy = await Sampler.SampleAsync(videos.SolidColour(hex, lossless: false), new FrameRequest(Count: 2));
+        var exact = await Sampler.SampleAsync(videos.SolidColour(hex, lossless: true), new FrameRequest(Count: 2));
+        var lossy = await Sampler.SampleAsync(videos.SolidColour(hex, lossless: false), new FrameRequest(Count: 2));
 
         foreach (var (y, x) in new[] { (0, 0), (0, S - 1), (S - 1, 0), (S - 1, S - 1), (S / 2, S / 2), (100, 250) })
             for (int c = 0; c < 3; c++)
             {
                 var expected = (rgb[c] / 255f - 0.5f) / 0.5f;
-                Assert.Equal(expected, Pixel(exact.Frames, 1, c, y, x), 1e-6);
-                var lossyValue = Pixel(lossy.Frames, 1, c, y, x);
+                Assert.Equal(expected, Pixel(exact.Pixels(), 1, c, y, x), 1e-6);
+                var lossyValue = Pixel(lossy.Pixels(), 1, c, y, x);
                 Assert.True(Math.Abs(lossyValue - expected) < 0.06, $"lossy channel {c} at ({y},{x}): {lossyValue} vs {expected}");
             }
     }

@@ -1,5 +1,5 @@
 using TorchSharp;
-using VQToken.Engine.Video;
+using VQToken.Ingestion;
 
 namespace VQToken.Engine.Tests.Video;
 
@@ -14,12 +14,12 @@ public class FrameSamplerTests(GeneratedVideos videos)
     [MemberData(nameof(Containers))]
     public async Task Every_container_gives_the_requested_frames_as_normalised_384_square_rgb(string name)
     {
-        using var sampled = await Sampler().SampleAsync(Path.Combine(videos.Dir, name), new FrameRequest(Count: 8));
+        var sampled = await Sampler().SampleAsync(Path.Combine(videos.Dir, name), new FrameRequest(Count: 8));
 
-        Assert.Equal(new long[] { 8, 3, 384, 384 }, sampled.Frames.shape);
-        Assert.Equal(torch.float32, sampled.Frames.dtype);
-        var min = sampled.Frames.min().item<float>();
-        var max = sampled.Frames.max().item<float>();
+        Assert.Equal(new long[] { 8, 3, 384, 384 }, sampled.Pixels().shape);
+        Assert.Equal(torch.float32, sampled.Pixels().dtype);
+        var min = sampled.Pixels().min().item<float>();
+        var max = sampled.Pixels().max().item<float>();
         Assert.InRange(min, -1f, 1f);
         Assert.InRange(max, -1f, 1f);
         Assert.True(max - min > 0.5f, $"frames of {name} look blank: min {min}, max {max}");
@@ -29,7 +29,7 @@ public class FrameSamplerTests(GeneratedVideos videos)
     [Fact]
     public async Task Frames_are_picked_like_numpy_linspace_over_the_counted_frames()
     {
-        using var sampled = await Sampler().SampleAsync(videos.H264Mp4, new FrameRequest(Count: 8));
+        var sampled = await Sampler().SampleAsync(videos.H264Mp4, new FrameRequest(Count: 8));
 
         Assert.Equal(20, sampled.Video.FrameCount);
         Assert.Equal(new[] { 0, 2, 5, 8, 10, 13, 16, 19 }, sampled.FrameIndices);
@@ -39,14 +39,14 @@ public class FrameSamplerTests(GeneratedVideos videos)
     [Fact]
     public async Task Video_shorter_than_the_request_repeats_frames()
     {
-        using var sampled = await Sampler().SampleAsync(videos.OneFrameMp4, new FrameRequest(Count: 4));
+        var sampled = await Sampler().SampleAsync(videos.OneFrameMp4, new FrameRequest(Count: 4));
 
         Assert.Equal(new[] { 0, 0, 0, 0 }, sampled.FrameIndices);
-        Assert.Equal(new long[] { 4, 3, 384, 384 }, sampled.Frames.shape);
-        using var first = sampled.Frames[0];
+        Assert.Equal(new long[] { 4, 3, 384, 384 }, sampled.Pixels().shape);
+        using var first = sampled.Pixels()[0];
         for (int i = 1; i < 4; i++)
         {
-            using var other = sampled.Frames[i];
+            using var other = sampled.Pixels()[i];
             Assert.True(first.allclose(other, rtol: 0, atol: 0), $"frame {i} differs from frame 0");
         }
     }
@@ -54,29 +54,29 @@ public class FrameSamplerTests(GeneratedVideos videos)
     [Fact]
     public async Task Sampling_by_rate_takes_every_nth_frame()
     {
-        using var sampled = await Sampler().SampleAsync(videos.H264Mp4, new FrameRequest(Count: 32, FramesPerSecond: 2));
+        var sampled = await Sampler().SampleAsync(videos.H264Mp4, new FrameRequest(Count: 32, FramesPerSecond: 2));
 
         Assert.Equal(new[] { 0, 5, 10, 15 }, sampled.FrameIndices);
-        Assert.Equal(4, sampled.Frames.shape[0]);
+        Assert.Equal(4, sampled.Pixels().shape[0]);
     }
 
     [Fact]
     public async Task Rotation_metadata_is_honoured()
     {
-        using var upright = await Sampler().SampleAsync(videos.SplitMp4, new FrameRequest(Count: 1));
-        using var rotated = await Sampler().SampleAsync(videos.RotatedMp4, new FrameRequest(Count: 1));
+        var upright = await Sampler().SampleAsync(videos.SplitMp4, new FrameRequest(Count: 1));
+        var rotated = await Sampler().SampleAsync(videos.RotatedMp4, new FrameRequest(Count: 1));
 
         // The source: red on the left, blue on the right.
-        Assert.Equal("red", ColourAt(upright.Frames, 192, 20));
-        Assert.Equal("blue", ColourAt(upright.Frames, 192, 363));
+        Assert.Equal("red", ColourAt(upright.Pixels(), 192, 20));
+        Assert.Equal("blue", ColourAt(upright.Pixels(), 192, 363));
         // Turned a quarter: the halves are now top and bottom, and each row is one colour.
         Assert.Contains(rotated.Video.Rotation, new[] { 90, 270 });
         Assert.Equal((48, 64), (rotated.Video.Width, rotated.Video.Height));
-        var top = ColourAt(rotated.Frames, 20, 192);
-        var bottom = ColourAt(rotated.Frames, 363, 192);
+        var top = ColourAt(rotated.Pixels(), 20, 192);
+        var bottom = ColourAt(rotated.Pixels(), 363, 192);
         Assert.NotEqual(top, bottom);
-        Assert.Equal(top, ColourAt(rotated.Frames, 20, 20));
-        Assert.Equal(top, ColourAt(rotated.Frames, 20, 363));
+        Assert.Equal(top, ColourAt(rotated.Pixels(), 20, 20));
+        Assert.Equal(top, ColourAt(rotated.Pixels(), 20, 363));
     }
 
     [Fact]

@@ -1,5 +1,5 @@
 using System.Text;
-using VQToken.Engine.Video;
+using VQToken.Ingestion;
 
 namespace VQToken.Engine.Tests.Video;
 
@@ -35,7 +35,7 @@ public sealed class HostileInputTests(GeneratedVideos videos) : IDisposable
         var error = await Assert.ThrowsAsync<VideoIngestException>(async () =>
         {
             using var video = await _store.IngestAsync(content, 1L << 30, _probe, CancellationToken.None);
-            using var frames = await new FrameSampler(_probe).SampleAsync(video.Path, video.Info, new FrameRequest(Count: 4));
+            var frames = await new FrameSampler(_probe).SampleAsync(video.Path, video.Info, new FrameRequest(Count: 4));
         });
 
         Assert.Equal(expected, error.Kind);
@@ -50,9 +50,9 @@ public sealed class HostileInputTests(GeneratedVideos videos) : IDisposable
         var path = Path.Combine(_store.Root, "half.mp4");
         await File.WriteAllBytesAsync(path, whole[..(whole.Length * 2 / 3)]);
 
-        using var sampled = await new FrameSampler(_probe).SampleAsync(path, new FrameRequest(Count: 4));
+        var sampled = await new FrameSampler(_probe).SampleAsync(path, new FrameRequest(Count: 4));
 
-        Assert.Equal(new long[] { 4, 3, 384, 384 }, sampled.Frames.shape);
+        Assert.Equal(new long[] { 4, 3, 384, 384 }, sampled.Pixels().shape);
         Assert.InRange(sampled.Video.FrameCount, 1, 19);
         File.Delete(path);
     }

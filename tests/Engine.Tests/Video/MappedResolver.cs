@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using VQToken.Engine.Video.Url;
+using VQToken.Ingestion.Url;
 
 namespace VQToken.Engine.Tests.Video;
 

@@ -1,4 +1,4 @@
-using VQToken.Engine.Video;
+using VQToken.Ingestion;
 
 namespace VQToken.Engine.Tests.Video;
 

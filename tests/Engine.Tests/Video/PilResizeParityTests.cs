@@ -1,5 +1,5 @@
 using System.Globalization;
-using VQToken.Engine.Video;
+using VQToken.Ingestion;
 using Xunit.Abstractions;
 
 namespace VQToken.Engine.Tests.Video;
@@ -19,7 +19,7 @@ public class PilResizeParityTests(GeneratedVideos videos, ITestOutputHelper outp
     public async Task Sampled_frames_are_within_one_level_of_pil_bicubic_on_the_same_decoded_frames(string clip)
     {
         var path = Clip(clip);
-        using var sampled = await Sampler.SampleAsync(path, new FrameRequest(Count: 3));
+        var sampled = await Sampler.SampleAsync(path, new FrameRequest(Count: 3));
         var (width, height) = (sampled.Video.Width, sampled.Video.Height);
         var distinct = sampled.FrameIndices.Distinct().Order().ToArray();
         var pil = PilReference.Resize(DecodeNative(path, distinct, $"scale={width}:{height}:flags=bicubic+full_chroma_int+accurate_rnd"),
@@ -34,7 +34,7 @@ public class PilResizeParityTests(GeneratedVideos videos, ITestOutputHelper outp
     public async Task Pil_comparison_catches_the_swscale_bicubic_that_shrinks_without_widening_its_kernel()
     {
         var path = Clip("1920x1080");
-        using var sampled = await Sampler.SampleAsync(path, new FrameRequest(Count: 3));
+        var sampled = await Sampler.SampleAsync(path, new FrameRequest(Count: 3));
         var distinct = sampled.FrameIndices.Distinct().Order().ToArray();
         var native = DecodeNative(path, distinct, "scale=1920:1080:flags=bicubic+full_chroma_int+accurate_rnd");
         var pil = PilReference.Resize(native, 1920, 1080, distinct.Length, S, S);

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
-using VQToken.Engine.Video;
-using VQToken.Engine.Video.Url;
+using VQToken.Ingestion;
+using VQToken.Ingestion.Url;
 
 namespace VQToken.Engine.Tests.Video;
 

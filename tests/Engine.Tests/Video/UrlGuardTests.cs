@@ -1,6 +1,6 @@
 using System.Net;
-using VQToken.Engine.Video;
-using VQToken.Engine.Video.Url;
+using VQToken.Ingestion;
+using VQToken.Ingestion.Url;
 
 namespace VQToken.Engine.Tests.Video;
 

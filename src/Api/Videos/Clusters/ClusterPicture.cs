@@ -1,6 +1,7 @@
 using SkiaSharp;
-using VQToken.Api.Storage;
+using VQToken.Engine.Compression;
 using VQToken.Engine.Runtime;
+using VQToken.Ingestion;
 
 namespace VQToken.Api.Videos.Clusters;
 
@@ -29,14 +30,14 @@ public static class ClusterPicture
 
     /// <summary>PNG of <paramref name="entry"/>'s index map [T, H, W] over <paramref name="frames"/>
     /// ([T, S, S, 3] RGB, the frames the index map was computed from), or the cells alone when null.</summary>
-    public static byte[] Render(CompressedVideoEntry entry, RgbFrames? frames)
+    public static byte[] Render(CompressedVideo entry, RgbFrames? frames)
     {
-        int t = entry.Frames, h = entry.GridHeight, w = entry.GridWidth;
+        int t = entry.Frames, h = entry.Grid, w = entry.Grid;
         if (frames is not null && frames.Count != t)
             throw new ArgumentException($"{frames.Count} frames for an index map of {t}", nameof(frames));
         int width = Columns(t) * (w * CellPixels + Gap) + Gap;
         int height = Rows(t) * (h * CellPixels + Gap) + Gap;
-        var colours = Enumerable.Range(0, Math.Max(1, entry.CodebookSize)).Select(ClusterPalette.Color).ToArray();
+        var colours = Enumerable.Range(0, Math.Max(1, entry.K)).Select(ClusterPalette.Color).ToArray();
 
         using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul));
         using (var canvas = new SKCanvas(bitmap))
@@ -46,12 +47,12 @@ public static class ClusterPicture
             {
                 var origin = TileOrigin(frame, h, w);
                 var tile = SKRect.Create(origin.X, origin.Y, w * CellPixels, h * CellPixels);
-                if (frames is null) DrawCells(canvas, entry.IndexMap, frame, h, w, origin, colours, alpha: 255);
+                if (frames is null) DrawCells(canvas, entry.IndexMapValues, frame, h, w, origin, colours, alpha: 255);
                 else
                 {
                     DrawFrame(canvas, frames, frame, tile);
-                    DrawCells(canvas, entry.IndexMap, frame, h, w, origin, colours, TintAlpha);
-                    DrawBoundaries(canvas, entry.IndexMap, frame, h, w, origin);
+                    DrawCells(canvas, entry.IndexMapValues, frame, h, w, origin, colours, TintAlpha);
+                    DrawBoundaries(canvas, entry.IndexMapValues, frame, h, w, origin);
                 }
             }
         }
@@ -77,7 +78,7 @@ public static class ClusterPicture
         canvas.DrawImage(image, tile, paint);
     }
 
-    private static void DrawCells(SKCanvas canvas, ushort[] indexMap, int frame, int h, int w, SKPointI origin, SKColor[] colours, byte alpha)
+    private static void DrawCells(SKCanvas canvas, ReadOnlySpan<short> indexMap, int frame, int h, int w, SKPointI origin, SKColor[] colours, byte alpha)
     {
         using var paint = new SKPaint { IsAntialias = false, Style = SKPaintStyle.Fill };
         int plane = frame * h * w;
@@ -92,7 +93,7 @@ public static class ClusterPicture
     }
 
     /// <summary>A one-pixel dark line on the shared edge of neighbouring cells of different clusters.</summary>
-    private static void DrawBoundaries(SKCanvas canvas, ushort[] indexMap, int frame, int h, int w, SKPointI origin)
+    private static void DrawBoundaries(SKCanvas canvas, ReadOnlySpan<short> indexMap, int frame, int h, int w, SKPointI origin)
     {
         using var paint = new SKPaint { IsAntialias = false, Style = SKPaintStyle.Fill, Color = new SKColor(0, 0, 0, 160) };
         int plane = frame * h * w;

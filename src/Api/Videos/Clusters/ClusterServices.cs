@@ -1,6 +1,7 @@
+using VQToken.Api.Cache;
 using VQToken.Api.Inference;
-using VQToken.Api.Storage;
-using VQToken.Engine.Video;
+using VQToken.Api.Videos;
+using VQToken.Ingestion;
 
 namespace VQToken.Api.Videos.Clusters;
 

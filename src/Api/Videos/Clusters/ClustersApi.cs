@@ -1,8 +1,11 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
+using VQToken.Api.Cache;
+using VQToken.Api.Processing;
 using VQToken.Api.ServiceDefaults;
-using VQToken.Api.Storage;
+using VQToken.Api.Videos;
 using VQToken.Engine.Runtime;
-using VQToken.Engine.Video;
+using VQToken.Ingestion;
 
 namespace VQToken.Api.Videos.Clusters;
 
@@ -29,7 +32,7 @@ public static class ClustersApi
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
-    internal static async Task<IResult> GetClusters(HttpContext context, string id, [AsParameters] ClusterServices s, CancellationToken cancellationToken)
+    internal static async Task<Results<FileContentHttpResult, StatusCodeHttpResult, ProblemHttpResult>> GetClusters(HttpContext context, string id, [AsParameters] ClusterServices s, CancellationToken cancellationToken)
     {
         var record = VideoId.IsValid(id) ? await s.Videos.GetOwnedAsync(Caller.Owner(context), id, cancellationToken) : null;
         if (record is null) return TypedResults.Problem(Problems.VideoNotFound(id));
@@ -55,20 +58,12 @@ public static class ClustersApi
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);
         }
 
-        ClusterPng picture;
-        try
+        // All render slots busy: ClusterRendersBusyException, a 429 with Retry-After from the error boundary.
+        var picture = await s.Pictures.GetAsync(id, etag.Tag.ToString(), async timeout =>
         {
-            picture = await s.Pictures.GetAsync(id, etag.Tag.ToString(), async timeout =>
-            {
-                using var sampled = source is null ? null : await SampleOrNullAsync(s, source, record, entry, timeout);
-                return new ClusterPng(ClusterPicture.Render(entry, sampled?.Rgb), sampled is not null);
-            }, cancellationToken);
-        }
-        catch (ClusterRendersBusyException e)
-        {
-            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(e.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return TypedResults.Problem(Problems.Create(StatusCodes.Status429TooManyRequests, Problems.Overloaded, "Cluster pictures are busy", e.Message));
-        }
+            var sampled = source is null ? null : await SampleOrNullAsync(s, source, record, entry, timeout);
+            return new ClusterPng(ClusterPicture.Render(entry.Encoding.Compressed!, sampled?.Rgb), sampled is not null);
+        }, cancellationToken);
         context.Response.Headers[BackgroundHeader] = picture.OverFrames ? "frames" : "cells";
         context.Response.Headers.CacheControl = "private, no-cache";
         return TypedResults.File(picture.Png, "image/png", entityTag: etag);
@@ -77,15 +72,14 @@ public static class ClustersApi
     /// <summary>The frames the index map was computed from: the same sampler and frame count as processing,
     /// so the same frame indices. Null (cells only) when the source cannot be decoded any more, or not
     /// within <see cref="ClustersOptions.RenderTimeout"/> (<paramref name="timeout"/>).</summary>
-    private static async Task<SampledFrames?> SampleOrNullAsync(ClusterServices s, string source, VideoRecord record, CompressedVideoEntry entry, CancellationToken timeout)
+    private static async Task<SampledFrames?> SampleOrNullAsync(ClusterServices s, string source, VideoRecord record, CacheEntry entry, CancellationToken timeout)
     {
         var log = s.Loggers.CreateLogger(typeof(ClustersApi));
         try
         {
             var sampled = await s.Sampler.SampleAsync(source, new FrameRequest(record.Settings.Frames), timeout);
-            if (sampled.Rgb.Count == entry.Frames) return sampled;
-            log.LogWarning("Video {VideoId}: {Sampled} frames sampled for an index map of {Frames}; drawing the cells alone", record.Id, sampled.Rgb.Count, entry.Frames);
-            sampled.Dispose();
+            if (sampled.Rgb.Count == entry.Encoding.Frames) return sampled;
+            log.LogWarning("Video {VideoId}: {Sampled} frames sampled for an index map of {Frames}; drawing the cells alone", record.Id, sampled.Rgb.Count, entry.Encoding.Frames);
         }
         catch (VideoIngestException e)
         {
@@ -98,7 +92,7 @@ public static class ClustersApi
         return null;
     }
 
-    private static IResult NotReady(string id, string state) =>
+    private static ProblemHttpResult NotReady(string id, string state) =>
         TypedResults.Problem(Problems.Create(StatusCodes.Status409Conflict, Problems.NotReady, "The video is not ready yet",
             $"video '{id}' is {state}; follow GET /videos/{id}/events and fetch the clusters when it is ready"));
 }

@@ -6,14 +6,17 @@ namespace VQToken.Engine.Checkpoints.Acquisition;
 public static class ModelLocator
 {
     public static Task<ResolvedModel> ResolveAsync(ModelOptions options, IProgress<ModelDownloadProgress>? progress, CancellationToken cancellationToken) =>
-        ResolveAsync(options, progress, null, null, cancellationToken);
+        ResolveAsync(options, progress, null, null, null, cancellationToken);
 
     /// <param name="settings">Retry behaviour of the download; defaults when null.</param>
     /// <param name="handler">HTTP handler for the hub; tests pass one that dials loopback only.</param>
+    /// <param name="writeDemo">Writes the <c>Model:Demo</c> checkpoint into a directory (the engine ships no generator).</param>
     public static async Task<ResolvedModel> ResolveAsync(ModelOptions options, IProgress<ModelDownloadProgress>? progress,
-        HubDownloadSettings? settings, HttpMessageHandler? handler, CancellationToken cancellationToken)
+        HubDownloadSettings? settings, HttpMessageHandler? handler, Action<string>? writeDemo, CancellationToken cancellationToken)
     {
-        if (options.Demo) return await DemoCheckpoint.EnsureAsync(options.DemoRoot(), cancellationToken);
+        if (options.Demo)
+            return await DemoCheckpoint.EnsureAsync(options.DemoRoot(), writeDemo ?? throw new ModelAcquisitionException(
+                ModelAcquisitionError.InvalidOptions, "Model:Demo=true needs a demo checkpoint generator, which this host does not have"), cancellationToken);
         if (options.Path.Length > 0) return Local(options.Path);
         if (options.Repo.Length == 0)
             throw new ModelAcquisitionException(ModelAcquisitionError.InvalidOptions, "set Model:Path (a local checkpoint), Model:Repo (a Hugging Face repository id) or Model:Demo=true");

@@ -15,6 +15,9 @@ public sealed class ModelStartup(ModelOptions options, ModelStatus status, ILogg
     public HubDownloadSettings? DownloadSettings { get; init; }
     public HttpMessageHandler? HttpHandler { get; init; }
 
+    /// <summary>Writes the <c>Model:Demo</c> checkpoint into a directory (the host's generator).</summary>
+    public Action<string>? DemoWriter { get; init; }
+
     /// <returns>The resolved checkpoint, or null when resolving failed (the status then says why; the
     /// error is logged). Cancellation propagates.</returns>
     public async Task<ResolvedModel?> ResolveAsync(CancellationToken cancellationToken)
@@ -25,7 +28,7 @@ public sealed class ModelStartup(ModelOptions options, ModelStatus status, ILogg
         var progress = new LoggedDownloadProgress(Status, logger);
         try
         {
-            var model = await ModelLocator.ResolveAsync(options, progress, DownloadSettings, HttpHandler, cancellationToken);
+            var model = await ModelLocator.ResolveAsync(options, progress, DownloadSettings, HttpHandler, DemoWriter, cancellationToken);
             if (model.IsDemo)
             {
                 logger.LogWarning(

@@ -2,11 +2,13 @@ using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.DependencyInjection;
 using SkiaSharp;
+using VQToken.Api.Cache;
 using VQToken.Api.Inference;
 using VQToken.Api.ServiceDefaults;
-using VQToken.Api.Storage;
 using VQToken.Api.Tests.Infrastructure;
+using VQToken.Api.Videos;
 using VQToken.Api.Videos.Clusters;
+using VQToken.Engine.Compression;
 
 namespace VQToken.Api.Tests.Videos.Clusters;
 
@@ -23,8 +25,8 @@ public class ClustersImageTests(VideosApiFixture service) : IClassFixture<Videos
         var id = (string)body["id"]!;
         Assert.Equal("ready", (string?)(await Client.WaitProcessedAsync(id))["status"]);
         var entry = await CachedEntryAsync(id);
-        Assert.Equal((3, 27, 27), (entry.Frames, entry.GridHeight, entry.GridWidth));
-        Assert.True(entry.IndexMap.Distinct().Count() >= 2, "the index map has a single cluster; nothing to tell apart");
+        Assert.Equal((3, 27), (entry.Frames, entry.Grid));
+        Assert.True(entry.IndexMapValues.ToArray().Distinct().Count() >= 2, "the index map has a single cluster; nothing to tell apart");
 
         var overFrames = await Client.GetAsync($"/videos/{id}/clusters.png");
         Assert.Equal(HttpStatusCode.OK, overFrames.StatusCode);
@@ -45,10 +47,10 @@ public class ClustersImageTests(VideosApiFixture service) : IClassFixture<Videos
 
         var colourOf = new Dictionary<int, SKColor>();
         for (int t = 0; t < entry.Frames; t++)
-        for (int y = 0; y < entry.GridHeight; y++)
-        for (int x = 0; x < entry.GridWidth; x++)
+        for (int y = 0; y < entry.Grid; y++)
+        for (int x = 0; x < entry.Grid; x++)
         {
-            int cluster = entry.IndexMap[(t * entry.GridHeight + y) * entry.GridWidth + x];
+            int cluster = entry.IndexMapValues[(t * entry.Grid + y) * entry.Grid + x];
             var (px, py) = (4 + t * (27 * 8 + 4) + x * 8 + 4, 4 + y * 8 + 4);   // the middle of the cell
             var cell = cellsPicture.GetPixel(px, py);
             if (!colourOf.TryAdd(cluster, cell))
@@ -100,12 +102,12 @@ public class ClustersImageTests(VideosApiFixture service) : IClassFixture<Videos
         Assert.Equal(colours.Count, colours.Distinct().Count());
     }
 
-    private async Task<CompressedVideoEntry> CachedEntryAsync(string id)
+    private async Task<CompressedVideo> CachedEntryAsync(string id)
     {
         var fingerprint = service.Factory.Services.GetRequiredService<ModelHost>().Fingerprint;
         var lookup = await service.Factory.Services.GetRequiredService<ICompressedCache>().GetAsync(id, fingerprint);
         Assert.Equal(CacheLookupStatus.Hit, lookup.Status);
-        return lookup.Entry!;
+        return lookup.Entry!.Encoding.Compressed!;
     }
 
     private static async Task<SKBitmap> DecodeAsync(HttpResponseMessage response) =>

@@ -18,7 +18,7 @@ public sealed class HubDownloadTests(HubCheckpointFixture checkpoints) : IClassF
     };
 
     private static Task<ResolvedModel> ResolveAsync(ModelOptions options, IProgress<ModelDownloadProgress>? progress = null) =>
-        ModelLocator.ResolveAsync(options, progress, Fast, LoopbackOnlyHandler.Create(), CancellationToken.None);
+        ModelLocator.ResolveAsync(options, progress, Fast, LoopbackOnlyHandler.Create(), null, CancellationToken.None);
 
     private static void AssertSameFiles(IReadOnlyDictionary<string, byte[]> expected, string directory)
     {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using VQToken.Engine.Checkpoints;
 using VQToken.Engine.Checkpoints.Acquisition;
+using VQToken.Testing;
 
 namespace VQToken.Engine.Tests.Checkpoints.Download;
 
@@ -14,6 +15,7 @@ public sealed class ModelStartupTests(HubCheckpointFixture checkpoints) : IClass
         new(options, status, logger)
         {
             DownloadSettings = new HubDownloadSettings { MaxAttempts = 2, RetryDelay = TimeSpan.Zero },
+            DemoWriter = RandomCheckpoint.WriteDemo,
             HttpHandler = LoopbackOnlyHandler.Create(),
         };
 

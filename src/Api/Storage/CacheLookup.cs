@@ -1,9 +1,0 @@
-namespace VQToken.Api.Storage;
-
-/// <summary>The result of reading a cached entry: the entry on a hit, the reason when corrupt.</summary>
-public sealed record CacheLookup(CacheLookupStatus Status, CompressedVideoEntry? Entry, string? Reason)
-{
-    public static readonly CacheLookup Miss = new(CacheLookupStatus.Miss, null, null);
-    public static CacheLookup Hit(CompressedVideoEntry entry) => new(CacheLookupStatus.Hit, entry, null);
-    public static CacheLookup Corrupt(string reason) => new(CacheLookupStatus.Corrupt, null, reason);
-}

@@ -1,4 +1,0 @@
-namespace VQToken.Api.Storage;
-
-/// <summary>What <see cref="CachedVideoResolver"/> found: the entry when ready, else why not.</summary>
-public sealed record CachedVideo(CachedVideoOutcome Outcome, CompressedVideoEntry? Entry, string? Reason);

@@ -1,0 +1,38 @@
+namespace VQToken.Ingestion;
+
+/// <summary>Which frame indices to sample, exactly as the official LLaVA-OneVision video loader picks them.</summary>
+public static class FrameSelection
+{
+    /// <summary>`np.linspace(0, totalFrames - 1, count, dtype=int)`: float64 steps, floored, last index exact.
+    /// A video shorter than <paramref name="count"/> frames repeats indices (e.g. 3 frames, 5 samples:
+    /// 0,0,1,1,2), so the tensor always has <paramref name="count"/> frames.</summary>
+    public static int[] Uniform(long totalFrames, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(totalFrames, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        var indices = new int[count];
+        if (count == 1) return indices; // numpy: a single sample is the start
+        double stop = totalFrames - 1;
+        double step = stop / (count - 1);
+        for (int i = 0; i < count; i++) indices[i] = (int)Math.Floor(i * step);
+        indices[^1] = (int)stop;
+        return indices;
+    }
+
+    /// <summary>Sampling at <paramref name="samplesPerSecond"/>: every round(videoFps / samplesPerSecond)-th
+    /// frame; when that gives more than <paramref name="maxFrames"/>, falls back to
+    /// <see cref="Uniform"/> with <paramref name="maxFrames"/> (the loader of lmms-eval's llava_onevision).</summary>
+    public static int[] ByRate(long totalFrames, double videoFps, double samplesPerSecond, int maxFrames)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(totalFrames, 1);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(samplesPerSecond);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxFrames, 1);
+        // Python's round() rounds half to even, as Math.Round does by default.
+        var stride = Math.Max(1L, (long)Math.Round(videoFps / samplesPerSecond));
+        var count = (totalFrames + stride - 1) / stride;
+        if (count > maxFrames) return Uniform(totalFrames, maxFrames);
+        var indices = new int[count];
+        for (int i = 0; i < count; i++) indices[i] = (int)(i * stride);
+        return indices;
+    }
+}
