@@ -67,8 +67,12 @@ public sealed class FileCompressedCache(string root, TimeProvider time) : ICompr
         foreach (var directory in new DirectoryInfo(_root).EnumerateDirectories())
         {
             if (!VideoId.IsValid(directory.Name)) continue;
-            foreach (var file in directory.EnumerateFiles("*" + Extension))
-                items.Add(new StoredItem(directory.Name, Path.GetFileNameWithoutExtension(file.Name), file.Length, file.LastWriteTimeUtc));
+            try
+            {
+                foreach (var file in directory.EnumerateFiles("*" + Extension))
+                    items.Add(new StoredItem(directory.Name, Path.GetFileNameWithoutExtension(file.Name), file.Length, file.LastWriteTimeUtc));
+            }
+            catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException) { } // deleted while listed
         }
         return Task.FromResult<IReadOnlyList<StoredItem>>(items);
     }

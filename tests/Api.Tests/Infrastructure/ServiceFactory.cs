@@ -60,6 +60,31 @@ public class ServiceFactory : WebApplicationFactory<Program>
         return address;
     }
 
+    /// <summary>The exception with which start-up fails under <paramref name="settings"/>; throws when it starts.
+    /// WebApplicationFactory can lose the race with a failing host's disposal and report an
+    /// ObjectDisposedException from its own service lookup instead of the start-up error (dotnet/aspnetcore#33494):
+    /// that one case is tried again.</summary>
+    public static Exception StartUpFailure(IDictionary<string, string?> settings)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            using var factory = new ServiceFactory(settings);
+            try
+            {
+                factory.CreateClient();
+            }
+            catch (ObjectDisposedException) when (attempt < 3)
+            {
+                continue;
+            }
+            catch (Exception e)
+            {
+                return e;
+            }
+            throw new InvalidOperationException("the service started although start-up should fail");
+        }
+    }
+
     /// <summary>Waits until /readyz reports healthy (model loaded).</summary>
     public async Task<HttpClient> ReadyClientAsync(TimeSpan? timeout = null)
     {
