@@ -27,6 +27,11 @@ public static class JsonBody
             var body = await request.ReadFromJsonAsync<T>(cancellationToken);
             return body is null ? (null, Problems.Invalid("a JSON body is required")) : (body, null);
         }
+        catch (JsonException e) when (UnmappedMember(e) is { } name)
+        {
+            return (null, Problems.Invalid($"unknown field '{name}'",
+                new Dictionary<string, string[]> { [name] = [$"'{name}' is not a field of this request"] }));
+        }
         catch (JsonException e)
         {
             return (null, Problems.Invalid("the JSON body is malformed: " + e.Message));
@@ -39,6 +44,16 @@ public static class JsonBody
         {
             return (null, Problems.FromBadRequest(e));
         }
+    }
+
+    /// <summary>The member System.Text.Json refused on a type that disallows unmapped members, or null.</summary>
+    private static string? UnmappedMember(JsonException e)
+    {
+        const string marker = "The JSON property '";
+        int at = e.Message.IndexOf(marker, StringComparison.Ordinal);
+        if (at < 0 || !e.Message.Contains("could not be mapped", StringComparison.Ordinal)) return null;
+        int start = at + marker.Length, end = e.Message.IndexOf('\'', start);
+        return end > start ? e.Message[start..end] : null;
     }
 
     private static ProblemDetails TooLarge(long limit) =>

@@ -23,7 +23,9 @@ public sealed record VideoSettingsRequest
     [DefaultValue("codebook")] public string? Tokens { get; init; }
 }
 
-/// <summary>JSON body of <c>POST /videos</c> for a video on the web.</summary>
+/// <summary>JSON body of <c>POST /videos</c> for a video on the web. Unknown members are refused (400), so a
+/// misspelt setting never falls back to the defaults silently.</summary>
+[System.Text.Json.Serialization.JsonUnmappedMemberHandling(System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow)]
 public sealed record VideoUrlRequest
 {
     /// <summary>http(s) URL of the video; private and loopback addresses are refused.</summary>

@@ -124,6 +124,9 @@ public static class VideosApi
         return creation.Created ? TypedResults.Accepted($"/videos/{creation.Video.Id}", body) : TypedResults.Ok(body);
     }
 
+    /// <summary>The form fields an upload may carry besides its file.</summary>
+    private static readonly string[] SettingFields = ["frames", "compression", "k", "minK", "maxK", "elbow", "tokens"];
+
     private static (VideoSettingsRequest?, Dictionary<string, string[]>) ParseFields(IReadOnlyDictionary<string, string> fields)
     {
         var errors = new Dictionary<string, string[]>();
@@ -136,6 +139,9 @@ public static class VideosApi
             return null;
         }
         string? Text(string name) => fields.FirstOrDefault(kv => kv.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value;
+        // A typo (or a setting this service does not have, such as fps) must not silently fall back to the defaults.
+        foreach (var name in fields.Keys.Where(k => !SettingFields.Contains(k, StringComparer.OrdinalIgnoreCase)))
+            errors[name] = [$"unknown field '{name}'; the settings are {string.Join(", ", SettingFields)}"];
         var settings = new VideoSettingsRequest
         {
             Frames = Int("frames"), K = Int("k"), MinK = Int("minK"), MaxK = Int("maxK"),
