@@ -54,6 +54,7 @@ public static class VideoSearch
         finally
         {
             stop.Cancel();   // the rest of the window leaves the engine at its next step
+            foreach (var left in pending) _ = left.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
         return hits.OrderByDescending(h => h.Score.Score).ThenBy(h => h.VideoKey, StringComparer.Ordinal).Take(top).ToList();
     }

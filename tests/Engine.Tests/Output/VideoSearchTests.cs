@@ -103,7 +103,7 @@ public class VideoSearchTests(EvidenceModelFixture fx) : IClassFixture<EvidenceM
     }
 
     [Fact]
-    public async Task A_cancelled_search_stops_and_bad_answer_ids_fail_alone()
+    public async Task A_cancelled_or_late_search_stops_and_bad_answer_ids_fail_alone()
     {
         var prompt = Prompt;
         var videos = Enumerable.Range(0, 12).Select(i => new SearchCandidate($"cancel{i}", Codebook(RandomRows(seed: 60 + i)))).ToList();
@@ -114,6 +114,7 @@ public class VideoSearchTests(EvidenceModelFixture fx) : IClassFixture<EvidenceM
             new SyncProgress<SearchProgress>(progress, p => { if (p.Scored == 2) cancel.Cancel(); }), window: 2, cancellationToken: cancel.Token);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => search);
         Assert.InRange(progress.Count, 2, 3);
+        await Assert.ThrowsAsync<TimeoutException>(() => VideoSearch.RankAsync(engine, prompt, Question, videos, top: 5, deadline: TimeSpan.Zero));
 
         var ids = prompt.Build(Question);
         await Assert.ThrowsAsync<ArgumentException>(() => engine.ScoreAsync(new ScoreRequest("bad", videos[0].Encoding, ids, prompt.YesId, 1_000_000)));
