@@ -1,6 +1,7 @@
 using VQToken.Engine.Compression;
 using VQToken.Engine.Core;
 using VQToken.Engine.Execution;
+using VQToken.Engine.Generation;
 using VQToken.Engine.Models;
 using VQToken.Engine.Output;
 using VQToken.Engine.Runtime;
@@ -100,6 +101,28 @@ public class VideoSearchTests(EvidenceModelFixture fx) : IClassFixture<EvidenceM
             Assert.InRange(Math.Abs(batched.LogProbYes - single[i].LogProbYes), 0, 1e-4);
         }
         Assert.True(single.Select(s => Math.Round(s.Score, 3)).Distinct().Count() > 1, "every request scored the same");
+    }
+
+    [Fact]
+    public async Task An_ask_sharing_steps_with_a_search_answers_as_it_does_alone_and_the_scores_do_not_move()
+    {
+        var prompt = Prompt;
+        var videos = Enumerable.Range(0, 16).Select(i => new SearchCandidate($"mixed{i}", Codebook(RandomRows(seed: 80 + i)))).ToList();
+        var ask = new AskRequest("mixed3", videos[3].Encoding, fx.Tiny.Template.BuildPrompt("What happens next?"),
+            SamplingOptions.Greedy(6), UsePrefixCache: false);
+        await using var engine = fx.Tiny.NewEngine();
+        var alone = await engine.AskAsync(ask);
+        var ranked = await VideoSearch.RankAsync(engine, prompt, Question, videos, top: videos.Count);
+
+        Task<AskResult>? during = null;
+        var progress = new List<SearchProgress>();
+        var mixed = await VideoSearch.RankAsync(engine, prompt, Question, videos, top: videos.Count,
+            new SyncProgress<SearchProgress>(progress, p => { if (p.Scored == 1) during = engine.AskAsync(ask); }), window: 4);
+
+        Assert.Equal(alone.Tokens, (await during!).Tokens);
+        Assert.Equal(ranked.Select(h => h.VideoKey), mixed.Select(h => h.VideoKey));
+        Assert.All(ranked.Zip(mixed), p => Assert.InRange(Math.Abs(p.First.Score.Score - p.Second.Score.Score), 0, 1e-4));
+        Assert.All(mixed, h => Assert.True(h.Score.PrefixCacheHit));   // the first search left every prefix cached
     }
 
     [Fact]
