@@ -23,6 +23,14 @@ internal sealed record AddAsk(AskWork Work) : EngineCommand
     public override bool IsRequest => true;
 }
 
+/// <summary>A new scoring request: the scheduler holds it as an ask that ends at its first answer position.</summary>
+internal sealed record AddScore(ScoreWork Work) : EngineCommand
+{
+    public override void Apply(EngineCore core) => core.Take(Work);
+    public override void Fail(Exception error) => Work.Fail(error);
+    public override bool IsRequest => true;
+}
+
 internal sealed record AddEncode(EncodeWork Work) : EngineCommand
 {
     public override void Apply(EngineCore core) => core.Take(Work);

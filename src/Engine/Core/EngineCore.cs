@@ -69,6 +69,7 @@ internal sealed class EngineCore
     }
 
     internal void Take(AskWork work) { Interlocked.Decrement(ref _queued); _scheduler.Add(work); }
+    internal void Take(ScoreWork work) { Interlocked.Decrement(ref _queued); _scheduler.Add(work); }
     internal void Take(EncodeWork work) { Interlocked.Decrement(ref _queued); _scheduler.Add(work); }
     internal void Forget(string videoKey) => _runner!.Forget(videoKey);
 

@@ -1,4 +1,5 @@
 using VQToken.Engine.Execution;
+using VQToken.Engine.Generation;
 using VQToken.Engine.Models;
 using VQToken.Engine.Output;
 using VQToken.Engine.Runtime;
@@ -42,7 +43,7 @@ internal sealed class AskWork : ScheduledAsk, IAskInput
     }
 
     /// <summary>Splits the prompt at its image position; the prefix's cache key names the video, its encoding and the prefix ids.</summary>
-    private static string PrefixKeyOf(AskRequest request, out long[] prefix, out long[] question)
+    internal static string PrefixKeyOf(AskRequest request, out long[] prefix, out long[] question)
     {
         int image = request.PromptIds.ToList().IndexOf((int)LlavaOneVision.ImageTokenIndex);
         prefix = request.PromptIds.Take(image + 1).Select(i => (long)i).ToArray();
@@ -58,6 +59,36 @@ internal sealed class AskWork : ScheduledAsk, IAskInput
             evidence?.Evidence, evidence?.Attention));
     }
 
+    public override void Fail(Exception error) => Done.Fail(error);
+    public override void Cancel() => Done.Cancel();
+}
+
+/// <summary>A scoring request as the engine holds it: an ask of one greedy token over the same prompt split and
+/// prefix key (so asks and scores of a video share its cached prefix) that ends at its first answer position.</summary>
+internal sealed class ScoreWork : ScheduledAsk, IAskInput, IScoreInput
+{
+    private double _yes, _no;
+    public AskRequest Request { get; }
+    public EvidenceCollector? Evidence { get; set; }
+    public Completion<ScoreResult> Done { get; } = new();
+    public int YesId { get; }
+    public int NoId { get; }
+
+    public ScoreWork(ScoreRequest score, CancellationToken cancellation) : this(AsAsk(score), score, cancellation) { }
+
+    private ScoreWork(AskRequest request, ScoreRequest score, CancellationToken cancellation) : base(AskWork.PrefixKeyOf(request, out var prefix, out var question),
+        prefix, question, request.Encoding.VisualTokens, maxNewTokens: 1, new HashSet<long>(), request.UsePrefixCache)
+    {
+        (Request, YesId, NoId, ScoresOnly, Cancellation) = (request, score.YesId, score.NoId, true, cancellation);
+    }
+
+    private static AskRequest AsAsk(ScoreRequest score) =>
+        new(score.VideoKey, score.Encoding, score.PromptIds, SamplingOptions.Greedy(1), score.UsePrefixCache);
+
+    public void Record(double logProbYes, double logProbNo) => (_yes, _no) = (logProbYes, logProbNo);
+
+    public override void Complete() => Done.Complete(new ScoreResult(_yes - _no, _yes, _no, PromptTokens, VisualTokens, PrefixHit,
+        QueueMs, PrefillMs, Clock.Elapsed.TotalMilliseconds));
     public override void Fail(Exception error) => Done.Fail(error);
     public override void Cancel() => Done.Cancel();
 }

@@ -49,6 +49,8 @@ internal sealed partial class ModelRunner(LlavaOneVision model, EngineOptions op
     public int StartAsk(ScheduledAsk ask)
     {
         var request = ((IAskInput)ask).Request;
+        if (ask is IScoreInput score && (Outside(score.YesId) || Outside(score.NoId)))
+            throw new ArgumentException($"the answer ids {score.YesId} and {score.NoId} must lie in the vocabulary (0..{model.Config.Text.VocabSize - 1})");
         var cached = ask.UsePrefixCache ? _prefixes.TryClone(ask.PrefixKey) : null;
         Interlocked.Increment(ref cached is not null ? ref _prefixHits : ref _prefixMisses);
         metrics.PrefixCacheLookups.Add(1, new KeyValuePair<string, object?>("result", cached is not null ? "hit" : "miss"));
@@ -97,6 +99,11 @@ internal sealed partial class ModelRunner(LlavaOneVision model, EngineOptions op
         for (int i = 0; i < chunks.Count; i++)
         {
             if (!chunks[i].Completes) continue;
+            if (chunks[i].Ask is IScoreInput score)
+            {
+                first[i] = RecordScore(score, logits[i]);
+                continue;
+            }
             var sequence = _sequences[chunks[i].Ask];
             RecordStep(chunks[i].Ask, sequence);
             sequence.Sampler = new TokenSampler(((IAskInput)chunks[i].Ask).Request.Sampling);
@@ -124,6 +131,18 @@ internal sealed partial class ModelRunner(LlavaOneVision model, EngineOptions op
         if (asks.Count > _maxDecodeBatch) Volatile.Write(ref _maxDecodeBatch, asks.Count);
         metrics.DecodeStepDuration.Record(clock.Elapsed.TotalMilliseconds);
         return next;
+    }
+
+    private bool Outside(int id) => id < 0 || id >= model.Config.Text.VocabSize;
+
+    /// <summary>Log-softmax over the whole vocabulary (in float64) at the first answer position; returns the likelier answer id.</summary>
+    private static long RecordScore(IScoreInput score, Tensor logits)
+    {
+        using var scope = NewDisposeScope();
+        var logProbs = logits.to_type(ScalarType.Float64).log_softmax(0);
+        double yes = logProbs[score.YesId].item<double>(), no = logProbs[score.NoId].item<double>();
+        score.Record(yes, no);
+        return yes >= no ? score.YesId : score.NoId;
     }
 
     /// <summary>Hands an evidence ask's step (the attention that produced its latest token) to its collector.</summary>

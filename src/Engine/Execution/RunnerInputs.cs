@@ -11,6 +11,14 @@ internal interface IAskInput
     Output.EvidenceCollector? Evidence { get; set; }
 }
 
+/// <summary>A scoring request's answer ids, and where the runner leaves their log-probabilities at the first answer position.</summary>
+internal interface IScoreInput
+{
+    int YesId { get; }
+    int NoId { get; }
+    void Record(double logProbYes, double logProbNo);
+}
+
 /// <summary>What the model runner reads from a video encoding (its frames, mode and settings) and where it
 /// leaves the result.</summary>
 internal interface IEncodeInput

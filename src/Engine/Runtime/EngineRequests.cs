@@ -50,6 +50,16 @@ public sealed record AskResult(
     double QueueMs, double PrefillMs, double DecodeMs, double TotalMs, double TimeToFirstTokenMs,
     Output.AnswerEvidence? Evidence = null, Output.VisualAttention? VisualAttention = null);
 
+/// <summary>Scores how strongly the model answers yes: one prefill over the prompt (the prefix cache serving the
+/// system prompt and visual tokens), no decoding. See <see cref="Text.YesNoPrompt"/> for the fixed template.</summary>
+/// <param name="PromptIds">Chat-template ids with exactly one image position (-200), ending where the answer starts.</param>
+/// <param name="YesId">The answer token whose log-probability counts for yes; <paramref name="NoId"/> for no.</param>
+public sealed record ScoreRequest(string VideoKey, VideoEncoding Encoding, IReadOnlyList<int> PromptIds, int YesId, int NoId, bool UsePrefixCache = true);
+
+/// <param name="Score">log p(yes) − log p(no) at the first answer position (log-softmax over the whole vocabulary).</param>
+public sealed record ScoreResult(double Score, double LogProbYes, double LogProbNo, int PromptTokens, int VisualTokens, bool PrefixCacheHit,
+    double QueueMs, double PrefillMs, double TotalMs);
+
 /// <summary>The engine's queue is full: retry later (the API maps it to 429 with Retry-After).</summary>
 public sealed class EngineOverloadedException(int queued, TimeSpan retryAfter)
     : Exception($"the engine is overloaded ({queued} requests queued); retry after {retryAfter.TotalSeconds:F0} s")

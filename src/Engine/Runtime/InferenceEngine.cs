@@ -79,6 +79,19 @@ public sealed class InferenceEngine : IAsyncDisposable
         return work.Done.Task;
     }
 
+    /// <summary>Scores one video for a yes/no prompt: a prefill only (the prefix cache serves the visual part), scheduled
+    /// with asks under the same budgets; see <see cref="Output.VideoSearch"/> for a whole list ranked.</summary>
+    public Task<ScoreResult> ScoreAsync(ScoreRequest request, CancellationToken cancellationToken = default)
+    {
+        if (request.PromptIds.Count(id => id == LlavaOneVision.ImageTokenIndex) != 1)
+            throw new ArgumentException("the prompt must hold exactly one image position");
+        if (request.YesId == request.NoId) throw new ArgumentException("the yes and no answer ids must differ");
+        var work = new ScoreWork(request, cancellationToken);
+        Submit(new AddScore(work));
+        work.Done.CancelPromptly(cancellationToken);
+        return work.Done.Task;
+    }
+
     private void Submit(EngineCommand command)
     {
         if (_core.Stopping) throw new EngineUnavailableException("the engine is shutting down");

@@ -24,7 +24,8 @@ public interface IModelRunner
     void PrefillPrefix(PrefixChunk chunk);
 
     /// <summary>Runs question chunks of several asks as one batch; returns, per chunk, the first sampled
-    /// token of an ask whose question is now complete (null for the others).</summary>
+    /// token of an ask whose question is now complete (null for the others); a completed scoring request
+    /// (<see cref="ScheduledAsk.ScoresOnly"/>) gets its answer log-probabilities recorded instead of a sampler.</summary>
     IReadOnlyList<long?> PrefillQuestions(IReadOnlyList<QuestionChunk> chunks);
 
     /// <summary>One decode step: each ask's <see cref="ScheduledAsk.Next"/> in, its next sampled token out.</summary>

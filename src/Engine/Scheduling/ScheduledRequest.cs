@@ -48,6 +48,9 @@ public class ScheduledAsk(string prefixKey, long[] prefixIds, long[] questionIds
     public Activity? PrefillActivity;
     /// <summary>Called on the engine thread for every emitted token.</summary>
     public Action<long>? OnToken { get; } = onToken;
+    /// <summary>A scoring request: it ends at its first answer position (the runner records the answer
+    /// log-probabilities there) and never decodes; otherwise it shares admission and prefill budgets with asks.</summary>
+    public bool ScoresOnly { get; init; }
 
     public override void Complete() { }
     public override void Fail(Exception error) { }

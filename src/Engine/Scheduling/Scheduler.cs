@@ -170,6 +170,11 @@ public sealed partial class Scheduler(StepBudget budget, EngineMetrics? metrics 
             ask.PrefillActivity?.Dispose();
             ask.PrefillActivity = null;
             metrics?.PrefillDuration.Record(ask.PrefillMs);
+            if (ask.ScoresOnly)
+            {
+                Finish(runner, ask);
+                continue;
+            }
             metrics?.TimeToFirstToken.Record(ask.FirstTokenMs);
             ask.DecodeClock.Start();
             if (Emit(ask)) _running.Add(ask);

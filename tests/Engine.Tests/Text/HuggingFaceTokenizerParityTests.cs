@@ -71,6 +71,21 @@ public class HuggingFaceTokenizerParityTests(NodeTokenizerReference reference)
     }
 
     [Fact]
+    public void Yes_no_prompt_and_answer_ids_match_hugging_face_on_the_real_vocabulary()
+    {
+        var prompt = new YesNoPrompt(reference.Qwen);
+        var answers = reference.Encode(reference.QwenDirectory, ["Yes", "No", " Yes"]);
+        Assert.Equal([prompt.YesId], answers[0].Ids);   // one token each, without a leading space
+        Assert.Equal([prompt.NoId], answers[1].Ids);
+        Assert.DoesNotContain(prompt.YesId, answers[2].Ids);
+
+        const string question = "Is there a dog on the beach?";
+        string[] chunks = ChatTemplate.Render(YesNoPrompt.UserText(question)).Split(ChatTemplate.ImagePlaceholder);
+        var hf = reference.Encode(reference.QwenDirectory, chunks);
+        Assert.Equal([.. hf[0].Ids, ChatTemplate.ImageTokenIndex, .. hf[1].Ids], prompt.Build(question));
+    }
+
+    [Fact]
     public void Synthetic_tokenizer_files_encode_the_same_in_hugging_face()
     {
         string directory = Path.Combine(Path.GetTempPath(), "vqtoken-tok-" + Guid.NewGuid().ToString("N"));
