@@ -129,7 +129,8 @@ internal sealed class EngineCore
                 _log.LogInformation("VQToken videos run the codebook token path (the published path): the checkpoint has no VQ-Attention weights (model.cross_attention.*), so the attention path is refused");
             else
                 _log.LogInformation("VQToken videos run the codebook token path by default (the published path: the official code never uses VQ-Attention); the checkpoint has VQ-Attention weights, so tokens=attention is available per video");
-            _ready.SetResult(new ModelInfo(model.Config, device.ToString(), model.DType.ToString(), model.WeightBytes, model.VQAttention is not null));
+            _ready.SetResult(new ModelInfo(model.Config, device.ToString(), model.DType.ToString(), model.WeightBytes, model.VQAttention is not null,
+                model.Bf16Resident, model.Float32WeightBytes));
             return true;
         }
         catch (Exception e)

@@ -25,16 +25,22 @@ public sealed class LlavaOneVision : IDisposable
     public string Directory { get; }
     /// <summary>Bytes of all weights as held on the device.</summary>
     public long WeightBytes { get; }
+    /// <summary>Bytes the same weights take in float32.</summary>
+    public long Float32WeightBytes { get; }
     /// <summary>Whether the linear weights (language model, vision encoder, projector) and the embedding table
     /// are held in bf16 under float32 compute.</summary>
     public bool Bf16Resident => Language.Bf16Resident;
 
     private LlavaOneVision(string dir, LlavaConfig config, SigLipVisionTower vision, Projector projector, Tensor newline,
-        VQAttention? vq, Qwen2ForCausalLM language, Device device, ScalarType dtype, long weightBytes)
+        VQAttention? vq, Qwen2ForCausalLM language, Device device, ScalarType dtype, long weightBytes, long float32Bytes)
     {
-        (Directory, Config, VisionTower, Projector, ImageNewline, VQAttention, Language, Device, DType, WeightBytes) =
-            (dir, config, vision, projector, newline, vq, language, device, dtype, weightBytes);
+        (Directory, Config, VisionTower, Projector, ImageNewline, VQAttention, Language, Device, DType, WeightBytes, Float32WeightBytes) =
+            (dir, config, vision, projector, newline, vq, language, device, dtype, weightBytes, float32Bytes);
     }
+
+    /// <summary>The kernel region a decode step of <paramref name="rows"/> sequences runs in, as the model
+    /// runner opens it (for tools timing decode steps outside the engine).</summary>
+    public IDisposable DecodeRegion(int rows) => Kernels.SkinnyLinear.For(rows, Device.type, DType, Bf16Resident);
 
     /// <summary>Loads a checkpoint directory (config.json + safetensors, single or sharded).</summary>
     /// <param name="residency">With <see cref="WeightResidency.Auto"/>, float32 compute on the CPU over a
@@ -59,11 +65,10 @@ public sealed class LlavaOneVision : IDisposable
             if (vq is not null) parts.Add(vq);
             var language = Track(parts, new Qwen2ForCausalLM(config.Text, type, dev, weightType));
             language.Load(checkpoint, type, dev);
-            long bytes = new nn.Module[] { vision, projector, language }.Concat(vq is null ? [] : [vq])
-                .SelectMany(m => m.parameters()).Sum(p => p.NumberOfElements * p.ElementSize)
-                + language.LmHeadBytes
-                + newline.NumberOfElements * newline.ElementSize;
-            return new LlavaOneVision(dir, config, vision, projector, newline, vq, language, dev, type, bytes);
+            var weights = new nn.Module[] { vision, projector, language }.Concat(vq is null ? [] : [vq]).SelectMany(m => m.parameters()).ToList();
+            long bytes = weights.Sum(p => p.NumberOfElements * p.ElementSize) + language.LmHeadBytes + newline.NumberOfElements * newline.ElementSize;
+            long elements = weights.Sum(p => p.NumberOfElements) + language.LmHeadBytes / ElementSize(language) + newline.NumberOfElements;
+            return new LlavaOneVision(dir, config, vision, projector, newline, vq, language, dev, type, bytes, 4 * elements);
         }
         catch
         {
@@ -77,6 +82,8 @@ public sealed class LlavaOneVision : IDisposable
         parts.Add(item);
         return item;
     }
+
+    private static long ElementSize(Qwen2ForCausalLM language) => language.Bf16Resident || language.DType != ScalarType.Float32 ? 2 : 4;
 
     /// <summary>Whether the checkpoint stores the language model's embedding table in bfloat16.</summary>
     private static bool StoredAsBf16(CheckpointReader checkpoint) =>
