@@ -50,8 +50,8 @@ public sealed class BenchLinearCommand : CliCommand
         bool avx512Bf16 = File.Exists("/proc/cpuinfo") && File.ReadLines("/proc/cpuinfo").Any(l => l.StartsWith("flags", StringComparison.Ordinal) && l.Contains(" avx512_bf16"));
         Console.WriteLine($"## {cpu ?? "CPU"}, {threads} threads, avx512_bf16: {(avx512Bf16 ? "yes" : "no")}, bf16 kernel path: {Bf16RowsKernel.Path}");
         Console.WriteLine();
-        Console.WriteLine("| shape [rows x out x in] | float32-held ms | bf16 widened + float32 GEMM ms | libtorch bf16 GEMM ms | bf16 kernel ms |");
-        Console.WriteLine("|---|---|---|---|---|");
+        Console.WriteLine("| shape [rows x out x in] | float32-held ms | bf16 widened + float32 GEMM ms | bf16 widened column-major + float32 GEMM ms | libtorch bf16 GEMM ms | bf16 kernel ms |");
+        Console.WriteLine("|---|---|---|---|---|---|");
         using var noGrad = no_grad();
         foreach (var (rows, outputs, inputs, what) in parsed.GetValue(_decodeOnly) ? [] : Shapes)
         {
@@ -64,6 +64,8 @@ public sealed class BenchLinearCommand : CliCommand
             var x16 = x.to_type(ScalarType.BFloat16);
             string f32 = Time(repeat, () => nn.functional.linear(x, w32).Dispose());
             string widened = Time(repeat, () => nn.functional.linear(x, wide.copy_(w16)).Dispose());
+            var wideT = empty([inputs, outputs], ScalarType.Float32);
+            string widenedColumns = Time(repeat, () => nn.functional.linear(x, wideT.copy_(w16.t()).t()).Dispose());
             string bf16 = Time(repeat, () =>
             {
                 using var y = nn.functional.linear(x16, w16);
@@ -77,7 +79,7 @@ public sealed class BenchLinearCommand : CliCommand
                 var y = new float[rows * outputs];
                 kernel = Time(repeat, () => Bf16RowsKernel.Forward(xs, bits, [], y, rows, inputs, outputs, threads));
             }
-            Console.WriteLine($"| {rows} x {outputs} x {inputs} ({what}) | {f32} | {widened} | {bf16} | {kernel} |");
+            Console.WriteLine($"| {rows} x {outputs} x {inputs} ({what}) | {f32} | {widened} | {widenedColumns} | {bf16} | {kernel} |");
         }
         if (parsed.GetValue(_model) is { } model) DecodeSteps(model, repeat);
         return 0;
