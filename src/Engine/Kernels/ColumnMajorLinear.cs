@@ -7,8 +7,9 @@ namespace VQToken.Engine.Kernels;
 /// <summary>A linear layer (checkpoint names <c>weight</c> [out, in] and <c>bias</c>) whose weight is stored
 /// column-major (the transpose of a contiguous [in, out] matrix): the CPU GEMM reads it without repacking,
 /// and inside a <see cref="SkinnyLinear.Region"/> opened by the model runner a few-row call (a batched
-/// decode step) runs the <see cref="SkinnyLinear"/> kernel. Models are built from it and never name the
-/// kernel, so the kernel can be replaced or removed here alone.</summary>
+/// decode step) runs the <see cref="SkinnyLinear"/> kernel. A bf16-resident weight is kept row-major as the
+/// checkpoint stores it and computed by <see cref="Bf16Linear"/>. Models are built from it and never name the
+/// kernels, so a kernel can be replaced or removed here alone.</summary>
 internal sealed class ColumnMajorLinear : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter weight;
