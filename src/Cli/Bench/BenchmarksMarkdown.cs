@@ -74,9 +74,9 @@ public static class BenchmarksMarkdown
                      "on random visual tokens (" + r["visual_tokens_full_32f"] + " vs " + r["visual_tokens_vq_32f"] + " rows, logits of the last " +
                      "position only). *Vision FLOP fraction* = FLOPs counted from the shapes (SigLIP kept layers + projector) per second of the " +
                      "engine's vision stage, over a 2048² fp32 matmul's FLOP/s in the same process (best of four measurements between scenarios; memcpy likewise). *Decode over bandwidth bound* = a batch-1 " +
-                     "decode step over (its weight bytes: decoder layers + lm_head) / (tensor-copy bandwidth counted as bytes read + written). " +
+                     "decode step over (its weight bytes as held — bf16 or float32 — decoder layers + lm_head) / (tensor-copy bandwidth counted as bytes read + written). " +
                      "*Peak RSS* = VmHWM of the whole benchmark process from start to end (loading, every scenario, the 32-frame prefill " +
-                     "included) over the weights as held on the device.");
+                     "included) over the weights as held on the device, and over the float32 size of the same weights.");
         b.Append(End);
         return b.ToString();
     }

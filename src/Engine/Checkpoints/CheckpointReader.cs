@@ -87,6 +87,17 @@ public sealed class CheckpointReader : IDisposable
         using (raw) return raw.to(convert ? dtype!.Value : raw.dtype, device ?? CPU);
     }
 
+    /// <summary>Reads tensor <paramref name="name"/> straight into <paramref name="target"/> when it is a
+    /// contiguous CPU tensor of the stored dtype (no transient copy); false when it is not.</summary>
+    public bool TryLoadInto(string name, Tensor target)
+    {
+        var file = Find(name);
+        var info = file.Tensors[name];
+        if (target.device_type != DeviceType.CPU || !target.is_contiguous() || target.dtype != SafeTensorsDType.ToScalarType(info.DType)) return false;
+        file.ReadInto(name, target);
+        return true;
+    }
+
     private SafeTensorsFile Find(string name) =>
         _fileOf.TryGetValue(name, out var f) ? f : throw new KeyNotFoundException($"checkpoint '{Directory}' has no tensor '{name}'");
 

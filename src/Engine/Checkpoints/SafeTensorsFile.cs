@@ -102,6 +102,18 @@ public sealed class SafeTensorsFile : IDisposable
         return tensor;
     }
 
+    /// <summary>Reads a tensor straight into <paramref name="target"/>'s memory (a contiguous CPU tensor of
+    /// the stored dtype and shape): loading then holds no second copy of it.</summary>
+    public void ReadInto(string name, Tensor target)
+    {
+        if (!Tensors.TryGetValue(name, out var info)) throw new KeyNotFoundException($"{Path}: no tensor '{name}'");
+        if (target.device_type != DeviceType.CPU || !target.is_contiguous() || target.dtype != SafeTensorsDType.ToScalarType(info.DType)
+            || !target.shape.SequenceEqual(info.Shape))
+            throw new ArgumentException($"{Path}: '{name}' ({info.DType}{FormatShape(info.Shape)}) cannot be read into a {target.dtype}{FormatShape(target.shape)} tensor");
+        if (info.ByteLength == 0) return;
+        ReadExactly(target.bytes[..checked((int)info.ByteLength)], _dataStart + info.Begin);
+    }
+
     private void ReadExactly(Span<byte> into, long offset)
     {
         while (into.Length > 0)

@@ -8,6 +8,8 @@ namespace VQToken.Engine.Checkpoints;
 /// same shape (strict); tensors the module has no place for are simply not read.</summary>
 public static class WeightLoader
 {
+    /// <summary>Each tensor is read in its parameter's dtype (<paramref name="dtype"/> is the model's compute
+    /// dtype; bf16-resident parameters are read as stored), one tensor at a time.</summary>
     public static void Load(nn.Module module, CheckpointReader checkpoint, string prefix, ScalarType dtype, Device device)
     {
         using var noGrad = no_grad();
@@ -20,9 +22,17 @@ public static class WeightLoader
             var actual = checkpoint.Info(key).Shape;
             if (!actual.SequenceEqual(expected))
                 throw new InvalidDataException($"tensor '{key}' has shape {Shape(actual)}, expected {Shape(expected)}");
-            using var loaded = checkpoint.Load(key, dtype, device);
-            param.copy_(loaded);
+            LoadInto(checkpoint, key, param);
         }
+    }
+
+    /// <summary>Fills <paramref name="target"/> (shape already checked) from the checkpoint: read in place when
+    /// it is held as stored (a bf16-resident weight), else converted to its dtype, device and layout.</summary>
+    public static void LoadInto(CheckpointReader checkpoint, string key, Tensor target)
+    {
+        if (checkpoint.TryLoadInto(key, target)) return;
+        using var loaded = checkpoint.Load(key, target.dtype, target.device);
+        target.copy_(loaded);
     }
 
     /// <summary>Loads one named tensor with a shape check (for parameters held outside modules).</summary>

@@ -122,14 +122,16 @@ internal sealed class EngineCore
         {
             torch.set_num_threads(EngineOptions.IntraOpThreads(_options.Threads, torch.get_num_threads(), Environment.ProcessorCount));
             var device = DeviceSelection.ResolveDevice(_options.Device);
-            var model = LlavaOneVision.Load(_modelPath, device, DeviceSelection.ResolveDType(_options.DType, device));
+            var model = LlavaOneVision.Load(_modelPath, device, DeviceSelection.ResolveDType(_options.DType, device),
+                DeviceSelection.ResolveResidency(_options.WeightResidency));
             _runner = new ModelRunner(model, _options, Metrics);
-            _log.LogInformation("Model loaded from {Path} on {Device} ({DType}), {Bytes} weight bytes", _modelPath, device, model.DType, model.WeightBytes);
+            _log.LogInformation("Model loaded from {Path} on {Device} ({DType}, weights held in {Held}), {Bytes} weight bytes", _modelPath, device, model.DType, model.Bf16Resident ? "bfloat16" : model.DType.ToString(), model.WeightBytes);
             if (model.VQAttention is null)
                 _log.LogInformation("VQToken videos run the codebook token path (the published path): the checkpoint has no VQ-Attention weights (model.cross_attention.*), so the attention path is refused");
             else
                 _log.LogInformation("VQToken videos run the codebook token path by default (the published path: the official code never uses VQ-Attention); the checkpoint has VQ-Attention weights, so tokens=attention is available per video");
-            _ready.SetResult(new ModelInfo(model.Config, device.ToString(), model.DType.ToString(), model.WeightBytes, model.VQAttention is not null));
+            _ready.SetResult(new ModelInfo(model.Config, device.ToString(), model.DType.ToString(), model.WeightBytes, model.VQAttention is not null,
+                model.Bf16Resident, model.Float32WeightBytes));
             return true;
         }
         catch (Exception e)

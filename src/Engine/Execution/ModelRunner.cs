@@ -118,7 +118,7 @@ internal sealed partial class ModelRunner(LlavaOneVision model, EngineOptions op
     {
         var clock = Stopwatch.StartNew();
         using var scope = NewDisposeScope();
-        using var kernel = options.DecodeKernel ? SkinnyLinear.For(asks.Count, model.Device.type, model.DType) : default;
+        using var kernel = options.DecodeKernel ? SkinnyLinear.For(asks.Count, model.Device.type, model.DType, model.Bf16Resident) : default;
         var sequences = asks.Select(a => _sequences[a]).ToList();
         var logits = model.Language.DecodeBatch(asks.Select(a => a.Next).ToList(), sequences.Select(s => s.Cache!).ToList());   // [B, V]
         var next = new long[asks.Count];

@@ -55,20 +55,29 @@ public static class Bf16RowsKernel
             fixed (float* px = x, pb = bias, py = y)
             fixed (ushort* pw = weight)
             {
-                var job = new Job(px, pw, bias.Length == 0 ? null : pb, py, rows, inFeatures, outFeatures);
-                int parts = Math.Clamp(threads, 1, Math.Max(1, outFeatures / 64));
-                if (parts == 1)
-                {
-                    job.Run(0, outFeatures);
-                    return;
-                }
-                Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
-                {
-                    var (start, end) = Split(outFeatures, parts, part);
-                    job.Run(start, end);
-                });
+                Run(px, pw, bias.Length == 0 ? null : pb, py, rows, inFeatures, outFeatures, threads,
+                    (parts, body) => Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, body));
             }
         }
+    }
+
+    /// <summary><see cref="Forward"/> on raw memory (arguments unchecked), its parts run by
+    /// <paramref name="runParts"/>(count, body) — the engine passes its kernel thread pool.</summary>
+    internal static unsafe void Run(float* x, ushort* weight, float* bias, float* y, int rows, int inFeatures, int outFeatures,
+        int threads, Action<int, Action<int>> runParts)
+    {
+        var job = new Job(x, weight, bias, y, rows, inFeatures, outFeatures);
+        int parts = Math.Clamp(threads, 1, Math.Max(1, outFeatures / 64));
+        if (parts == 1)
+        {
+            job.Run(0, outFeatures);
+            return;
+        }
+        runParts(parts, part =>
+        {
+            var (start, end) = Split(outFeatures, parts, part);
+            job.Run(start, end);
+        });
     }
 
     /// <summary>Part <paramref name="part"/> of <paramref name="parts"/> of [0, n), in multiples of 8 where possible.</summary>

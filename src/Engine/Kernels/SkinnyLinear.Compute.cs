@@ -58,7 +58,30 @@ internal static unsafe partial class SkinnyLinear
         public int K, M, N;
         public readonly Part[] Parts = new Part[threads];
         public int Count => Parts.Length;
+        /// <summary>Another kernel's work (<see cref="RunParts"/>): part i runs Body(i) instead of <see cref="Compute"/>.</summary>
+        public Action<int>? Body;
     }
+
+    /// <summary>Runs <paramref name="body"/>(0..parts-1) on the calling thread and the kernel's helper
+    /// threads (another kernel sharing the pool, so decode never has two sets of spinning helpers).</summary>
+    internal static void RunParts(int parts, Action<int> body)
+    {
+        if (parts <= 1)
+        {
+            body(0);
+            return;
+        }
+        Workers.Run(new Job(Math.Min(parts, Environment.ProcessorCount)) { Body = body });
+    }
+
+    private static void Execute(Job job, int part)
+    {
+        if (job.Body is { } body) body(part);
+        else Compute(job, job.Parts[part]);
+    }
+
+    /// <summary>The thread count of the open region on this thread, or 0 outside one.</summary>
+    internal static int RegionThreads => t_threads;
 
     /// <summary>A depth slice [K0, K1) × column units [Unit0, Unit1) (32 columns each; the last may be
     /// a 16-column tail), summed into Output.</summary>
@@ -181,5 +204,5 @@ internal static unsafe partial class SkinnyLinear
         if (r < m) Avx512F.Store(yc + (long)r * n + c, value);
     }
 
-    private static float* Pointer(Tensor t) => (float*)Native.THSTensor_data(t.Handle);
+    internal static float* Pointer(Tensor t) => (float*)Native.THSTensor_data(t.Handle);
 }

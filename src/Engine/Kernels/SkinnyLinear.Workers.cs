@@ -66,7 +66,7 @@ internal static unsafe partial class SkinnyLinear
         {
             if (job.Count == 1)
             {
-                Compute(job, job.Parts[0]);
+                Execute(job, 0);
                 return;
             }
             lock (Gate)
@@ -76,7 +76,7 @@ internal static unsafe partial class SkinnyLinear
                 Exception? error = null;
                 try
                 {
-                    Compute(job, job.Parts[0]);
+                    Execute(job, 0);
                 }
                 catch (Exception e)
                 {
@@ -144,8 +144,7 @@ internal static unsafe partial class SkinnyLinear
                     seen = Volatile.Read(ref _posted);
                     try
                     {
-                        var job = _job!;
-                        Compute(job, job.Parts[_part]);
+                        Execute(_job!, _part);
                     }
                     catch (Exception e)
                     {

@@ -48,9 +48,10 @@ internal static unsafe partial class SkinnyLinear
     /// (libtorch then keeps all its threads).</summary>
     public static Region For(int rows, Tensor like) => For(rows, like.device_type, like.dtype);
 
-    /// <summary>A region for a decode step of <paramref name="rows"/> sequences on a model of this device and dtype.</summary>
-    public static Region For(int rows, DeviceType device, ScalarType dtype) =>
-        rows is >= MinRows and <= MaxRows && device == DeviceType.CPU && dtype == ScalarType.Float32
+    /// <summary>A region for a decode step of <paramref name="rows"/> sequences on a model of this device and
+    /// dtype; with <paramref name="bf16Weights"/> (bf16-resident linears, <see cref="Bf16Linear"/>) one row too.</summary>
+    public static Region For(int rows, DeviceType device, ScalarType dtype, bool bf16Weights = false) =>
+        rows >= (bf16Weights ? 1 : MinRows) && rows <= MaxRows && device == DeviceType.CPU && dtype == ScalarType.Float32
             ? Begin(torch.get_num_threads()) : default;
 
     public readonly struct Region : IDisposable

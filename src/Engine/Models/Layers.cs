@@ -15,6 +15,13 @@ internal static class Layers
     public static Linear Linear(long inFeatures, long outFeatures, bool bias, ScalarType dtype, Device device) =>
         nn.Linear(Param(dtype, device, outFeatures, inFeatures), bias ? Param(dtype, device, outFeatures) : null);
 
+    /// <summary>A linear layer holding its weight bf16 (as the checkpoint stores it, computed in float32 by
+    /// <see cref="ColumnMajorLinear"/>) when <paramref name="weightDType"/> is bfloat16, else <see cref="Linear"/>.</summary>
+    public static nn.Module<Tensor, Tensor> HeldLinear(long inFeatures, long outFeatures, bool bias, ScalarType dtype, Device device, ScalarType? weightDType) =>
+        weightDType == ScalarType.BFloat16 && dtype == ScalarType.Float32
+            ? new ColumnMajorLinear(inFeatures, outFeatures, bias, dtype, device, weightDType)
+            : Linear(inFeatures, outFeatures, bias, dtype, device);
+
     public static LayerNorm LayerNorm(long dim, double eps, ScalarType dtype, Device device) =>
         nn.LayerNorm(dim, eps, device: device, dtype: dtype);
 }
@@ -44,14 +51,15 @@ internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
 /// <summary>Token embedding table <c>embed_tokens.weight</c> [V, D] (looked up by indexing). Stored
 /// column-major like <see cref="ColumnMajorLinear"/>: Qwen2 ties its <c>lm_head</c> to this
 /// table, and the lm_head's GEMM for a batch of decode rows is the largest single matmul of a step;
-/// a lookup gathers D strided values per token, which costs nothing next to it.</summary>
+/// a lookup gathers D strided values per token, which costs nothing next to it. bf16-resident, it is the
+/// checkpoint's row-major bf16 table (<see cref="ColumnMajorLinear.AllocateWeight"/>).</summary>
 internal sealed class TokenEmbedding : nn.Module
 {
     public readonly Parameter weight;
 
-    public TokenEmbedding(long vocab, long dim, ScalarType dtype, Device device) : base(nameof(TokenEmbedding))
+    public TokenEmbedding(long vocab, long dim, ScalarType dtype, Device device, ScalarType? weightDType = null) : base(nameof(TokenEmbedding))
     {
-        weight = new Parameter(ColumnMajorLinear.Allocate(vocab, dim, dtype, device), requires_grad: false);
+        weight = new Parameter(ColumnMajorLinear.AllocateWeight(vocab, dim, dtype, weightDType, device), requires_grad: false);
         RegisterComponents();
     }
 }

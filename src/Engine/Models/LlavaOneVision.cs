@@ -25,38 +25,50 @@ public sealed class LlavaOneVision : IDisposable
     public string Directory { get; }
     /// <summary>Bytes of all weights as held on the device.</summary>
     public long WeightBytes { get; }
+    /// <summary>Bytes the same weights take in float32.</summary>
+    public long Float32WeightBytes { get; }
+    /// <summary>Whether the linear weights (language model, vision encoder, projector) and the embedding table
+    /// are held in bf16 under float32 compute.</summary>
+    public bool Bf16Resident => Language.Bf16Resident;
 
     private LlavaOneVision(string dir, LlavaConfig config, SigLipVisionTower vision, Projector projector, Tensor newline,
-        VQAttention? vq, Qwen2ForCausalLM language, Device device, ScalarType dtype, long weightBytes)
+        VQAttention? vq, Qwen2ForCausalLM language, Device device, ScalarType dtype, long weightBytes, long float32Bytes)
     {
-        (Directory, Config, VisionTower, Projector, ImageNewline, VQAttention, Language, Device, DType, WeightBytes) =
-            (dir, config, vision, projector, newline, vq, language, device, dtype, weightBytes);
+        (Directory, Config, VisionTower, Projector, ImageNewline, VQAttention, Language, Device, DType, WeightBytes, Float32WeightBytes) =
+            (dir, config, vision, projector, newline, vq, language, device, dtype, weightBytes, float32Bytes);
     }
 
+    /// <summary>The kernel region a decode step of <paramref name="rows"/> sequences runs in, as the model
+    /// runner opens it (for tools timing decode steps outside the engine).</summary>
+    public IDisposable DecodeRegion(int rows) => Kernels.SkinnyLinear.For(rows, Device.type, DType, Bf16Resident);
+
     /// <summary>Loads a checkpoint directory (config.json + safetensors, single or sharded).</summary>
-    public static LlavaOneVision Load(string dir, Device? device = null, ScalarType? dtype = null)
+    /// <param name="residency">With <see cref="WeightResidency.Auto"/>, float32 compute on the CPU over a
+    /// bf16 checkpoint keeps the linear weights and the embedding table in bf16.</param>
+    public static LlavaOneVision Load(string dir, Device? device = null, ScalarType? dtype = null, WeightResidency residency = WeightResidency.Auto)
     {
         var dev = device ?? CPU;
         var type = dtype ?? (dev.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32);
         var config = LlavaConfig.Load(dir);
         using var checkpoint = new CheckpointReader(dir);
+        ScalarType? weightType = residency == WeightResidency.Auto && dev.type == DeviceType.CPU && type == ScalarType.Float32
+                                 && StoredAsBf16(checkpoint) ? ScalarType.BFloat16 : null;
         var parts = new List<IDisposable>();
         try
         {
-            var vision = Track(parts, new SigLipVisionTower(config.Vision, type, dev));
+            var vision = Track(parts, new SigLipVisionTower(config.Vision, type, dev, weightType));
             WeightLoader.Load(vision, checkpoint, SigLipVisionTower.Prefix, type, dev);
-            var projector = Track(parts, new Projector(config.MmHiddenSize, config.Text.HiddenSize, type, dev));
+            var projector = Track(parts, new Projector(config.MmHiddenSize, config.Text.HiddenSize, type, dev, weightType));
             WeightLoader.Load(projector, checkpoint, Projector.Prefix, type, dev);
             var newline = Track(parts, WeightLoader.LoadTensor(checkpoint, "model.image_newline", [config.Text.HiddenSize], type, dev));
             var vq = VQAttention.TryLoad(checkpoint, config.VQAttentionHeads, type, dev);
             if (vq is not null) parts.Add(vq);
-            var language = Track(parts, new Qwen2ForCausalLM(config.Text, type, dev));
+            var language = Track(parts, new Qwen2ForCausalLM(config.Text, type, dev, weightType));
             language.Load(checkpoint, type, dev);
-            long bytes = new nn.Module[] { vision, projector, language }.Concat(vq is null ? [] : [vq])
-                .SelectMany(m => m.parameters()).Sum(p => p.NumberOfElements * p.ElementSize)
-                + (language.TiedLmHead ? 0 : (long)config.Text.VocabSize * config.Text.HiddenSize * ElementSize(type))
-                + newline.NumberOfElements * newline.ElementSize;
-            return new LlavaOneVision(dir, config, vision, projector, newline, vq, language, dev, type, bytes);
+            var weights = new nn.Module[] { vision, projector, language }.Concat(vq is null ? [] : [vq]).SelectMany(m => m.parameters()).ToList();
+            long bytes = weights.Sum(p => p.NumberOfElements * p.ElementSize) + language.LmHeadBytes + newline.NumberOfElements * newline.ElementSize;
+            long elements = weights.Sum(p => p.NumberOfElements) + language.LmHeadBytes / ElementSize(language) + newline.NumberOfElements;
+            return new LlavaOneVision(dir, config, vision, projector, newline, vq, language, dev, type, bytes, 4 * elements);
         }
         catch
         {
@@ -71,10 +83,11 @@ public sealed class LlavaOneVision : IDisposable
         return item;
     }
 
-    private static int ElementSize(ScalarType t) => t switch
-    {
-        ScalarType.Float32 => 4, ScalarType.BFloat16 or ScalarType.Float16 => 2, _ => 8,
-    };
+    private static long ElementSize(Qwen2ForCausalLM language) => language.Bf16Resident || language.DType != ScalarType.Float32 ? 2 : 4;
+
+    /// <summary>Whether the checkpoint stores the language model's embedding table in bfloat16.</summary>
+    private static bool StoredAsBf16(CheckpointReader checkpoint) =>
+        checkpoint.Contains("model.embed_tokens.weight") && checkpoint.Info("model.embed_tokens.weight").DType == "BF16";
 
     /// <summary>pixels [T, 3, S, S] → SigLIP features [T, P, Dv].</summary>
     public Tensor EncodeVision(Tensor pixels)

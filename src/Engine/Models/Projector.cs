@@ -9,12 +9,12 @@ namespace VQToken.Engine.Models;
 public sealed class Projector : nn.Module<Tensor, Tensor>
 {
     public const string Prefix = "model.mm_projector.";
-    private readonly Linear _first, _second;
+    private readonly nn.Module<Tensor, Tensor> _first, _second;
 
-    public Projector(long visionDim, long hiddenDim, ScalarType dtype, Device device) : base(nameof(Projector))
+    public Projector(long visionDim, long hiddenDim, ScalarType dtype, Device device, ScalarType? weightDType = null) : base(nameof(Projector))
     {
-        _first = Layers.Linear(visionDim, hiddenDim, true, dtype, device);
-        _second = Layers.Linear(hiddenDim, hiddenDim, true, dtype, device);
+        _first = Layers.HeldLinear(visionDim, hiddenDim, true, dtype, device, weightDType);
+        _second = Layers.HeldLinear(hiddenDim, hiddenDim, true, dtype, device, weightDType);
         // Checkpoint names are the indices of the original nn.Sequential (index 1 is the GELU).
         register_module("0", _first);
         register_module("2", _second);

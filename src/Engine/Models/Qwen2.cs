@@ -15,14 +15,19 @@ public sealed class Qwen2ForCausalLM : nn.Module
 {
     private readonly Qwen2Model model;
     private Tensor lm_head;
+    private readonly ScalarType _dtype;
+    private readonly ScalarType? _weightDType;
 
     public Qwen2Config Config { get; }
     public bool TiedLmHead { get; private set; } = true;
 
-    public Qwen2ForCausalLM(Qwen2Config config, ScalarType dtype, Device device) : base(nameof(Qwen2ForCausalLM))
+    /// <param name="weightDType">bfloat16: linear weights and the embedding table stay bf16 under float32
+    /// compute (<see cref="ColumnMajorLinear"/>); null: every weight in <paramref name="dtype"/>.</param>
+    public Qwen2ForCausalLM(Qwen2Config config, ScalarType dtype, Device device, ScalarType? weightDType = null) : base(nameof(Qwen2ForCausalLM))
     {
         Config = config;
-        model = new Qwen2Model(config, dtype, device);
+        (_dtype, _weightDType) = (dtype, weightDType);
+        model = new Qwen2Model(config, dtype, device, weightDType);
         lm_head = model.embed_tokens.weight;
         // Only the decoder is a registered child: lm_head is either the tied embedding or loaded apart.
         register_module("model", model);
@@ -34,20 +39,36 @@ public sealed class Qwen2ForCausalLM : nn.Module
         WeightLoader.Load(model, checkpoint, "model.", dtype, device);
         if (checkpoint.Contains("lm_head.weight"))
         {
-            using var loaded = WeightLoader.LoadTensor(checkpoint, "lm_head.weight", [Config.VocabSize, Config.HiddenSize], dtype, device);
-            lm_head = ColumnMajorLinear.Allocate(Config.VocabSize, Config.HiddenSize, dtype, device).copy_(loaded);   // laid out as the tied table
+            var actual = checkpoint.Info("lm_head.weight").Shape;
+            if (!actual.SequenceEqual([Config.VocabSize, Config.HiddenSize]))
+                throw new InvalidDataException($"tensor 'lm_head.weight' has shape {WeightLoader.Shape(actual)}, expected {WeightLoader.Shape([Config.VocabSize, Config.HiddenSize])}");
+            lm_head = ColumnMajorLinear.AllocateWeight(Config.VocabSize, Config.HiddenSize, dtype, _weightDType, device);   // laid out as the tied table
+            WeightLoader.LoadInto(checkpoint, "lm_head.weight", lm_head);
             TiedLmHead = false;
         }
     }
 
-    public ScalarType DType => model.embed_tokens.weight.dtype;
+    /// <summary>The compute dtype (activations, caches); the weights may be held narrower.</summary>
+    public ScalarType DType => _dtype;
+
+    /// <summary>Bytes of a separately loaded lm_head (0 when tied to the embedding table).</summary>
+    public long LmHeadBytes => TiedLmHead ? 0 : lm_head.NumberOfElements * lm_head.ElementSize;
+
+    /// <summary>Whether the linears and the embedding table are held in bf16 under float32 compute.</summary>
+    public bool Bf16Resident => ColumnMajorLinear.IsBf16Resident(model.embed_tokens.weight, _dtype);
 
     /// <summary>Forward calls and positions computed since load (observability, tests).</summary>
     public long ForwardCalls { get; private set; }
     public long ForwardPositions { get; private set; }
 
     /// <summary>ids [B, L] → embeddings [B, L, D].</summary>
-    public Tensor Embed(Tensor ids) => model.embed_tokens.weight[ids];
+    public Tensor Embed(Tensor ids)
+    {
+        var table = model.embed_tokens.weight;
+        if (table.dtype == _dtype) return table[ids];
+        using var rows = table[ids];   // a bf16-resident table: the looked-up rows widened (exact)
+        return rows.to_type(_dtype);
+    }
 
     public KvCache NewCache(long capacity = 256) =>
         new(Config.NumHiddenLayers, Config.NumKeyValueHeads, Config.HeadDim, DType, model.embed_tokens.weight.device, capacity);
@@ -140,10 +161,10 @@ internal sealed class Qwen2Model : nn.Module
     public readonly RmsNorm norm;
     private readonly RotaryEmbedding _rotary;
 
-    public Qwen2Model(Qwen2Config c, ScalarType dtype, Device device) : base(nameof(Qwen2Model))
+    public Qwen2Model(Qwen2Config c, ScalarType dtype, Device device, ScalarType? weightDType = null) : base(nameof(Qwen2Model))
     {
-        embed_tokens = new TokenEmbedding(c.VocabSize, c.HiddenSize, dtype, device);
-        for (int i = 0; i < c.NumHiddenLayers; i++) layers.Add(new Qwen2DecoderLayer(c, i, dtype, device));
+        embed_tokens = new TokenEmbedding(c.VocabSize, c.HiddenSize, dtype, device, weightDType);
+        for (int i = 0; i < c.NumHiddenLayers; i++) layers.Add(new Qwen2DecoderLayer(c, i, dtype, device, weightDType));
         norm = new RmsNorm(c.HiddenSize, c.RmsNormEps, dtype, device);
         _rotary = new RotaryEmbedding(c.HeadDim, c.RopeTheta);
         RegisterComponents();
@@ -186,12 +207,12 @@ internal sealed class Qwen2DecoderLayer : nn.Module
     private readonly Qwen2Attention self_attn;
     private readonly Qwen2Mlp mlp;
 
-    public Qwen2DecoderLayer(Qwen2Config c, int index, ScalarType dtype, Device device) : base(nameof(Qwen2DecoderLayer))
+    public Qwen2DecoderLayer(Qwen2Config c, int index, ScalarType dtype, Device device, ScalarType? weightDType = null) : base(nameof(Qwen2DecoderLayer))
     {
         input_layernorm = new RmsNorm(c.HiddenSize, c.RmsNormEps, dtype, device);
         post_attention_layernorm = new RmsNorm(c.HiddenSize, c.RmsNormEps, dtype, device);
-        self_attn = new Qwen2Attention(c, index, dtype, device);
-        mlp = new Qwen2Mlp(c, dtype, device);
+        self_attn = new Qwen2Attention(c, index, dtype, device, weightDType);
+        mlp = new Qwen2Mlp(c, dtype, device, weightDType);
         RegisterComponents();
     }
 
@@ -211,13 +232,13 @@ internal sealed class Qwen2Attention : nn.Module
     private readonly ColumnMajorLinear q_proj, k_proj, v_proj, o_proj;
     private readonly int _heads, _kvHeads, _headDim, _layer;
 
-    public Qwen2Attention(Qwen2Config c, int layer, ScalarType dtype, Device device) : base(nameof(Qwen2Attention))
+    public Qwen2Attention(Qwen2Config c, int layer, ScalarType dtype, Device device, ScalarType? weightDType = null) : base(nameof(Qwen2Attention))
     {
         (_heads, _kvHeads, _headDim, _layer) = (c.NumAttentionHeads, c.NumKeyValueHeads, c.HeadDim, layer);
-        q_proj = new ColumnMajorLinear(c.HiddenSize, _heads * _headDim, true, dtype, device);
-        k_proj = new ColumnMajorLinear(c.HiddenSize, _kvHeads * _headDim, true, dtype, device);
-        v_proj = new ColumnMajorLinear(c.HiddenSize, _kvHeads * _headDim, true, dtype, device);
-        o_proj = new ColumnMajorLinear(_heads * _headDim, c.HiddenSize, false, dtype, device);
+        q_proj = new ColumnMajorLinear(c.HiddenSize, _heads * _headDim, true, dtype, device, weightDType);
+        k_proj = new ColumnMajorLinear(c.HiddenSize, _kvHeads * _headDim, true, dtype, device, weightDType);
+        v_proj = new ColumnMajorLinear(c.HiddenSize, _kvHeads * _headDim, true, dtype, device, weightDType);
+        o_proj = new ColumnMajorLinear(_heads * _headDim, c.HiddenSize, false, dtype, device, weightDType);
         RegisterComponents();
     }
 
@@ -325,11 +346,11 @@ internal sealed class Qwen2Mlp : nn.Module<Tensor, Tensor>
 {
     private readonly ColumnMajorLinear gate_proj, up_proj, down_proj;
 
-    public Qwen2Mlp(Qwen2Config c, ScalarType dtype, Device device) : base(nameof(Qwen2Mlp))
+    public Qwen2Mlp(Qwen2Config c, ScalarType dtype, Device device, ScalarType? weightDType = null) : base(nameof(Qwen2Mlp))
     {
-        gate_proj = new ColumnMajorLinear(c.HiddenSize, c.IntermediateSize, false, dtype, device);
-        up_proj = new ColumnMajorLinear(c.HiddenSize, c.IntermediateSize, false, dtype, device);
-        down_proj = new ColumnMajorLinear(c.IntermediateSize, c.HiddenSize, false, dtype, device);
+        gate_proj = new ColumnMajorLinear(c.HiddenSize, c.IntermediateSize, false, dtype, device, weightDType);
+        up_proj = new ColumnMajorLinear(c.HiddenSize, c.IntermediateSize, false, dtype, device, weightDType);
+        down_proj = new ColumnMajorLinear(c.IntermediateSize, c.HiddenSize, false, dtype, device, weightDType);
         RegisterComponents();
     }
 

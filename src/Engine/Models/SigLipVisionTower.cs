@@ -16,11 +16,12 @@ public sealed class SigLipVisionTower : nn.Module<Tensor, Tensor>
 
     public SigLipConfig Config { get; }
 
-    public SigLipVisionTower(SigLipConfig config, ScalarType dtype, Device device) : base(nameof(SigLipVisionTower))
+    /// <param name="weightDType">bfloat16: the encoder's linear weights stay bf16 (widened per layer for compute).</param>
+    public SigLipVisionTower(SigLipConfig config, ScalarType dtype, Device device, ScalarType? weightDType = null) : base(nameof(SigLipVisionTower))
     {
         Config = config;
         embeddings = new SigLipEmbeddings(config, dtype, device);
-        encoder = new SigLipEncoder(config, config.NumHiddenLayers - 1, dtype, device); // last layer dropped
+        encoder = new SigLipEncoder(config, config.NumHiddenLayers - 1, dtype, device, weightDType); // last layer dropped
         RegisterComponents();
     }
 
@@ -57,9 +58,9 @@ internal sealed class SigLipEncoder : nn.Module<Tensor, Tensor>
 {
     private readonly ModuleList<SigLipEncoderLayer> layers = new();
 
-    public SigLipEncoder(SigLipConfig c, int layerCount, ScalarType dtype, Device device) : base(nameof(SigLipEncoder))
+    public SigLipEncoder(SigLipConfig c, int layerCount, ScalarType dtype, Device device, ScalarType? weightDType) : base(nameof(SigLipEncoder))
     {
-        for (int i = 0; i < layerCount; i++) layers.Add(new SigLipEncoderLayer(c, dtype, device));
+        for (int i = 0; i < layerCount; i++) layers.Add(new SigLipEncoderLayer(c, dtype, device, weightDType));
         RegisterComponents();
     }
 
@@ -85,12 +86,12 @@ internal sealed class SigLipEncoderLayer : nn.Module<Tensor, Tensor>
     private readonly SigLipAttention self_attn;
     private readonly SigLipMlp mlp;
 
-    public SigLipEncoderLayer(SigLipConfig c, ScalarType dtype, Device device) : base(nameof(SigLipEncoderLayer))
+    public SigLipEncoderLayer(SigLipConfig c, ScalarType dtype, Device device, ScalarType? weightDType = null) : base(nameof(SigLipEncoderLayer))
     {
         layer_norm1 = Layers.LayerNorm(c.HiddenSize, c.LayerNormEps, dtype, device);
         layer_norm2 = Layers.LayerNorm(c.HiddenSize, c.LayerNormEps, dtype, device);
-        self_attn = new SigLipAttention(c, dtype, device);
-        mlp = new SigLipMlp(c, dtype, device);
+        self_attn = new SigLipAttention(c, dtype, device, weightDType);
+        mlp = new SigLipMlp(c, dtype, device, weightDType);
         RegisterComponents();
     }
 
@@ -105,15 +106,15 @@ internal sealed class SigLipEncoderLayer : nn.Module<Tensor, Tensor>
 
 internal sealed class SigLipAttention : nn.Module<Tensor, Tensor>
 {
-    private readonly Linear q_proj, k_proj, v_proj, out_proj;
+    private readonly nn.Module<Tensor, Tensor> q_proj, k_proj, v_proj, out_proj;
     private readonly int _heads;
 
-    public SigLipAttention(SigLipConfig c, ScalarType dtype, Device device) : base(nameof(SigLipAttention))
+    public SigLipAttention(SigLipConfig c, ScalarType dtype, Device device, ScalarType? weightDType) : base(nameof(SigLipAttention))
     {
-        q_proj = Layers.Linear(c.HiddenSize, c.HiddenSize, true, dtype, device);
-        k_proj = Layers.Linear(c.HiddenSize, c.HiddenSize, true, dtype, device);
-        v_proj = Layers.Linear(c.HiddenSize, c.HiddenSize, true, dtype, device);
-        out_proj = Layers.Linear(c.HiddenSize, c.HiddenSize, true, dtype, device);
+        q_proj = Layers.HeldLinear(c.HiddenSize, c.HiddenSize, true, dtype, device, weightDType);
+        k_proj = Layers.HeldLinear(c.HiddenSize, c.HiddenSize, true, dtype, device, weightDType);
+        v_proj = Layers.HeldLinear(c.HiddenSize, c.HiddenSize, true, dtype, device, weightDType);
+        out_proj = Layers.HeldLinear(c.HiddenSize, c.HiddenSize, true, dtype, device, weightDType);
         _heads = c.NumAttentionHeads;
         RegisterComponents();
     }
@@ -131,12 +132,12 @@ internal sealed class SigLipAttention : nn.Module<Tensor, Tensor>
 
 internal sealed class SigLipMlp : nn.Module<Tensor, Tensor>
 {
-    private readonly Linear fc1, fc2;
+    private readonly nn.Module<Tensor, Tensor> fc1, fc2;
 
-    public SigLipMlp(SigLipConfig c, ScalarType dtype, Device device) : base(nameof(SigLipMlp))
+    public SigLipMlp(SigLipConfig c, ScalarType dtype, Device device, ScalarType? weightDType) : base(nameof(SigLipMlp))
     {
-        fc1 = Layers.Linear(c.HiddenSize, c.IntermediateSize, true, dtype, device);
-        fc2 = Layers.Linear(c.IntermediateSize, c.HiddenSize, true, dtype, device);
+        fc1 = Layers.HeldLinear(c.HiddenSize, c.IntermediateSize, true, dtype, device, weightDType);
+        fc2 = Layers.HeldLinear(c.IntermediateSize, c.HiddenSize, true, dtype, device, weightDType);
         RegisterComponents();
     }
 

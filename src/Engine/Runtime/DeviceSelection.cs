@@ -1,4 +1,5 @@
 using TorchSharp;
+using VQToken.Engine.Models;
 using static TorchSharp.torch;
 
 namespace VQToken.Engine.Runtime;
@@ -23,6 +24,13 @@ public static class DeviceSelection
         "bfloat16" => ScalarType.BFloat16,
         "float16" => ScalarType.Float16,
         _ => throw new ArgumentException($"unknown dtype '{name}' (auto, float32, bfloat16, float16)"),
+    };
+
+    public static WeightResidency ResolveResidency(string name) => name switch
+    {
+        "auto" => WeightResidency.Auto,
+        "float32" => WeightResidency.Float32,
+        _ => throw new ArgumentException($"unknown weight residency '{name}' (auto, float32)"),
     };
 
     private static Device RequireCuda(Device device) =>

@@ -15,6 +15,11 @@ public sealed class EngineOptions
     [RegularExpression("^(auto|float32|bfloat16|float16)$", ErrorMessage = "Engine:DType must be auto, float32, bfloat16 or float16")]
     public string DType { get; set; } = "auto";
 
+    /// <summary><c>auto</c>: float32 compute on the CPU keeps a bfloat16 checkpoint's linear weights and embedding
+    /// table in bfloat16 (half the memory; decode streams half the bytes); <c>float32</c> widens them all at load.</summary>
+    [RegularExpression("^(auto|float32)$", ErrorMessage = "Engine:WeightResidency must be auto or float32")]
+    public string WeightResidency { get; set; } = "auto";
+
     /// <summary>Intra-op threads of libtorch on CPU; 0 = libtorch's default less one core for request handling.</summary>
     [Range(0, 1024)]
     public int Threads { get; set; }
@@ -52,8 +57,9 @@ public sealed class EngineOptions
     [Range(0, 86_400)]
     public double StallSeconds { get; set; } = 60;
 
-    /// <summary>On CPU in float32, decode steps of 2–16 sequences run their linear layers through the
-    /// engine's AVX-512 few-row GEMM when the CPU has AVX-512; false keeps libtorch's GEMM for them.</summary>
+    /// <summary>On CPU in float32, decode steps of 2–16 sequences run their float32 linear layers through the
+    /// engine's AVX-512 few-row GEMM when the CPU has AVX-512; false keeps libtorch's GEMM for them
+    /// (bf16-resident weights always decode through the bf16 kernel).</summary>
     public bool DecodeKernel { get; set; } = true;
 
     /// <summary>Device memory for cached prompt prefixes (system prompt + visual tokens), LRU.

@@ -138,4 +138,7 @@ public sealed class InferenceEngine : IAsyncDisposable
 }
 
 /// <summary>What the engine serves, once loaded.</summary>
-public sealed record ModelInfo(Checkpoints.LlavaConfig Config, string Device, string DType, long WeightBytes, bool HasVQAttention);
+/// <param name="Bf16Resident">Linear weights and the embedding table held in bf16 under float32 compute.</param>
+/// <param name="Float32WeightBytes">What the weights would take in float32 (the yardstick of memory goals).</param>
+public sealed record ModelInfo(Checkpoints.LlavaConfig Config, string Device, string DType, long WeightBytes, bool HasVQAttention,
+    bool Bf16Resident = false, long Float32WeightBytes = 0);

@@ -58,7 +58,7 @@ public class CheckpointReaderTests
     }
 
     [Fact]
-    public void Bfloat16_weights_are_converted_to_float32_when_loading_on_the_cpu()
+    public void Bfloat16_weights_are_converted_to_float32_when_loading_on_the_cpu_with_float32_residency()
     {
         using var temp = new TempDir();
         var bf16 = FixtureModels.CopyWith(temp, "parity-a", tensors =>
@@ -77,8 +77,9 @@ public class CheckpointReaderTests
             Assert.True(Managed.Identical(loaded, RoundedToBf16(original["model.norm.weight"])));
         }
 
-        using var model = LlavaOneVision.Load(bf16);
+        using var model = LlavaOneVision.Load(bf16, residency: WeightResidency.Float32);
         Assert.Equal(ScalarType.Float32, model.DType);
+        Assert.False(model.Bf16Resident);
         int compared = 0;
         foreach (var (module, prefix) in new (nn.Module, string)[]
                  { (model.Language, ""), (model.VisionTower, SigLipVisionTower.Prefix), (model.Projector, Projector.Prefix) })
