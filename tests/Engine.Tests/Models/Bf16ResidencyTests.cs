@@ -3,7 +3,7 @@ using VQToken.Engine.Compression;
 using VQToken.Engine.Generation;
 using VQToken.Engine.Kernels;
 using VQToken.Engine.Models;
-using VQToken.Engine.Parity;
+using VQToken.Testing;
 using VQToken.Engine.Runtime;
 using VQToken.Engine.Tests.Support;
 using TorchSharp;

@@ -188,7 +188,7 @@ public class VideoSearchTests(EvidenceModelFixture fx) : IClassFixture<EvidenceM
     {
         Mode = CompressionMode.VQTokenFixed, Dim = fx.Dim, Frames = Frames, OriginalTokens = Frames * Grid * Grid, VisualTokens = K + 1,
         Compressed = CompressedVideo.FromArrays(Frames, Grid, K, fx.Dim, codebook,
-            Enumerable.Range(0, Frames * Grid * Grid).Select(c => (short)(c % K)).ToArray(), CompressionSettings.Fixed(K)),
+            Enumerable.Range(0, Frames * Grid * Grid).Select(c => (short)(c % K)).ToArray(), CompressionSettings.Fixed(Frames, K)),
     };
 
     private float[] RandomRows(int seed) => Managed.Uniform(new Random(seed), K * fx.Dim);
