@@ -54,7 +54,7 @@ public static class FixtureParity
         var labels = inputs.Read("labels");                                                  // [T, P]
         int k = (int)expected.Tensors["codebook"].Shape[0];
         var codebook = Codebook.FromLabels(projected, labels, k);                           // [K, D]
-        var path = model.VQAttention is null ? TokenPath.Codebook : TokenPath.Attention;
+        var path = TokenPathOf(model);
         var vq = model.VQTokens(labels, codebook, path);
 
         double Logits(Tensor visual, string name)
@@ -77,6 +77,10 @@ public static class FixtureParity
             report.Codebook ?? 0, report.VqTokens ?? 0];
         return report with { Ok = report.GreedyMatch && diffs.All(d => d <= Tolerance) };
     }
+
+    /// <summary>The token path a fixture's VQ stages are compared on: VQ-Attention when its checkpoint has those
+    /// weights, the codebook when not (what the fixture format means).</summary>
+    public static TokenPath TokenPathOf(LlavaOneVision model) => model.VQAttention is null ? TokenPath.Codebook : TokenPath.Attention;
 
     /// <summary>The video as the engine receives it from the cache: codebook + index map (labels [T, P]).</summary>
     public static VideoEncoding Encoding(Tensor labels, Tensor codebook, TokenPath path)

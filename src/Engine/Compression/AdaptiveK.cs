@@ -43,12 +43,9 @@ public static class AdaptiveK
         Tensor? start = null, sample = null;
         try
         {
-            long n = rows.shape[0];
-            if (options.SampleRows > 0 && n > options.SampleRows && options.SampleRows >= maxK)
-                using (NewDisposeScope())
-                    sample = rows.index_select(0, randperm(n, generator: generator)[..options.SampleRows]).DetachFromDisposeScope(); // [S, D]
+            sample = KMeans.Sample(rows, options.SampleRows, maxK, generator);
             var curveRows = sample ?? rows;
-            double scale = (double)n / curveRows.shape[0];   // sample distortion → all-rows estimate
+            double scale = (double)rows.shape[0] / curveRows.shape[0];   // sample distortion → all-rows estimate
             foreach (var slice in KMeans.PlusPlusSlices(curveRows, minK, generator, curve.InitCandidates))
             {
                 if (slice is null) yield return null;

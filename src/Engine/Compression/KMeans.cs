@@ -62,10 +62,7 @@ public static class KMeans
         Tensor? initial = null, sample = null;
         try
         {
-            long n = rows.shape[0];
-            if (options.SampleRows > 0 && n > options.SampleRows && options.SampleRows >= k)
-                using (NewDisposeScope())
-                    sample = rows.index_select(0, randperm(n, generator: generator)[..options.SampleRows]).DetachFromDisposeScope(); // [S, D]
+            sample = Sample(rows, options.SampleRows, k, generator);
             foreach (var slice in PlusPlusSlices(sample ?? rows, k, generator, options.InitCandidates))
             {
                 if (slice is null) yield return null;
@@ -94,6 +91,17 @@ public static class KMeans
             initial?.Dispose();
             sample?.Dispose();
         }
+    }
+
+    /// <summary>A seeded random subset of <paramref name="size"/> rows [S, D] (owned by the caller, in no dispose
+    /// scope), or null when the rows are not more than that, sampling is off (0) or the subset could not hold
+    /// <paramref name="k"/> clusters: the coarse phase of a long video's fit.</summary>
+    internal static Tensor? Sample(Tensor rows, int size, int k, Generator generator)
+    {
+        long n = rows.shape[0];
+        if (size <= 0 || n <= size || size < k) return null;
+        using var scope = NewDisposeScope();
+        return rows.index_select(0, randperm(n, generator: generator)[..size]).DetachFromDisposeScope();
     }
 
     /// <summary>

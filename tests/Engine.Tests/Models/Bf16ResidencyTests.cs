@@ -146,7 +146,7 @@ public sealed class Bf16ResidencyTests : IDisposable
         var projected = _float32.Project(_float32.EncodeVision(inputs.Read("pixel_values")));
         var labels = inputs.Read("labels");
         var codebook = Codebook.FromLabels(projected, labels, (int)labels.max().item<long>() + 1);
-        var path = _float32.VQAttention is null ? TokenPath.Codebook : TokenPath.Attention;
+        var path = FixtureParity.TokenPathOf(_float32);
         return (FixtureRun.PromptIds(Fixture).Select(i => (int)i).ToArray(), FixtureParity.Encoding(labels, codebook, path));
     }
 }

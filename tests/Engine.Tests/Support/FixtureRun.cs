@@ -1,6 +1,7 @@
 using VQToken.Engine.Checkpoints;
 using VQToken.Engine.Compression;
 using VQToken.Engine.Models;
+using VQToken.Testing;
 using static TorchSharp.torch;
 
 namespace VQToken.Engine.Tests.Support;
@@ -18,7 +19,7 @@ internal static class FixtureRun
         var full = model.FullTokens(projected);
         var labels = inputs.Read("labels");
         var codebook = Codebook.FromLabels(projected, labels, (int)labels.max().item<long>() + 1);
-        var vq = model.VQTokens(labels, codebook, model.VQAttention is null ? TokenPath.Codebook : TokenPath.Attention);
+        var vq = model.VQTokens(labels, codebook, FixtureParity.TokenPathOf(model));
         var ids = PromptIds(fixture);
         using var cache = model.Language.NewCache();
         var logits = model.Language.Forward(model.PromptEmbeddings(ids, vq), cache);

@@ -30,7 +30,7 @@ public sealed class ParityModel : IDisposable
         var projected = Model.Project(Model.EncodeVision(inputs.Read("pixel_values")));
         var labels = inputs.Read("labels");
         var codebook = Codebook.FromLabels(projected, labels, (int)labels.max().item<long>() + 1);
-        var path = Model.VQAttention is null ? TokenPath.Codebook : TokenPath.Attention;
+        var path = FixtureParity.TokenPathOf(Model);
         var vq = Model.VQTokens(labels, codebook, path);
         var ids = inputs.Read("input_ids").data<long>().ToArray();
         PromptEmbeds = Model.PromptEmbeddings(ids, vq).MoveToOuterDisposeScope();
