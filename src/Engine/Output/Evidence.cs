@@ -61,7 +61,7 @@ public static class EvidenceMap
         for (int c = 0; c < cells.Length; c++) cells[c] = masses[indexMap[c]] / sizes[indexMap[c]];
         var tokens = new List<VisualTokenEvidence>(k);
         for (int j = 0; j < k; j++) tokens.Add(new VisualTokenEvidence(j, masses[j], sizes[j]));
-        return Result(cells, frames, grid, tokens, masses[k], visualShare, frameTimes);
+        return Result(cells, frames, grid, tokens, visualShare, frameTimes);
     }
 
     /// <param name="masses">Attention mass per visual row, newline last: [max(T, K) + 1].</param>
@@ -78,7 +78,7 @@ public static class EvidenceMap
             for (int c = 0; c < perFrame; c++) cells[frame * perFrame + c] += masses[i] / perFrame;
             tokens.Add(new VisualTokenEvidence(i, masses[i], perFrame));
         }
-        return Result(cells, frames, grid, tokens, masses[rows], visualShare, frameTimes);
+        return Result(cells, frames, grid, tokens, visualShare, frameTimes);
     }
 
     /// <param name="masses">Attention mass per visual row, newline last: [T·p² + 1], p = ceil(g / stride).</param>
@@ -102,7 +102,7 @@ public static class EvidenceMap
                             cells[t * perFrame + y * grid + x] += share;
                     tokens.Add(new VisualTokenEvidence(row, masses[row], ys.Length * xs.Length));
                 }
-        return Result(cells, frames, grid, tokens, masses[^1], visualShare, frameTimes);
+        return Result(cells, frames, grid, tokens, visualShare, frameTimes);
     }
 
     /// <summary>The source cells bilinear resizing (align_corners = false) reads for output cell <paramref name="i"/>.</summary>
@@ -120,14 +120,13 @@ public static class EvidenceMap
         if (got != expected) throw new ArgumentException($"{got} visual-row masses, expected {expected}");
     }
 
-    private static AnswerEvidence Result(double[] cells, int frames, int grid, List<VisualTokenEvidence> tokens, double newline,
+    private static AnswerEvidence Result(double[] cells, int frames, int grid, List<VisualTokenEvidence> tokens,
         double visualShare, IReadOnlyList<double>? frameTimes)
     {
-        _ = newline; // image_newline: part of the visual share, no footprint in the video
         if (frameTimes is not null && frameTimes.Count != frames) throw new ArgumentException($"{frameTimes.Count} frame times for {frames} frames");
         int perFrame = grid * grid;
         var scores = Enumerable.Range(0, frames)
-            .Select(t => new FrameEvidence(t, frameTimes?[t], cells.AsSpan(t * perFrame, perFrame).ToArray().Sum()))
+            .Select(t => new FrameEvidence(t, frameTimes?[t], new ArraySegment<double>(cells, t * perFrame, perFrame).Sum()))
             .OrderByDescending(f => f.Score).ThenBy(f => f.Frame).ToList();
         return new AnswerEvidence(visualShare, scores, tokens, cells, grid);
     }
