@@ -35,4 +35,15 @@ public static class FrameSelection
         for (int i = 0; i < count; i++) indices[i] = (int)(i * stride);
         return indices;
     }
+
+    /// <summary>Each sampled frame's time in the source, in seconds (rounded to the millisecond): source frame index /
+    /// the video's average frame rate, as the official loader's <c>frame_idx / vr.get_avg_fps()</c>.</summary>
+    public static double[] Times(IReadOnlyList<int> indices, double frameRate)
+    {
+        ArgumentNullException.ThrowIfNull(indices);
+        if (!double.IsFinite(frameRate) || frameRate <= 0) throw new ArgumentOutOfRangeException(nameof(frameRate), frameRate, "the frame rate must be positive");
+        var times = new double[indices.Count];
+        for (int i = 0; i < times.Length; i++) times[i] = Math.Round(indices[i] / frameRate, 3);
+        return times;
+    }
 }

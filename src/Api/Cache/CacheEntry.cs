@@ -8,6 +8,9 @@ public sealed record CacheEntry(string ModelFingerprint, VideoEncoding Encoding)
 {
     public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
 
+    /// <summary>Time in the source (seconds) of each sampled frame; null in entries written before timestamps were kept.</summary>
+    public IReadOnlyList<double>? FrameTimes { get; init; }
+
     /// <summary>What the encoding was made with (VQToken modes: the resolved settings the engine ran).</summary>
     public CompressionSettings Settings => Encoding.Compressed?.Settings ?? CompressionSettings.FullTokens(Encoding.Frames);
 }

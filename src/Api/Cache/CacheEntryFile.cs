@@ -11,7 +11,8 @@ using VQToken.Engine.Runtime;
 namespace VQToken.Api.Cache;
 
 /// <summary>A cache entry as a safetensors file (docs/STORAGE.md): "codebook" F32 [K, D] and "index_map" I16
-/// [T, g, g] (VQToken modes) or "tokens" F32 [N, D] (full mode); the metadata holds the format, the model
+/// [T, g, g] (VQToken modes) or "tokens" F32 [N, D] (full mode), and "frame_times" F32 [T] (seconds; optional, older
+/// entries lack it); the metadata holds the format, the model
 /// fingerprint, the settings, the counts and a SHA-256 over the other metadata and the data.</summary>
 public static class CacheEntryFile
 {
@@ -34,7 +35,11 @@ public static class CacheEntryFile
             var tokens = encoding.FullTokens ?? throw new ArgumentException("a full-mode encoding needs its tokens", nameof(entry));
             tensors.Add(new("tokens", "F32", [tokens.Length / encoding.Dim, encoding.Dim], MemoryMarshal.AsBytes(tokens.AsSpan()).ToArray()));
         }
-        // Hook: a "frame_times" F32 [T] tensor (seconds of each sampled frame) belongs here once sampling reports them.
+        if (entry.FrameTimes is { } times)
+        {
+            if (times.Count != encoding.Frames) throw new ArgumentException($"{times.Count} frame times for {encoding.Frames} frames", nameof(entry));
+            tensors.Add(new("frame_times", "F32", [times.Count], MemoryMarshal.AsBytes(times.Select(t => (float)t).ToArray().AsSpan()).ToArray()));
+        }
         var metadata = new Dictionary<string, string>
         {
             ["format"] = Format,
@@ -102,7 +107,7 @@ public static class CacheEntryFile
             };
         }
         var created = DateTimeOffset.Parse(Required(metadata, "created_at"), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
-        return new CacheEntry(Required(metadata, "model_fingerprint"), encoding) { CreatedAt = created };
+        return new CacheEntry(Required(metadata, "model_fingerprint"), encoding) { CreatedAt = created, FrameTimes = FrameTimes(tensors, frames) };
     }
 
     /// <summary>SHA-256 over the metadata (sorted "key=value" lines, the checksum itself left out), then the data section.</summary>
@@ -113,6 +118,16 @@ public static class CacheEntryFile
             hash.AppendData(Encoding.UTF8.GetBytes($"{key.Length}:{key}={value.Length}:{value}\n"));
         foreach (var part in data) hash.AppendData(part.Span);
         return hash.GetHashAndReset();
+    }
+
+    /// <summary>The optional "frame_times" [T], back at the millisecond they were written with (F32 holds them to
+    /// about 1e-7 relative).</summary>
+    private static double[]? FrameTimes(IReadOnlyDictionary<string, RawTensor> tensors, int frames)
+    {
+        if (!tensors.ContainsKey("frame_times")) return null;
+        var times = Tensor(tensors, "frame_times", "F32", 1);
+        if (times.Shape[0] != frames) throw new InvalidDataException($"{times.Shape[0]} frame times for {frames} frames");
+        return MemoryMarshal.Cast<byte, float>(times.Data.Span).ToArray().Select(t => float.IsFinite(t) ? Math.Round(t, 3) : throw new InvalidDataException("a frame time is not finite")).ToArray();
     }
 
     private static RawTensor Tensor(IReadOnlyDictionary<string, RawTensor> tensors, string name, string dtype, int rank) =>

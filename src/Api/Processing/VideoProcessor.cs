@@ -199,6 +199,7 @@ public sealed class VideoProcessor(
             stages["frames"] = clock.Elapsed.TotalMilliseconds;
             var info = sampled.Video;
             var probe = new SourceProbe(info.DurationSeconds, info.FrameRate, info.Width, info.Height, info.CodecName);
+            var frameTimes = FrameSelection.Times(sampled.FrameIndices, info.FrameRate);
             // Progress is for watchers: an unreachable store must not stop the work.
             Observe(videos.UpdateAsync(record.Id, r => r with { Probe = probe, Progress = new VideoProgress("vision", 0) }, cancellationToken));
 
@@ -211,14 +212,14 @@ public sealed class VideoProcessor(
             stages["compress"] = encoding.CompressionMs;
 
             // From here the work is done: the store is waited for rather than the video encoded again.
-            var entry = new CacheEntry(model.Fingerprint, encoding);
+            var entry = new CacheEntry(model.Fingerprint, encoding) { FrameTimes = frameTimes };
             await DurablyAsync(() => cache.PutAsync(record.Id, entry, cancellationToken), cancellationToken);
             stages["total"] = clock.Elapsed.TotalMilliseconds;
             VideoUpdateResult? finished = null;
             await DurablyAsync(async () => finished = await videos.UpdateAsync(record.Id, r => r with
             {
                 Status = VideoStatus.Ready, Progress = new VideoProgress("ready", 1), Reason = null, Probe = probe,
-                Tokens = new TokenCounts(encoding.OriginalTokens, encoding.VisualTokens), StageMilliseconds = stages,
+                Tokens = new TokenCounts(encoding.OriginalTokens, encoding.VisualTokens), StageMilliseconds = stages, FrameTimes = frameTimes,
             }, cancellationToken), cancellationToken);
             if (finished!.Outcome == VideoUpdateOutcome.NotFound)
             {

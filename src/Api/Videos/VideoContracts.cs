@@ -44,10 +44,12 @@ public sealed record VideoUrlRequest
     };
 }
 
-/// <summary>A video as the API shows it.</summary>
+/// <summary>A video as the API shows it. <c>frameTimes</c>: each sampled frame's time in the source, in seconds
+/// (null until processed).</summary>
 public sealed record VideoResponse(
     string Id, string Status, string? Reason, VideoSourceView Source, VideoSettingsView Settings, VideoProgressView? Progress,
-    VideoProbeView? Probe, VideoTokensView? Tokens, IReadOnlyDictionary<string, double> TimingsMs, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+    VideoProbeView? Probe, VideoTokensView? Tokens, IReadOnlyDictionary<string, double> TimingsMs, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+    IReadOnlyList<double>? FrameTimes = null)
 {
     public static VideoResponse From(VideoRecord r) => new(
         r.Id, Wire(r.Status), r.Reason, new VideoSourceView(r.Source.Kind == VideoSourceKind.Url ? "url" : "upload", r.Source.Location),
@@ -55,7 +57,7 @@ public sealed record VideoResponse(
         r.Progress is null ? null : new VideoProgressView(r.Progress.Stage, r.Progress.Fraction),
         r.Probe is null ? null : new VideoProbeView(r.Probe.DurationSeconds, r.Probe.Fps, r.Probe.Width, r.Probe.Height, r.Probe.Codec),
         r.Tokens is not { } tokens ? null : new VideoTokensView(tokens.Original, tokens.Compressed, tokens.Ratio),
-        r.StageMilliseconds, r.CreatedAt, r.UpdatedAt);
+        r.StageMilliseconds, r.CreatedAt, r.UpdatedAt, r.FrameTimes);
 
     public static string Wire(VideoStatus s) => s.ToString().ToLowerInvariant();
 }

@@ -21,6 +21,9 @@ public sealed record VideoRecord
     public VideoProgress? Progress { get; init; }
     public SourceProbe? Probe { get; init; }
     public TokenCounts? Tokens { get; init; }
+    /// <summary>Time in the source (seconds) of each sampled frame, in sampling order; null before processing
+    /// (and on videos processed before timestamps were recorded).</summary>
+    public IReadOnlyList<double>? FrameTimes { get; init; }
     /// <summary>Milliseconds spent per stage (probe, frames, vision, compress, ...).</summary>
     public IReadOnlyDictionary<string, double> StageMilliseconds { get; init; } = new Dictionary<string, double>();
     /// <summary>How many times processing started (a job redelivered after a crash counts again).</summary>

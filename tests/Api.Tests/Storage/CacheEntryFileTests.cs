@@ -83,4 +83,41 @@ public sealed class CacheEntryFileTests
         Assert.Equal(CacheLookupStatus.Corrupt, lookup.Status);
         Assert.Contains("checksum", lookup.Reason);
     }
+
+    [Fact]
+    public void Frame_times_round_trip_as_an_f32_tensor_in_both_modes()
+    {
+        foreach (var entry in new[] { Entry(frames: 3) with { FrameTimes = [0, 1.5, 3600.25] }, FullEntry(frames: 2) with { FrameTimes = [0.04, 60.027] } })
+        {
+            var bytes = CacheEntryFile.Write(entry);
+            var (tensors, _) = SafeTensorsBytes.Read(bytes);
+
+            Assert.Equal("F32", tensors["frame_times"].DType);
+            Assert.Equal([(long)entry.Encoding.Frames], tensors["frame_times"].Shape);
+            var read = CacheEntryFile.Read(bytes).Entry;
+            AssertSameEntry(entry, read);
+            Assert.Equal(entry.FrameTimes, read!.FrameTimes);
+        }
+    }
+
+    [Fact]
+    public void Entry_written_without_frame_times_still_loads_without_them()
+    {
+        var entry = Entry(frames: 2);
+        Assert.Null(entry.FrameTimes);
+
+        var bytes = CacheEntryFile.Write(entry);
+
+        Assert.DoesNotContain("frame_times", SafeTensorsBytes.Read(bytes).Tensors.Keys);
+        var lookup = CacheEntryFile.Read(bytes);
+        Assert.Equal(CacheLookupStatus.Hit, lookup.Status);
+        Assert.Null(lookup.Entry!.FrameTimes);
+        AssertSameEntry(entry, lookup.Entry);
+    }
+
+    [Fact]
+    public void Frame_times_of_another_frame_count_are_refused_on_write()
+    {
+        Assert.Throws<ArgumentException>(() => CacheEntryFile.Write(Entry(frames: 2) with { FrameTimes = [0, 1, 2] }));
+    }
 }

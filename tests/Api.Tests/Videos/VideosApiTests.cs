@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using VQToken.Api.Tests.Infrastructure;
 
 namespace VQToken.Api.Tests.Videos;
@@ -37,6 +38,24 @@ public class VideosApiTests(VideosApiFixture service) : IClassFixture<VideosApiF
 
         var list = await ApiClient.BodyAsync(await Client.GetAsync("/videos?status=ready&limit=500"));
         Assert.Contains(list["items"]!.AsArray(), v => (string?)v!["id"] == id);
+    }
+
+    [Fact]
+    public async Task Processed_video_gives_each_sampled_frame_its_time_in_the_source_and_keeps_them_in_its_cache_entry()
+    {
+        // 2 s at 10 fps = 20 frames; 3 uniform samples are frames 0, 9 and 19.
+        var (_, body, _) = await Client.UploadAsync(TestVideos.Mp4(101), new Dictionary<string, string> { ["frames"] = "3", ["k"] = "4" });
+        var id = (string)body["id"]!;
+        Assert.Null(body["frameTimes"]);
+
+        var ready = await Client.WaitProcessedAsync(id);
+        Assert.Equal("ready", (string?)ready["status"]);
+        Assert.Equal(10.0, (double?)ready["probe"]!["fps"]);
+        Assert.Equal([0.0, 0.9, 1.9], ready["frameTimes"]!.AsArray().Select(t => (double)t!).ToArray());
+
+        var fingerprint = service.Factory.Services.GetRequiredService<VQToken.Api.Inference.ModelHost>().Fingerprint;
+        var entry = await service.Factory.Services.GetRequiredService<VQToken.Api.Cache.ICompressedCache>().GetAsync(id, fingerprint);
+        Assert.Equal([0.0, 0.9, 1.9], entry.Entry!.FrameTimes);
     }
 
     [Fact]

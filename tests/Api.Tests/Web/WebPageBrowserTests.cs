@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using VQToken.Api.Tests.Infrastructure;
 using VQToken.Api.Tests.Videos;
+using VQToken.Api.Videos.Clusters;
 
 namespace VQToken.Api.Tests.Web;
 
@@ -38,8 +39,8 @@ public class WebPageBrowserTests
         Assert.Null((string?)seen["errorBox"]);
         Assert.Equal("ready", (string?)seen["status"]);
         Assert.Equal("ready", (string?)seen["listedStatus"]);
-        // 2 frames of 27×27 cells of 8 px, 4 px apart and around.
-        Assert.Equal((2 * (27 * 8 + 4) + 4, 27 * 8 + 8), ((int)seen["clusters"]!["width"]!, (int)seen["clusters"]!["height"]!));
+        // 2 frames of 27×27 cells of 8 px, 4 px apart and around, a caption strip under each.
+        Assert.Equal((2 * (27 * 8 + 4) + 4, 27 * 8 + ClusterPicture.CaptionHeight + 8), ((int)seen["clusters"]!["width"]!, (int)seen["clusters"]!["height"]!));
 
         string streamed = (string)seen["streamed"]!;
         Assert.False(string.IsNullOrEmpty(streamed), "the page showed no streamed answer");

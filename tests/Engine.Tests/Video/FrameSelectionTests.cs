@@ -37,4 +37,13 @@ public class FrameSelectionTests
         // Python's round(2.5) is 2 (half to even).
         Assert.Equal(new[] { 0, 2, 4 }, FrameSelection.ByRate(6, videoFps: 25, samplesPerSecond: 10, maxFrames: 32));
     }
+
+    [Fact]
+    public void Frame_times_are_source_index_over_the_average_frame_rate_to_the_millisecond()
+    {
+        // NTSC 29.97 fps: frame 1799 is at 1799 / (30000 / 1001) = 60.026... s.
+        Assert.Equal(new[] { 0.0, 30.03, 60.027 }, FrameSelection.Times([0, 900, 1799], 30000.0 / 1001));
+        Assert.Equal(new[] { 0.0, 0.0, 0.04 }, FrameSelection.Times([0, 0, 1], 25));    // repeated indices repeat their time
+        Assert.Throws<ArgumentOutOfRangeException>(() => FrameSelection.Times([0], 0));
+    }
 }

@@ -13,7 +13,7 @@ namespace VQToken.Api.Videos.Clusters;
 public static class ClustersApi
 {
     public const string BackgroundHeader = "X-Clusters-Background";
-    private const int RenderVersion = 1;   // bump when the drawing changes, so cached pictures are refetched
+    private const int RenderVersion = 2;   // bump when the drawing changes, so cached pictures are refetched
 
     public static RouteHandlerBuilder MapClustersApi(this IEndpointRouteBuilder app) =>
         app.MapGet("/videos/{id}/clusters.png", GetClusters)
@@ -21,7 +21,7 @@ public static class ClustersApi
             .WithName("GetVideoClusters")
             .WithSummary("Picture of a video's clusters: its index map over the sampled frames")
             .WithDescription("A PNG grid of the T sampled frames (8 per row) with every cell of the 27×27 ViT grid tinted by the " +
-                "colour of the codebook entry it was assigned to, like the paper's Fig. 2. When the stored source was evicted, " +
+                "colour of the codebook entry it was assigned to, like the paper's Fig. 2; each tile's caption gives the frame's time in the source. When the stored source was evicted, " +
                 "the cells are drawn on their own (header `X-Clusters-Background: cells` instead of `frames`). VQToken modes " +
                 "only: a `full` video has no clusters (409). 409 while the video is not ready. Supports `If-None-Match`. A picture is " +
                 "drawn once and kept; 429 with Retry-After when every render slot stays busy (`Clusters:MaxConcurrentRenders`).")
@@ -61,8 +61,8 @@ public static class ClustersApi
         // All render slots busy: ClusterRendersBusyException, a 429 with Retry-After from the error boundary.
         var picture = await s.Pictures.GetAsync(id, etag.Tag.ToString(), async timeout =>
         {
-            var sampled = source is null ? null : await SampleOrNullAsync(s, source, record, entry, timeout);
-            return new ClusterPng(ClusterPicture.Render(entry.Encoding.Compressed!, sampled?.Rgb), sampled is not null);
+            var sampled = source is null ? null : await SampleOrNullAsync(s, source, record, entry.Encoding.Frames, timeout);
+            return new ClusterPng(ClusterPicture.Render(entry.Encoding.Compressed!, sampled?.Rgb, record.FrameTimes ?? entry.FrameTimes), sampled is not null);
         }, cancellationToken);
         context.Response.Headers[BackgroundHeader] = picture.OverFrames ? "frames" : "cells";
         context.Response.Headers.CacheControl = "private, no-cache";
@@ -72,14 +72,14 @@ public static class ClustersApi
     /// <summary>The frames the index map was computed from: the same sampler and frame count as processing,
     /// so the same frame indices. Null (cells only) when the source cannot be decoded any more, or not
     /// within <see cref="ClustersOptions.RenderTimeout"/> (<paramref name="timeout"/>).</summary>
-    private static async Task<SampledFrames?> SampleOrNullAsync(ClusterServices s, string source, VideoRecord record, CacheEntry entry, CancellationToken timeout)
+    internal static async Task<SampledFrames?> SampleOrNullAsync(ClusterServices s, string source, VideoRecord record, int frames, CancellationToken timeout)
     {
         var log = s.Loggers.CreateLogger(typeof(ClustersApi));
         try
         {
             var sampled = await s.Sampler.SampleAsync(source, new FrameRequest(record.Settings.Frames), timeout);
-            if (sampled.Rgb.Count == entry.Encoding.Frames) return sampled;
-            log.LogWarning("Video {VideoId}: {Sampled} frames sampled for an index map of {Frames}; drawing the cells alone", record.Id, sampled.Rgb.Count, entry.Encoding.Frames);
+            if (sampled.Rgb.Count == frames) return sampled;
+            log.LogWarning("Video {VideoId}: {Sampled} frames sampled for a picture of {Frames}; drawing the cells alone", record.Id, sampled.Rgb.Count, frames);
         }
         catch (VideoIngestException e)
         {

@@ -41,9 +41,9 @@ public class ClustersImageTests(VideosApiFixture service) : IClassFixture<Videos
         Assert.NotEqual(overFrames.Headers.ETag, alone.Headers.ETag);
         using var cellsPicture = await DecodeAsync(alone);
 
-        // 3 frames of 27×27 cells of 8 px in one row, 4 px apart and around.
+        // 3 frames of 27×27 cells of 8 px in one row, 4 px apart and around, a caption strip under each.
         foreach (var picture in new[] { framesPicture, cellsPicture })
-            Assert.Equal((3 * (27 * 8 + 4) + 4, 27 * 8 + 8), (picture.Width, picture.Height));
+            Assert.Equal((3 * (27 * 8 + 4) + 4, 27 * 8 + ClusterPicture.CaptionHeight + 8), (picture.Width, picture.Height));
 
         var colourOf = new Dictionary<int, SKColor>();
         for (int t = 0; t < entry.Frames; t++)
@@ -100,6 +100,36 @@ public class ClustersImageTests(VideosApiFixture service) : IClassFixture<Videos
     {
         var colours = Enumerable.Range(0, 1024).Select(ClusterPalette.Color).ToList();
         Assert.Equal(colours.Count, colours.Distinct().Count());
+    }
+
+    [Fact]
+    public void Caption_under_each_tile_gives_that_frame_time_and_leaves_the_cells_alone()
+    {
+        const int grid = 4;
+        var indexMap = Enumerable.Range(0, 2 * grid * grid).Select(i => (short)(i % 3)).ToArray();
+        var entry = CompressedVideo.FromArrays(2, grid, 3, 2, new float[3 * 2], indexMap, CompressionSettings.Fixed(2, 3));
+
+        using var numbered = SKBitmap.Decode(ClusterPicture.Render(entry, null));
+        using var timed = SKBitmap.Decode(ClusterPicture.Render(entry, null, [0.5, 12.25]));
+        using var later = SKBitmap.Decode(ClusterPicture.Render(entry, null, [0.5, 17.75]));
+
+        Assert.Equal("12.25s", ClusterPicture.Caption(1, [0.5, 12.25], null));
+        Assert.Equal("#2", ClusterPicture.Caption(1, null, null));
+        Assert.Equal("0.5s 31%", ClusterPicture.Caption(0, [0.5, 12.25], 0.314));
+        int tile = grid * ClusterPicture.CellPixels, strip = ClusterPicture.Gap + tile;
+        var tileOne = ClusterPicture.TileOrigin(1, grid, grid);
+        Assert.True(SameArea(numbered, timed, 0, 0, timed.Width, strip), "a caption changed the cells");
+        Assert.False(SameArea(numbered, timed, 0, strip, timed.Width, ClusterPicture.CaptionHeight), "the caption strip is the same with and without times");
+        Assert.True(SameArea(timed, later, 0, strip, tileOne.X, ClusterPicture.CaptionHeight), "frame 1's time changed frame 0's caption");
+        Assert.False(SameArea(timed, later, tileOne.X, strip, tile, ClusterPicture.CaptionHeight), "frame 1's caption does not show its time");
+    }
+
+    private static bool SameArea(SKBitmap a, SKBitmap b, int x, int y, int width, int height)
+    {
+        for (int py = y; py < y + height; py++)
+            for (int px = x; px < x + width; px++)
+                if (a.GetPixel(px, py) != b.GetPixel(px, py)) return false;
+        return true;
     }
 
     private async Task<CompressedVideo> CachedEntryAsync(string id)
