@@ -32,6 +32,7 @@ public static class ApplicationServices
         services.AddHostedService(sp => sp.GetRequiredService<ModelHost>());
         services.AddSingleton<VideoIntake>();
         services.AddSingleton<VideoAnswerer>();
+        services.AddSingleton<AnswerEvidenceStore>();
         services.AddSingleton<VideoServices>();
         services.AddOptions<ClustersOptions>().BindConfiguration(ClustersOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<ClusterPictures>();

@@ -18,6 +18,7 @@ app.UseDefaultFiles();
 app.UseStaticFiles();
 app.MapVideosApi();
 app.MapAskApi();
+app.MapEvidenceApi();
 app.MapClustersApi();
 app.MapOpenAiApi();
 app.Run();

@@ -18,7 +18,10 @@ public static class AskApi
             .WithDescription("Answers from the video's compressed tokens with Qwen2. A video still processing is waited for " +
                 "(up to Ask:WaitForVideoSeconds); a failed one gives 409. With `Accept: text/event-stream` or `\"stream\": true` " +
                 "the answer streams as Server-Sent Events (`token` events with text, then a `done` event with the full response; " +
-                "an error after the stream started, such as the Ask:DeadlineSeconds deadline, ends it with an `error` event holding the problem instead).")
+                "an error after the stream started, such as the Ask:DeadlineSeconds deadline, ends it with an `error` event holding the problem instead). " +
+                "With `\"evidence\": true` the response (the `done` event when streamed) also has `evidence`: the share of the answer's " +
+                "attention on the video, each sampled frame's time and score (top first), each visual token's mass and cells, and " +
+                "`picture`, the address of a heat picture of it (docs/EVIDENCE.md). Without it nothing is measured.")
             .Accepts<AskRequestBody>("application/json")
             .Produces<AskResponse>(StatusCodes.Status200OK)
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
@@ -42,6 +45,7 @@ public static class AskApi
             return TypedResults.Problem(Problems.Invalid("'question' is too long", new Dictionary<string, string[]> { ["question"] = [$"question must be at most {answerer.Options.MaxQuestionChars} characters"] }));
         var (parameters, invalid) = answerer.Validate(body.MaxNewTokens, body.Temperature, body.TopP, body.TopK, body.Seed, body.Stop);
         if (parameters is null) return TypedResults.Problem(Problems.Invalid("invalid generation settings", invalid));
+        parameters = parameters with { Evidence = body.Evidence == true };
         var messages = new[] { new ChatMessage(ChatRole.User, question) };
         if (answerer.PromptTooLong(messages) is { } tooLong)
             return TypedResults.Problem(Problems.Invalid("'question' is too long", new Dictionary<string, string[]> { ["question"] = [tooLong] }));
@@ -78,6 +82,6 @@ public static class AskApi
             new AskUsage(encoding.VisualTokens, answer.PromptTokens, answer.CompletionTokens),
             AskCompression.Of(video),
             new AskTimings(e?.QueueMs ?? 0, e?.PrefillMs ?? 0, e?.DecodeMs ?? 0, answer.TotalMs),
-            new AskCacheInfo(video.CodebookFromCache ? "hit" : "miss", e?.PrefixCacheHit == true ? "hit" : "miss"));
+            new AskCacheInfo(video.CodebookFromCache ? "hit" : "miss", e?.PrefixCacheHit == true ? "hit" : "miss"), answer.Evidence);
     }
 }

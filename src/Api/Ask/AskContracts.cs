@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Text.Json.Serialization;
 
 namespace VQToken.Api.Ask;
 
@@ -21,10 +22,25 @@ public sealed record AskRequestBody
     public IReadOnlyList<string>? Stop { get; init; }
     /// <summary>Stream tokens as Server-Sent Events (same as Accept: text/event-stream).</summary>
     public bool? Stream { get; init; }
+    /// <summary>Also return where the answer looked (<c>evidence</c>: frames with times, visual tokens, a heat picture; docs/EVIDENCE.md).</summary>
+    [DefaultValue(false)] public bool? Evidence { get; init; }
 }
 
+/// <summary><c>evidence</c> only when asked for.</summary>
 public sealed record AskResponse(
-    string Answer, string FinishReason, AskUsage Usage, AskCompression Compression, AskTimings Timings, AskCacheInfo Cache);
+    string Answer, string FinishReason, AskUsage Usage, AskCompression Compression, AskTimings Timings, AskCacheInfo Cache,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] AskEvidence? Evidence = null);
+
+/// <summary>Where the answer looked (docs/EVIDENCE.md): the share of its attention that went to the video's
+/// tokens, every sampled frame's score (top first), every visual token's mass and size in grid cells, and the
+/// address of the heat picture (null when none is kept). Attention, not causation.</summary>
+public sealed record AskEvidence(double VisualShare, IReadOnlyList<EvidenceFrame> Frames, IReadOnlyList<EvidenceCluster> Clusters, string? Picture);
+/// <summary>A sampled frame: its position in the sampled frames, its time in the source (seconds; null for videos
+/// processed before times were kept) and the attention mass that fell on its cells.</summary>
+public sealed record EvidenceFrame(int Index, double? Time, double Score);
+/// <summary>A visual token (a cluster; in full mode a pooled cell): its row among the visual tokens, its mass and
+/// the grid cells it stands for (image_newline is not listed: its mass counts in the visual share only).</summary>
+public sealed record EvidenceCluster(int Index, double Mass, int Cells);
 
 /// <summary>visualTokens: tokens the video became; promptTokens: the whole prompt incl. them.</summary>
 public sealed record AskUsage(int VisualTokens, int PromptTokens, int CompletionTokens);

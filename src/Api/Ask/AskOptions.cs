@@ -18,4 +18,6 @@ public sealed class AskOptions
     [Range(1, 86_400)] public double DeadlineSeconds { get; set; } = 600;
     /// <summary>Compressed videos kept in memory per replica (saves reading the cache entry).</summary>
     [Range(0, 1_000_000)] public int EncodingCacheEntries { get; set; } = 256;
+    /// <summary>Memory for recent answers' evidence per replica, kept for their heat pictures; 0 = no pictures.</summary>
+    [Range(0L, long.MaxValue)] public long EvidenceCacheBytes { get; set; } = 32L << 20;
 }

@@ -17,16 +17,21 @@ namespace VQToken.Api.Ask;
 /// <summary>A video ready to be asked about: its record and visual representation.</summary>
 public sealed record PreparedVideo(VideoRecord Record, VideoEncoding Encoding, bool CodebookFromCache);
 
-/// <summary>Validated generation parameters.</summary>
-public sealed record AskParameters(int MaxNewTokens, double Temperature, double TopP, int TopK, long? Seed, IReadOnlyList<string> Stop);
+/// <summary>Validated generation parameters; <see cref="Evidence"/>: also measure where the answer looked.</summary>
+public sealed record AskParameters(int MaxNewTokens, double Temperature, double TopP, int TopK, long? Seed, IReadOnlyList<string> Stop)
+{
+    public bool Evidence { get; init; }
+}
 
-/// <summary>What one answer came to.</summary>
-public sealed record Answer(string Text, string FinishReason, int PromptTokens, int CompletionTokens, AskResult? Engine, double TotalMs);
+/// <summary>What one answer came to; <see cref="Evidence"/> only for evidence asks (null as well when a stop
+/// string ended the answer: the engine's run was cut short before it reported).</summary>
+public sealed record Answer(string Text, string FinishReason, int PromptTokens, int CompletionTokens, AskResult? Engine, double TotalMs, AskEvidence? Evidence = null);
 
 /// <summary>Answers questions about videos: waits for a video to be ready, gets its compressed
 /// representation (memory → cache entry; a corrupt or missing entry is recomputed), builds the
 /// chat prompt, runs the engine and turns tokens into text (streamed, with stop strings).</summary>
-public sealed class VideoAnswerer(IVideoStore videos, CachedVideoResolver resolver, ModelHost model, IOptions<AskOptions> options, TimeProvider clock)
+public sealed class VideoAnswerer(IVideoStore videos, CachedVideoResolver resolver, ModelHost model, IOptions<AskOptions> options, TimeProvider clock,
+    AnswerEvidenceStore evidence)
 {
     private readonly LruCache<VideoEncoding> _memory = new(options.Value.EncodingCacheEntries);
 
@@ -112,17 +117,31 @@ public sealed class VideoAnswerer(IVideoStore videos, CachedVideoResolver resolv
         {
             MaxNewTokens = parameters.MaxNewTokens, Temperature = parameters.Temperature, TopP = parameters.TopP, TopK = parameters.TopK, Seed = parameters.Seed,
         };
-        var answer = await AnswerGeneration.GenerateAsync(model.Engine, Tokenizer, new AskRequest(video.Record.Id, video.Encoding, prompt, sampling),
+        var answer = await AnswerGeneration.GenerateAsync(model.Engine, Tokenizer,
+            new AskRequest(video.Record.Id, video.Encoding, prompt, sampling, Evidence: parameters.Evidence),
             parameters.Stop, onText, TimeSpan.FromSeconds(options.Value.DeadlineSeconds), cancellationToken);
         int promptTokens = answer.Engine?.PromptTokens ?? prompt.Length - 1 + video.Encoding.VisualTokens;
         return new Answer(answer.Text, answer.FinishReason == FinishReason.Length ? "length" : "stop", promptTokens, answer.CompletionTokens,
-            answer.Engine, clock.Elapsed.TotalMilliseconds);
+            answer.Engine, clock.Elapsed.TotalMilliseconds, answer.Engine?.Evidence is { } measured ? Evidence(video, measured) : null);
     }
 
-    /// <summary>Forgets a deleted video's in-memory encodings and the engine's prompt prefixes.</summary>
+    /// <summary>The engine's evidence with the frames' times, kept for its heat picture.</summary>
+    private AskEvidence Evidence(PreparedVideo video, AnswerEvidence measured)
+    {
+        var record = video.Record;
+        var times = record.FrameTimes is { } t && t.Count == video.Encoding.Frames ? t : null;
+        var id = evidence.Add(record.Owner, record.Id, measured, times);
+        return new AskEvidence(measured.VisualShare,
+            measured.Frames.Select(f => new EvidenceFrame(f.Frame, times?[f.Frame], f.Score)).ToList(),
+            measured.Tokens.Select(c => new EvidenceCluster(c.Row, c.Mass, c.Cells)).ToList(),
+            id is null ? null : AnswerEvidenceStore.PicturePath(record.Id, id));
+    }
+
+    /// <summary>Forgets a deleted video's in-memory encodings, answers' evidence and the engine's prompt prefixes.</summary>
     public void Forget(string videoId)
     {
         _memory.ForgetVideo(videoId);
+        evidence.Forget(videoId);
         if (model.IsReady) model.Engine.ForgetVideo(videoId);
     }
 }

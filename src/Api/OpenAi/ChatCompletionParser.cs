@@ -55,6 +55,7 @@ public static class ChatCompletionParser
         }
 
         if (errors.Count > 0 || parameters is null) return (null, errors);
+        parameters = parameters with { Evidence = request.VQToken?.Evidence == true };
         return (new ChatCompletionCall(model, messages, videos[0], parameters, request.Stream == true, request.StreamOptions?.IncludeUsage == true), errors);
     }
 

@@ -5,7 +5,7 @@ namespace VQToken.Api.OpenAi;
 
 /// <summary>
 /// Body of <c>POST /v1/chat/completions</c>: the subset of OpenAI's Chat Completions request the
-/// service honours (fields it does not know are ignored), plus the <c>video_id</c> and <c>top_k</c> extensions.
+/// service honours (fields it does not know are ignored), plus the <c>video_id</c>, <c>top_k</c> and <c>vqtoken</c> extensions.
 /// </summary>
 public sealed record ChatCompletionRequest
 {
@@ -58,4 +58,15 @@ public sealed record ChatCompletionRequest
 
     /// <summary>Streaming options: <c>include_usage</c> adds a last chunk with empty <c>choices</c> and the usage.</summary>
     [JsonPropertyName("stream_options")] public ChatCompletionStreamOptions? StreamOptions { get; init; }
+
+    /// <summary>Extension: what the service adds to the answer (OpenAI clients pass it with <c>extra_body</c>).</summary>
+    [JsonPropertyName("vqtoken")] public VQTokenOptions? VQToken { get; init; }
+}
+
+/// <summary>The request's <c>vqtoken</c> extension.</summary>
+public sealed record VQTokenOptions
+{
+    /// <summary>Also return where the answer looked, in the response's <c>vqtoken.evidence</c> (docs/EVIDENCE.md).</summary>
+    /// <example>true</example>
+    [JsonPropertyName("evidence")] public bool? Evidence { get; init; }
 }

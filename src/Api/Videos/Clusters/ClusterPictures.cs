@@ -65,18 +65,20 @@ public sealed class ClusterPictures : IDisposable
 
     /// <summary>The picture stored under <paramref name="tag"/> (which changes whenever the picture would:
     /// new entry, new model, source evicted), else one drawn by <paramref name="render"/>, which gets a
-    /// token cancelled after <see cref="ClustersOptions.RenderTimeout"/>.</summary>
-    public async Task<ClusterPng> GetAsync(string videoId, string tag, Func<CancellationToken, Task<ClusterPng>> render, CancellationToken cancellationToken)
+    /// token cancelled after <see cref="ClustersOptions.RenderTimeout"/>. Kept under <paramref name="key"/> (default: the
+    /// video id, its one cluster picture; an answer's evidence picture has its own).</summary>
+    public async Task<ClusterPng> GetAsync(string videoId, string tag, Func<CancellationToken, Task<ClusterPng>> render, CancellationToken cancellationToken, string? key = null)
     {
-        if (_pictures.TryGetValue(videoId, out Stored? stored) && stored!.Tag == tag) return stored.Picture;
-        var flight = _inFlight.GetOrAdd(tag, _ => new Lazy<Task<ClusterPng>>(() => RenderOnceAsync(videoId, tag, render)));
+        key ??= videoId;
+        if (_pictures.TryGetValue(key, out Stored? stored) && stored!.Tag == tag) return stored.Picture;
+        var flight = _inFlight.GetOrAdd(tag, _ => new Lazy<Task<ClusterPng>>(() => RenderOnceAsync(key, tag, render)));
         return await flight.Value.WaitAsync(cancellationToken);
     }
 
     /// <summary>Drops a deleted video's picture.</summary>
     public void Forget(string videoId) => _pictures.Remove(videoId);
 
-    private async Task<ClusterPng> RenderOnceAsync(string videoId, string tag, Func<CancellationToken, Task<ClusterPng>> render)
+    private async Task<ClusterPng> RenderOnceAsync(string key, string tag, Func<CancellationToken, Task<ClusterPng>> render)
     {
         try
         {
@@ -91,7 +93,7 @@ public sealed class ClusterPictures : IDisposable
                 using var timeout = new CancellationTokenSource(_options.RenderTimeout);
                 var picture = await render(timeout.Token);
                 if (_options.CacheBytes > 0)
-                    _pictures.Set(videoId, new Stored(tag, picture), new MemoryCacheEntryOptions { Size = picture.Png.Length, SlidingExpiration = TimeSpan.FromHours(1) });
+                    _pictures.Set(key, new Stored(tag, picture), new MemoryCacheEntryOptions { Size = picture.Png.Length, SlidingExpiration = TimeSpan.FromHours(1) });
                 return picture;
             }
             finally
