@@ -30,7 +30,9 @@ public static class OpenAiApi
                 "`stop`, `n` (1 only), `stream` and `stream_options.include_usage`; other fields are ignored. The video is " +
                 "waited for while it processes. With `\"stream\": true` the answer streams as `data:` events of " +
                 "`chat.completion.chunk` objects ended by `data: [DONE]`. Errors are problem details that also carry " +
-                "OpenAI's `error` object. The `vqtoken` member tells the video, its visual tokens, compression and cache hits.")
+                "OpenAI's `error` object. The `vqtoken` member tells the video, its visual tokens, compression and cache hits; with the " +
+                "request extension `\"vqtoken\": {\"evidence\": true}` it also holds `evidence` (where the answer looked: frames with " +
+                "times and scores, visual tokens, a heat picture's address; docs/EVIDENCE.md), on the finish chunk when streamed.")
             .Accepts<ChatCompletionRequest>("application/json")
             .Produces<ChatCompletionResponse>(StatusCodes.Status200OK)
             .ProducesProblem(StatusCodes.Status400BadRequest)

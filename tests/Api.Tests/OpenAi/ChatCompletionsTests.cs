@@ -77,6 +77,40 @@ public class ChatCompletionsTests(ChatCompletionsFixture service) : IClassFixtur
     }
 
     [Fact]
+    public async Task Vqtoken_evidence_extension_adds_evidence_to_the_completion_and_to_the_streamed_finish_chunk()
+    {
+        var request = ChatCompletionsClient.Ask(new JsonObject { ["type"] = "video", ["video_id"] = service.VideoId }, maxTokens: 4);
+        var (_, without, _) = await Client.CompleteAsync(request);
+        Assert.False(OpenAiSchema.Object(without["vqtoken"], "vqtoken").ContainsKey("evidence"), without.ToJsonString());
+
+        request["vqtoken"] = new JsonObject { ["evidence"] = true };
+        var (status, body, _) = await Client.CompleteAsync(request);
+
+        Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
+        Assert.Equal(OpenAiSchema.AssertCompletion(without, Model), OpenAiSchema.AssertCompletion(body, Model));   // the same answer
+        var vqtoken = OpenAiSchema.Object(body["vqtoken"], "vqtoken");
+        var evidence = OpenAiSchema.Object(vqtoken["evidence"], "vqtoken.evidence");
+        Assert.InRange((double)evidence["visual_share"]!, 1e-9, 1.0);
+        var video = await ApiClient.BodyAsync(await Client.GetAsync($"/videos/{service.VideoId}"));
+        var times = video["frameTimes"]!.AsArray().Select(t => (double)t!).ToArray();
+        var frames = evidence["frames"]!.AsArray();
+        Assert.Equal(times.Length, frames.Count);
+        Assert.All(frames, f => Assert.Equal(times[(int)f!["index"]!], (double)f["time"]!));
+        Assert.Equal((int)vqtoken["visual_tokens"]! - 1, evidence["clusters"]!.AsArray().Count);
+        var picture = await Client.GetAsync((string)evidence["picture"]!);
+        Assert.Equal("image/png", picture.Content.Headers.ContentType?.MediaType);
+
+        request["stream"] = true;
+        var (raw, events, response) = await Client.StreamAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        OpenAiSchema.AssertStream(raw, events, Model, includeUsage: false);
+        Assert.All(events.Take(events.Count - 2), e => Assert.DoesNotContain("evidence", e.Data));
+        var streamed = JsonNode.Parse(events[^2].Data)!["vqtoken"]!["evidence"]!;
+        Assert.Equal(frames.Select(f => (int)f!["index"]!), streamed["frames"]!.AsArray().Select(f => (int)f!["index"]!));
+    }
+
+    [Fact]
     public async Task Conversation_with_system_and_assistant_turns_is_answered_and_the_model_echoed()
     {
         var request = new JsonObject
