@@ -124,6 +124,35 @@ public class ClustersImageTests(VideosApiFixture service) : IClassFixture<Videos
         Assert.False(SameArea(timed, later, tileOne.X, strip, tile, ClusterPicture.CaptionHeight), "frame 1's caption does not show its time");
     }
 
+    [Fact]
+    public void Heat_picture_draws_the_hottest_cell_hottest_and_leaves_cells_without_attention_clear_over_the_frame()
+    {
+        const int grid = 3, size = 12;
+        var scores = new float[2 * grid * grid];
+        scores[grid * grid + 1 * grid + 2] = 0.6f;   // frame 1, cell (1, 2): the hottest
+        scores[grid * grid + 0] = 0.15f;             // frame 1, cell (0, 0): a quarter of it
+        var rgb = new byte[2 * size * size * 3];
+        for (int p = 0; p < rgb.Length; p += 3) (rgb[p], rgb[p + 1], rgb[p + 2]) = (VideoColour.Red, VideoColour.Green, VideoColour.Blue);
+
+        using var alone = SKBitmap.Decode(ClusterPicture.RenderHeat(scores, 2, grid, null, [0, 1.5]));
+        using var over = SKBitmap.Decode(ClusterPicture.RenderHeat(scores, 2, grid, new VQToken.Ingestion.RgbFrames(2, size, rgb), [0, 1.5]));
+
+        SKColor At(SKBitmap picture, int t, int y, int x)
+        {
+            var origin = ClusterPicture.TileOrigin(t, grid, grid);
+            return picture.GetPixel(origin.X + x * 8 + 4, origin.Y + y * 8 + 4);
+        }
+        Assert.Equal(ClusterPicture.Heat(1), At(alone, 1, 1, 2));
+        Assert.Equal(ClusterPicture.Heat(0.25), At(alone, 1, 0, 0));
+        Assert.Equal(ClusterPicture.Heat(0), At(alone, 0, 1, 1));
+        Assert.NotEqual(ClusterPicture.Heat(0), ClusterPicture.Heat(0.25));
+        Assert.True(Close(At(over, 0, 1, 1), VideoColour, 2), $"a cell without attention is tinted: {At(over, 0, 1, 1)}");
+        var hottest = Blend(ClusterPicture.Heat(1), VideoColour, ClusterPicture.HeatAlpha);
+        Assert.True(Close(At(over, 1, 1, 2), hottest, 8), $"the hottest cell is {At(over, 1, 1, 2)}, expected {hottest}");
+        Assert.Equal("1.5s 100%", ClusterPicture.Caption(1, [0, 1.5], 1.0));
+        Assert.Throws<ArgumentException>(() => ClusterPicture.RenderHeat(scores.AsSpan(1), 2, grid, null, null));
+    }
+
     private static bool SameArea(SKBitmap a, SKBitmap b, int x, int y, int width, int height)
     {
         for (int py = y; py < y + height; py++)
