@@ -9,6 +9,7 @@ const state = {
   videoId: null,
   watcher: null,        // { close() } of the running progress stream
   clustersUrl: null,    // object URL of the shown cluster picture
+  evidenceUrl: null,    // object URL of the shown evidence picture
 };
 
 // ---- API access -----------------------------------------------------------------------------
@@ -144,6 +145,7 @@ function selectVideo(video) {
   $('answer').dataset.state = 'idle';
   $('answer-json').textContent = '';
   setClusters(null);
+  setEvidence(null);
   showVideo(video);
   if (video.status === 'queued' || video.status === 'processing') state.watcher = watch(video.id);
   for (const item of $('videos').children) item.setAttribute('aria-current', String(item.dataset.id === video.id));
@@ -233,9 +235,12 @@ async function ask(event) {
   answer.textContent = '';
   answer.dataset.state = 'streaming';
   $('answer-json').textContent = '';
+  setEvidence(null);
   button.disabled = true;
+  const videoId = state.videoId;
   try {
     const body = { question: $('question').value, maxNewTokens: Number($('max-new-tokens').value) || undefined };
+    if ($('evidence').checked) body.evidence = true;
     const response = await api(`/videos/${encodeURIComponent(state.videoId)}/ask`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
@@ -247,6 +252,7 @@ async function ask(event) {
       else if (name === 'done') {
         $('answer-json').textContent = JSON.stringify(payload, null, 2);
         answer.dataset.state = 'done';
+        if (payload.evidence) showEvidence(videoId, payload.evidence);
       } else if (name === 'error') {
         const error = new Error(payload.title || 'The answer failed');
         error.problem = payload;
@@ -259,6 +265,40 @@ async function ask(event) {
     showError(error);
   } finally {
     button.disabled = false;
+  }
+}
+
+/** Shows the answer's heat picture (fetched, so the API key goes with it) and its top frames in words. */
+async function showEvidence(videoId, evidence) {
+  const seconds = (frame) => (frame.time == null ? `frame ${frame.index + 1}` : `${frame.time.toFixed(2)} s`);
+  const total = evidence.frames.reduce((sum, frame) => sum + frame.score, 0) || 1;
+  const top = evidence.frames.slice(0, 3).map((frame) => `${seconds(frame)} (${Math.round((100 * frame.score) / total)} %)`);
+  $('evidence-caption').textContent = `Most attended frames: ${top.join(', ')}. ` +
+    `${Math.round(100 * evidence.visualShare)} % of the answer's attention went to the video. Attention is not causation.`;
+  $('evidence-figure').hidden = false;
+  if (!evidence.picture) return;
+  try {
+    const response = await api(evidence.picture);
+    const blob = await response.blob();
+    if (videoId !== state.videoId) return;
+    setEvidence(URL.createObjectURL(blob));
+  } catch (error) {
+    showError(error);
+  }
+}
+
+function setEvidence(url) {
+  if (state.evidenceUrl) URL.revokeObjectURL(state.evidenceUrl);
+  state.evidenceUrl = url;
+  const image = $('evidence-picture');
+  delete image.dataset.loaded;
+  if (url) {
+    image.onload = () => { image.dataset.loaded = 'true'; };
+    image.src = url;
+  } else {
+    image.removeAttribute('src');
+    $('evidence-caption').textContent = '';
+    $('evidence-figure').hidden = true;
   }
 }
 

@@ -8,7 +8,8 @@ namespace VQToken.Api.Tests.Web;
 
 /// <summary>The page at / in a real headless Chromium (Debian's, driven by playwright-core from node) against
 /// the service as a real Kestrel server on 127.0.0.1: upload through the file input, progress until ready,
-/// the cluster picture, a streamed answer. Fails, never skips, without chromium, node or npm.</summary>
+/// the cluster picture, a streamed answer, then one asked with evidence and its heat picture under it. Fails, never
+/// skips, without chromium, node or npm.</summary>
 public class WebPageBrowserTests
 {
     private const string Hint = "The browser test needs Node.js (18+), npm and Chromium (Debian: apt-get install -y nodejs npm chromium).";
@@ -16,7 +17,7 @@ public class WebPageBrowserTests
     private const int MaxNewTokens = 12;
 
     [Fact]
-    public async Task Page_uploads_a_video_shows_its_clusters_and_streams_the_answer_the_api_gives()
+    public async Task Page_uploads_a_video_shows_its_clusters_streams_the_answer_the_api_gives_and_its_evidence_picture()
     {
         var (seen, direct) = await RunPageAsync(TestVideos.Mp4(7), apiKey: null, "page.png");
         AssertPageWorked(seen, direct);
@@ -48,6 +49,15 @@ public class WebPageBrowserTests
         Assert.Equal((string?)seen["done"]!["answer"], streamed);
         // The same greedy question straight to the API gives the answer the page streamed.
         Assert.Equal((string?)direct["answer"], streamed);
+
+        // Asked again with the evidence box ticked: the same answer, its evidence, and the heat picture rendered
+        // under it (2 frames, the cluster picture's layout).
+        var withEvidence = seen["evidenceDone"]!.AsObject();
+        Assert.Equal(streamed, (string?)withEvidence["answer"]);
+        Assert.Equal(2, withEvidence["evidence"]!["frames"]!.AsArray().Count);
+        Assert.True((bool?)seen["evidence"]!["complete"] == true, seen.ToJsonString());
+        Assert.Equal((2 * (27 * 8 + 4) + 4, 27 * 8 + ClusterPicture.CaptionHeight + 8), ((int)seen["evidence"]!["width"]!, (int)seen["evidence"]!["height"]!));
+        Assert.Contains("went to the video", (string?)seen["evidenceCaption"]);
     }
 
     /// <summary>Starts the service (with <paramref name="apiKey"/> as its only key when set), runs the page

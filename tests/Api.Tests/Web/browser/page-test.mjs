@@ -1,6 +1,7 @@
 // Drives the service's web page in the system Chromium (playwright-core; it never downloads a browser):
 // uploads a video through the file input, waits until it is ready, checks the cluster picture loaded,
-// asks a question and reads the streamed answer and the final `done` response the page shows.
+// asks a question and reads the streamed answer and the final `done` response the page shows, then asks
+// again with the evidence box ticked and checks the heat picture under the answer loaded.
 // Prints one JSON line with what it saw; exits 1 (with {"ok": false, ...}) when a step fails.
 // Usage: node page-test.mjs <baseUrl> <video> <screenshot.png> <chromium> <userDataDir> <question> <maxNewTokens> [apiKey]
 import { chromium } from 'playwright-core';
@@ -62,6 +63,15 @@ try {
   result.streamed = await page.locator('#answer').textContent();
   const shown = await page.locator('#answer-json').textContent();
   result.done = shown ? JSON.parse(shown) : null;
+
+  result.step = 'evidence';
+  await page.getByLabel('Evidence (where the answer looked)').check();
+  await page.getByRole('button', { name: 'Ask', exact: true }).click();
+  await page.locator('#evidence-picture[data-loaded="true"]').waitFor({ state: 'visible' });
+  result.evidence = await page.locator('#evidence-picture').evaluate((img) => ({ complete: img.complete, width: img.naturalWidth, height: img.naturalHeight }));
+  result.evidenceCaption = await page.locator('#evidence-caption').textContent();
+  const withEvidence = await page.locator('#answer-json').textContent();
+  result.evidenceDone = withEvidence ? JSON.parse(withEvidence) : null;
 
   result.step = 'list';
   await page.locator(`#videos li[data-id="${result.videoId}"]`).waitFor();
