@@ -68,10 +68,11 @@ public sealed class BenchSession : IAsyncDisposable
     }
 
     /// <summary>Asks the benchmark question through the service's answer path; the answer is exactly
-    /// <paramref name="tokens"/> tokens long (no stop ids or strings, so every run costs the same).</summary>
-    public async Task<AskResult> AskAsync(string key, VideoEncoding encoding, bool usePrefixCache, int? tokens = null)
+    /// <paramref name="tokens"/> tokens long (no stop ids or strings, so every run costs the same); with
+    /// <paramref name="evidence"/> it also measures where the answer looked.</summary>
+    public async Task<AskResult> AskAsync(string key, VideoEncoding encoding, bool usePrefixCache, int? tokens = null, bool evidence = false)
     {
-        var request = new AskRequest(key, encoding, Prompt, SamplingOptions.Greedy(tokens ?? _settings.AnswerTokens), usePrefixCache);
+        var request = new AskRequest(key, encoding, Prompt, SamplingOptions.Greedy(tokens ?? _settings.AnswerTokens), usePrefixCache, Evidence: evidence);
         var answer = await AnswerGeneration.GenerateAsync(Engine, _tokenizer, request, [], stopIds: new HashSet<long>());
         return answer.Engine!;
     }
