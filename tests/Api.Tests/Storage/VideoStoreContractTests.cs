@@ -17,6 +17,7 @@ public sealed class VideoStoreContractTests(RedisServerFixture redis) : StorageC
         {
             Probe = new SourceProbe(12.5, 30, 640, 360, "h264"),
             StageMilliseconds = new Dictionary<string, double> { ["probe"] = 12.5 },
+            FrameTimes = [0, 0.9, 1.9],
         };
         var created = await backend.Videos.CreateOrGetExistingAsync(candidate);
 
