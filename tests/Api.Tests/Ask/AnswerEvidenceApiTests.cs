@@ -2,7 +2,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
 using SkiaSharp;
+using VQToken.Api.Ask;
+using VQToken.Engine.Output;
 using VQToken.Api.Tests.Infrastructure;
 using VQToken.Api.Tests.Videos;
 using VQToken.Api.Videos.Clusters;
@@ -135,6 +138,32 @@ public class AnswerEvidenceApiTests(VideosApiFixture service) : IClassFixture<Vi
         Assert.Equal(HttpStatusCode.NoContent, (await Client.DeleteAsync($"/videos/{id}")).StatusCode);
         var gone = await Client.GetAsync(picture);
         ApiClient.AssertProblem(HttpStatusCode.NotFound, "urn:vqtoken:problem:not-found", gone.StatusCode, await ApiClient.BodyAsync(gone));
+    }
+
+    [Fact]
+    public void Evidence_store_keeps_recent_answers_under_its_byte_budget_for_their_owner_only_and_none_at_zero()
+    {
+        var measured = new AnswerEvidence(0.5, [new FrameEvidence(0, null, 0.4)], [new VisualTokenEvidence(0, 0.4, 4)], new double[250], Grid: 5);
+        // 250 cells of 4 bytes + 256 bytes of bookkeeping each: room for two.
+        var store = new AnswerEvidenceStore(Options.Create(new AskOptions { EvidenceCacheBytes = 2 * (250 * 4 + 256) }));
+
+        var first = store.Add("alice", "video-a", measured, [1.5])!;
+        var second = store.Add("alice", "video-a", measured, null)!;
+        Assert.True(AnswerEvidenceStore.IsId(first));
+        Assert.NotEqual(first, second);
+        Assert.Equal([1.5], store.Get("alice", "video-a", first)!.FrameTimes);
+        Assert.Null(store.Get("bob", "video-a", first));                // another owner
+        Assert.Null(store.Get("alice", "video-b", first));              // another video
+        var third = store.Add("alice", "video-a", measured, null)!;     // pushes out the least recently used: second
+        Assert.NotNull(store.Get("alice", "video-a", first));
+        Assert.Null(store.Get("alice", "video-a", second));
+        Assert.NotNull(store.Get("alice", "video-a", third));
+        store.Forget("video-a");
+        Assert.Null(store.Get("alice", "video-a", first));
+
+        var off = new AnswerEvidenceStore(Options.Create(new AskOptions { EvidenceCacheBytes = 0 }));
+        Assert.False(off.Enabled);
+        Assert.Null(off.Add("alice", "video-a", measured, null));
     }
 
     private static List<(int Index, double Score)> Frames(JsonObject evidence) =>
