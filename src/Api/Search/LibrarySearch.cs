@@ -63,33 +63,8 @@ public sealed class LibrarySearch(IVideoStore videos, VideoAnswerer answerer, Mo
     public async Task<(SearchLibrary? Library, ProblemDetails? Problem)> CollectAsync(string owner, SearchQuery query, CancellationToken cancellationToken)
     {
         if (!model.IsReady) return (null, Problems.Unavailable($"the model is {model.Status}"));
-        int max = options.Value.MaxVideos;
-        var records = new List<VideoRecord>();
-        bool truncated = false;
-        if (query.Ids is { } ids)
-        {
-            foreach (var id in ids)
-            {
-                var record = await videos.GetOwnedAsync(owner, id, cancellationToken);
-                if (record is null) return (null, Problems.VideoNotFound(id));
-                if (record.Status == VideoStatus.Ready && Matches(record, query)) records.Add(record);
-            }
-        }
-        else
-        {
-            string? after = null;
-            while (true)
-            {
-                var page = await videos.ListAsync(new VideoQuery(owner, VideoStatus.Ready, VideoQuery.MaxLimit, after), cancellationToken);
-                // Newest first: once a page reaches the createdAfter bound, nothing later matches.
-                records.AddRange(page.Items.Where(r => Matches(r, query)));
-                bool older = query.CreatedAfter is { } bound && page.Items.Any(r => r.CreatedAt <= bound);
-                if (records.Count > max) { truncated = true; break; }
-                if (page.Next is null || older) break;
-                after = page.Next;
-            }
-            if (truncated) records = records.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id, StringComparer.Ordinal).Take(max).ToList();
-        }
+        var (records, truncated, missing) = await SelectAsync(videos, owner, query, options.Value.MaxVideos, cancellationToken);
+        if (missing is not null) return (null, Problems.VideoNotFound(missing));
         var chosen = new List<(VideoRecord, SearchCandidate)>(records.Count);
         int skipped = 0;
         foreach (var record in records)
@@ -99,6 +74,36 @@ public sealed class LibrarySearch(IVideoStore videos, VideoAnswerer answerer, Mo
             else chosen.Add((record, new SearchCandidate(record.Id, encoding)));
         }
         return (new SearchLibrary(chosen, skipped, truncated), null);
+    }
+
+    /// <summary>The records a search scores: the owner's ready videos among <see cref="SearchQuery.Ids"/> (the first id the
+    /// owner cannot see comes back as missing), or else all of them created after the bound, the newest
+    /// <paramref name="max"/> when more match (truncated).</summary>
+    public static async Task<(List<VideoRecord> Records, bool Truncated, string? MissingId)> SelectAsync(
+        IVideoStore videos, string owner, SearchQuery query, int max, CancellationToken cancellationToken)
+    {
+        var records = new List<VideoRecord>();
+        if (query.Ids is { } ids)
+        {
+            foreach (var id in ids)
+            {
+                var record = await videos.GetOwnedAsync(owner, id, cancellationToken);
+                if (record is null) return ([], false, id);
+                if (record.Status == VideoStatus.Ready && Matches(record, query)) records.Add(record);
+            }
+            return (records, false, null);
+        }
+        string? after = null;
+        while (true)
+        {
+            var page = await videos.ListAsync(new VideoQuery(owner, VideoStatus.Ready, VideoQuery.MaxLimit, after), cancellationToken);
+            records.AddRange(page.Items.Where(r => Matches(r, query)));
+            if (records.Count > max)
+                return (records.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id, StringComparer.Ordinal).Take(max).ToList(), true, null);
+            // Newest first: once a page reaches the createdAfter bound, nothing later matches.
+            if (page.Next is null || (query.CreatedAfter is { } bound && page.Items.Any(r => r.CreatedAt <= bound))) return (records, false, null);
+            after = page.Next;
+        }
     }
 
     private static bool Matches(VideoRecord record, SearchQuery query) => query.CreatedAfter is not { } after || record.CreatedAt > after;

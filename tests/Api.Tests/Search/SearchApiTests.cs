@@ -8,7 +8,9 @@ using VQToken.Api.Inference;
 using VQToken.Api.Search;
 using VQToken.Api.Tests.Infrastructure;
 using VQToken.Api.Tests.Videos;
+using VQToken.Api.ServiceDefaults;
 using VQToken.Api.Videos;
+using VQToken.Cli;
 using VQToken.Engine.Runtime;
 
 namespace VQToken.Api.Tests.Search;
@@ -226,5 +228,27 @@ public class SearchApiTests(SearchFixture fx) : IClassFixture<SearchFixture>
         var flagged = await fx.Alpha.PostAsJsonAsync("/videos/search", new { question = Question, stream = true });
         Assert.Equal("text/event-stream", flagged.Content.Headers.ContentType?.MediaType);
         Assert.EndsWith("done", (await ServerSentEventReader.ReadAllAsync(await flagged.Content.ReadAsStreamAsync()))[^1].Event);
+    }
+
+    [Fact]
+    public async Task The_cli_search_over_the_data_directory_ranks_a_keys_videos_as_the_http_search_does()
+    {
+        var (_, http) = await SearchAsync(fx.Alpha, new { question = Question, top = SearchFixture.MaxTop });
+        var engine = new EngineOptions { Device = "cpu", Threads = 2 };
+        var cli = await CliProgress.RunAsync(progress => SearchCommand.SearchAsync(fx.Factory.DataDirectory, ServiceFactory.ModelDirectory,
+            Caller.OwnerOf("alpha-key"), new SearchQuery(Question, SearchFixture.MaxTop, null, null), 100, engine, progress), console: null);
+
+        Assert.Equal(Ids(http), cli.Results.Select(r => r.Id));
+        Assert.Equal(3, cli.Scored);
+        foreach (var (web, local) in http["results"]!.AsArray().Zip(cli.Results))
+        {
+            Assert.InRange(Math.Abs((double)web!["score"]! - local.Score), 0, 1e-4);
+            Assert.Equal((string?)web["name"], local.Name);
+        }
+
+        var beta = await CliProgress.RunAsync(progress => SearchCommand.SearchAsync(fx.Factory.DataDirectory, ServiceFactory.ModelDirectory,
+            Caller.OwnerOf("beta-key"), new SearchQuery(Question, SearchFixture.MaxTop, null, null), 100, engine, progress), console: null);
+        Assert.Equal(fx.BetaIds, beta.Results.Select(r => r.Id));
+        Assert.Equal(1, beta.Scored);
     }
 }

@@ -18,6 +18,7 @@ public sealed class BenchSmokeTests : IDisposable
         "vision_flops_fraction", "decode_over_bandwidth_bound", "vision_ms_per_frame", "prefill_full_ms", "prefill_vq_ms", "decode_step_ms",
         "prefill_full_32f_ms", "prefill_vq_32f_ms", "first_ask_ms", "reask_ms", "ask_full_ms", "ask_vq_ms", "e2e_full_ms", "e2e_vq_ms",
         "e2e_adaptive_ms", "matmul_fp32_gflops", "memcpy_gb_per_s", "load_ms",
+        "search_100_videos_s", "search_speedup_vs_full_tokens", "search_ms_per_video", "search_full_tokens_s_per_video",
     ];
 
     [Fact]
@@ -36,7 +37,7 @@ public sealed class BenchSmokeTests : IDisposable
         foreach (var field in new[] { "cores", "cpu_model", "device", "dtype" })
             Assert.False(string.IsNullOrWhiteSpace(root.GetProperty("machine").GetProperty(field).GetString()), field);
         var goals = root.GetProperty("goals").EnumerateArray().Select(g => g.GetProperty("key").GetString()).ToList();
-        Assert.Equal(9, goals.Count);
+        Assert.Equal(11, goals.Count);
         Assert.All(goals, g => Assert.Contains(g, RequiredKeys));
         Assert.True(new FileInfo(Path.Combine(outDir, "bench-ratios.png")).Length > 1000);
         Assert.Equal(2, root.GetProperty("settings").GetProperty("frames").GetInt32());
