@@ -251,4 +251,25 @@ public class SearchApiTests(SearchFixture fx) : IClassFixture<SearchFixture>
         Assert.Equal(fx.BetaIds, beta.Results.Select(r => r.Id));
         Assert.Equal(1, beta.Scored);
     }
+
+    [Fact]
+    public async Task An_ask_sent_while_a_search_streams_answers_as_it_does_alone()
+    {
+        var ask = new { question = "What happens in this video?", maxNewTokens = 8 };
+        var (aloneStatus, alone) = await fx.Alpha.AskAsync(fx.AlphaIds[1], ask);
+        Assert.Equal(HttpStatusCode.OK, aloneStatus);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/videos/search") { Content = JsonContent.Create(new { question = "Is it night?", stream = true }) };
+        using var response = await fx.Gamma.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Task<(HttpStatusCode Status, JsonObject Body)>? during = null;
+        var events = await ServerSentEventReader.ReadAllAsync(await response.Content.ReadAsStreamAsync(), e =>
+        {
+            if (e.Event == "progress" && during is null) during = fx.Alpha.AskAsync(fx.AlphaIds[1], ask);
+        });
+
+        Assert.Equal("done", events[^1].Event);
+        var (status, answer) = await during!;
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal((string?)alone["answer"], (string?)answer["answer"]);
+    }
 }
