@@ -47,7 +47,7 @@ public sealed class LibrarySearch(IVideoStore videos, VideoAnswerer answerer, Mo
             ids = given.Distinct(StringComparer.Ordinal).ToList();
             if (ids.Count == 0) errors["ids"] = ["ids must name at least one video when given"];
             else if (ids.Count > o.MaxVideos) errors["ids"] = [$"ids names {ids.Count} videos; a search scores at most {o.MaxVideos} (Search:MaxVideos)"];
-            else if (ids.FirstOrDefault(id => !VideoId.IsValid(id)) is { } bad) errors["ids"] = [$"'{bad}' is not a video id"];
+            else if (ids.FindIndex(id => !VideoId.IsValid(id)) is var bad and >= 0) errors["ids"] = [$"ids[{bad}] ('{ids[bad]}') is not a video id"];
         }
         DateTimeOffset? after = null;
         if (body.CreatedAfter is { } text)

@@ -163,6 +163,7 @@ public class SearchApiTests(SearchFixture fx) : IClassFixture<SearchFixture>
     [InlineData("""{"question":"Is it day?","limit":3}""", "limit")]
     [InlineData("""{"question":"Is it day?","ids":[]}""", "ids")]
     [InlineData("""{"question":"Is it day?","ids":["../etc"]}""", "ids")]
+    [InlineData("""{"question":"Is it day?","ids":[null]}""", "ids")]
     [InlineData("""{"question":"Is it day?","createdAfter":"yesterday"}""", "createdAfter")]
     public async Task Bad_search_input_is_a_400_naming_the_field(string json, string field)
     {
