@@ -273,4 +273,21 @@ public class SearchApiTests(SearchFixture fx) : IClassFixture<SearchFixture>
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal((string?)alone["answer"], (string?)answer["answer"]);
     }
+
+    [Fact]
+    public void The_cli_search_refuses_a_folder_that_is_not_a_data_directory_and_contradictory_owners_as_usage_errors()
+    {
+        var empty = Directory.CreateTempSubdirectory("vqtoken-search-cli-");
+        try
+        {
+            Assert.Equal(VQTokenCli.UsageError, new SearchCommand().Run([Question, "--data", empty.FullName, "--checkpoint", ServiceFactory.ModelDirectory]));
+            Assert.Empty(empty.EnumerateFileSystemInfos());   // nothing was created in it
+            Assert.Equal(VQTokenCli.UsageError, new SearchCommand().Run([Question, "--data", fx.Factory.DataDirectory, "--api-key", "a", "--owner", "b"]));
+            Assert.Equal(VQTokenCli.UsageError, new SearchCommand().Run([Question, "--data", fx.Factory.DataDirectory, "--created-after", "soon"]));
+        }
+        finally
+        {
+            empty.Delete(recursive: true);
+        }
+    }
 }
