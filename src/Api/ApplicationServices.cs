@@ -3,6 +3,7 @@ using VQToken.Api.Inference;
 using VQToken.Api.Ingestion;
 using VQToken.Api.OpenAi;
 using VQToken.Api.Processing;
+using VQToken.Api.Search;
 using VQToken.Api.ServiceDefaults;
 using VQToken.Api.Storage;
 using VQToken.Api.Videos;
@@ -33,6 +34,8 @@ public static class ApplicationServices
         services.AddSingleton<VideoIntake>();
         services.AddSingleton<VideoAnswerer>();
         services.AddSingleton<AnswerEvidenceStore>();
+        services.AddOptions<SearchOptions>().BindConfiguration(SearchOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<LibrarySearch>();
         services.AddSingleton<VideoServices>();
         services.AddOptions<ClustersOptions>().BindConfiguration(ClustersOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<ClusterPictures>();

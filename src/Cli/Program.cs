@@ -1,1 +1,8 @@
-return VQToken.Cli.VQTokenCli.Run(args);
+namespace VQToken.Cli;
+
+/// <summary>The `vqtoken` entry point (in the namespace, so the service's global <c>Program</c> stays unambiguous for
+/// assemblies that reference both).</summary>
+internal static class Program
+{
+    private static int Main(string[] args) => VQTokenCli.Run(args);
+}

@@ -71,17 +71,10 @@ public sealed class VideoAnswerer(IVideoStore videos, CachedVideoResolver resolv
                 return (null, Problems.Create(StatusCodes.Status409Conflict, Problems.VideoFailed, "The video failed to process", record.Reason));
             if (record.Status == VideoStatus.Ready)
             {
-                string key = $"{record.Id}|{model.Fingerprint}|{record.UpdatedAt.UtcTicks}";
-                if (_memory.TryGet(key, out var remembered)) return (new PreparedVideo(record, remembered, !recomputed), null);
-                var cached = await resolver.ResolveAsync(record, model.Fingerprint, cancellationToken);
-                if (cached.Outcome == CachedVideoOutcome.Ready)
-                {
-                    var encoding = cached.Entry!.Encoding;
-                    _memory.TryAdd(key, encoding);
-                    return (new PreparedVideo(record, encoding, !recomputed), null);
-                }
-                if (cached.Outcome == CachedVideoOutcome.Failed)
-                    return (null, Problems.Create(StatusCodes.Status409Conflict, Problems.VideoFailed, "The video failed to process", cached.Reason));
+                var (encoding, outcome, reason) = await EncodingOfReadyAsync(record, cancellationToken);
+                if (encoding is not null) return (new PreparedVideo(record, encoding, !recomputed), null);
+                if (outcome == CachedVideoOutcome.Failed)
+                    return (null, Problems.Create(StatusCodes.Status409Conflict, Problems.VideoFailed, "The video failed to process", reason));
                 recomputed = true;   // re-enqueued: wait for it like any processing video
             }
             if (clock.GetUtcNow() >= waitUntil)
@@ -90,6 +83,18 @@ public sealed class VideoAnswerer(IVideoStore videos, CachedVideoResolver resolv
             await Task.Delay(delay, clock, cancellationToken);
             delay = TimeSpan.FromMilliseconds(Math.Min(1000, delay.TotalMilliseconds * 1.5));
         }
+    }
+
+    /// <summary>A ready video's encoding for the loaded model: from memory, else its cache entry. Without one the
+    /// resolver has re-enqueued the video (Recomputing) or failed it (Failed, with the reason), and it is null.</summary>
+    public async Task<(VideoEncoding? Encoding, CachedVideoOutcome Outcome, string? Reason)> EncodingOfReadyAsync(VideoRecord record, CancellationToken cancellationToken)
+    {
+        string key = $"{record.Id}|{model.Fingerprint}|{record.UpdatedAt.UtcTicks}";
+        if (_memory.TryGet(key, out var remembered)) return (remembered, CachedVideoOutcome.Ready, null);
+        var cached = await resolver.ResolveAsync(record, model.Fingerprint, cancellationToken);
+        if (cached.Outcome != CachedVideoOutcome.Ready) return (null, cached.Outcome, cached.Reason);
+        _memory.TryAdd(key, cached.Entry!.Encoding);
+        return (cached.Entry.Encoding, CachedVideoOutcome.Ready, null);
     }
 
     /// <summary>Why the conversation is too long to ask (Ask:MaxQuestionTokens, counted with the model's

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using VQToken.Api.Ask;
+using VQToken.Api.Search;
 using VQToken.Api.Videos;
 
 using VQToken.Api.ServiceDefaults;
@@ -37,6 +38,19 @@ public static class ApiExamples
     public static readonly AskResponse AskAnswer = new(
         "The person is holding a red umbrella.", "stop", new AskUsage(13, 41, 9), new AskCompression("vqtoken-adaptive", 12, 23_328, 13 / 23_328.0, "official", "codebook"),
         new AskTimings(0.4, 38.2, 95.7, 141.3), new AskCacheInfo("hit", "miss"));
+
+    public static readonly SearchRequestBody SearchRequest = new() { Question = "Is there a dog on a beach?", Top = 2 };
+
+    public static readonly SearchResponse SearchAnswer = new("Is there a dog on a beach?",
+    [
+        new SearchResult(1, Id, "beach.mp4", 1.87, -0.14, -2.01, Created, $"/videos/{Id}/clusters.png", 13, "hit"),
+        new SearchResult(2, "01jz8k3q4m5n6p7r8s9t0v1w2y", "kitchen.mp4", -2.65, -2.72, -0.07, Created.AddMinutes(5), "/videos/01jz8k3q4m5n6p7r8s9t0v1w2y/clusters.png", 17, "hit"),
+    ], Scored: 3, Skipped: 0, Truncated: false, TotalMs: 412.6);
+
+    /// <summary>The events of a streamed <c>POST /videos/search</c>.</summary>
+    public static string SearchEventStream =>
+        Event("progress", new SearchProgressEvent(0, 3)) + Event("progress", new SearchProgressEvent(1, 3)) +
+        Event("progress", new SearchProgressEvent(2, 3)) + Event("progress", new SearchProgressEvent(3, 3)) + Event("done", SearchAnswer);
 
     /// <summary>The events of <c>GET /videos/{id}/events</c> for a video that becomes ready.</summary>
     public static string VideoEventStream =>

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
 using VQToken.Api.Ask;
+using VQToken.Api.Search;
 using VQToken.Api.Videos;
 
 using VQToken.Api.ServiceDefaults;
@@ -35,6 +36,11 @@ public sealed class OperationExamplesFilter : IOperationFilter
                 RequestExample(operation, ApiExamples.Json(ApiExamples.AskRequest));
                 Response(operation, context, 200, "application/json", typeof(AskResponse), ApiExamples.Json(ApiExamples.AskAnswer));
                 Response(operation, context, 200, "text/event-stream", typeof(string), JsonValue.Create(ApiExamples.AskEventStream));
+                break;
+            case "SearchVideos":
+                RequestExample(operation, ApiExamples.Json(ApiExamples.SearchRequest));
+                Response(operation, context, 200, "application/json", typeof(SearchResponse), ApiExamples.Json(ApiExamples.SearchAnswer));
+                Response(operation, context, 200, "text/event-stream", typeof(string), JsonValue.Create(ApiExamples.SearchEventStream));
                 break;
             case "GetVideoClusters":
                 Response(operation, context, 200, "image/png", null, null);

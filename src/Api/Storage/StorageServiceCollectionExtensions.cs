@@ -9,6 +9,9 @@ namespace VQToken.Api.Storage;
 
 public static class StorageServiceCollectionExtensions
 {
+    /// <summary>Folders of the file store under Storage:Path (also opened by the CLI's <c>search</c>).</summary>
+    public const string VideosFolder = "videos", CacheFolder = "cache", SourcesFolder = "sources";
+
     /// <summary>Registers the store chosen by Storage:Kind: <see cref="IVideoStore"/>,
     /// <see cref="ICompressedCache"/>, <see cref="ISourceStore"/>, <see cref="IJobQueue"/>,
     /// <see cref="CachedVideoResolver"/>, the evictor and its periodic service. Options are validated on start, naming the bad setting.</summary>
@@ -36,10 +39,10 @@ public static class StorageServiceCollectionExtensions
         }
         else
         {
-            services.AddSingleton<IVideoStore>(sp => new FileVideoStore(Path.Combine(Options(sp).Path, "videos"),
+            services.AddSingleton<IVideoStore>(sp => new FileVideoStore(Path.Combine(Options(sp).Path, VideosFolder),
                 sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<FileVideoStore>>()));
-            services.AddSingleton<ICompressedCache>(sp => new FileCompressedCache(Path.Combine(Options(sp).Path, "cache"), sp.GetRequiredService<TimeProvider>()));
-            services.AddSingleton<ISourceStore>(sp => new DirectorySourceStore(Path.Combine(Options(sp).Path, "sources"), sp.GetRequiredService<TimeProvider>()));
+            services.AddSingleton<ICompressedCache>(sp => new FileCompressedCache(Path.Combine(Options(sp).Path, CacheFolder), sp.GetRequiredService<TimeProvider>()));
+            services.AddSingleton<ISourceStore>(sp => new DirectorySourceStore(Path.Combine(Options(sp).Path, SourcesFolder), sp.GetRequiredService<TimeProvider>()));
             services.AddSingleton<IJobQueue>(sp => new LocalJobQueue(sp.GetRequiredService<TimeProvider>(), Options(sp).JobIdleTimeout));
         }
         services.AddSingleton<StorageEvictor>();

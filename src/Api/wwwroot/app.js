@@ -368,6 +368,109 @@ async function deleteVideo(id) {
   }
 }
 
+// ---- library search -------------------------------------------------------------------------
+// POST /videos/search streamed: progress while the videos are scored, then the ranked list with each video's
+// cluster picture as its thumbnail (fetched with the key, one at a time; a video without one shows its name and score).
+
+const searchState = { thumbnails: [] };   // object URLs of the shown thumbnails
+
+async function searchLibrary(event) {
+  event.preventDefault();
+  clearError();
+  const button = $('search');
+  const summary = $('search-summary');
+  const meter = $('search-progress');
+  for (const url of searchState.thumbnails) URL.revokeObjectURL(url);
+  searchState.thumbnails = [];
+  $('search-results').replaceChildren();
+  summary.textContent = 'Scoring…';
+  summary.dataset.state = 'streaming';
+  meter.value = 0;
+  meter.hidden = false;
+  button.disabled = true;
+  try {
+    const body = { question: $('search-text').value, top: Number($('search-top').value) || undefined };
+    const response = await api('/videos/search', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
+      body: JSON.stringify(body),
+    });
+    let result = null;
+    await readServerSentEvents(response, (name, data) => {
+      const payload = JSON.parse(data);
+      if (name === 'progress') {
+        meter.max = Math.max(1, payload.total);
+        meter.value = payload.scored;
+        summary.textContent = `Scored ${payload.scored} of ${payload.total} videos…`;
+      } else if (name === 'done') {
+        result = payload;
+      } else if (name === 'error') {
+        const error = new Error(payload.title || 'The search failed');
+        error.problem = payload;
+        throw error;
+      }
+    });
+    if (!result) throw new Error('The search stream ended before its final event');
+    showSearchResults(result);
+  } catch (error) {
+    summary.textContent = '';
+    summary.dataset.state = 'error';
+    showError(error);
+  } finally {
+    meter.hidden = true;
+    button.disabled = false;
+  }
+}
+
+function showSearchResults(result) {
+  const summary = $('search-summary');
+  const notes = [];
+  if (result.skipped > 0) notes.push(`${result.skipped} skipped (being recomputed)`);
+  if (result.truncated) notes.push('only the newest were scored (Search:MaxVideos)');
+  summary.textContent = `${result.scored} ready video${result.scored === 1 ? '' : 's'} scored in ${(result.totalMs / 1000).toFixed(1)} s` +
+    (notes.length ? ` (${notes.join('; ')})` : '') + (result.results.length ? '; best first:' : '; nothing to show.');
+  summary.dataset.state = 'done';
+  const items = result.results.map(searchItem);
+  $('search-results').replaceChildren(...items.map((i) => i.item));
+  loadThumbnails(items.filter((i) => i.hit.thumbnail));
+}
+
+/** One ranked video: thumbnail slot, name, score and p(yes | yes or no), and a button that opens it. */
+function searchItem(hit) {
+  const item = document.createElement('li');
+  item.dataset.id = hit.id;
+  item.dataset.score = String(hit.score);
+  const thumb = document.createElement('img');
+  thumb.className = 'thumb';
+  thumb.alt = `Clusters of ${hit.name}`;
+  thumb.hidden = true;
+  const text = document.createElement('span');
+  text.className = 'name';
+  const yes = 1 / (1 + Math.exp(-hit.score));
+  text.textContent = `${hit.rank}. ${hit.name} · score ${hit.score.toFixed(2)} (yes ${(100 * yes).toFixed(0)}% against no)`;
+  text.title = `log p(Yes) ${hit.logProbYes.toFixed(3)}, log p(No) ${hit.logProbNo.toFixed(3)}; created ${hit.createdAt}`;
+  const open = document.createElement('button');
+  open.type = 'button';
+  open.className = 'secondary';
+  open.textContent = 'Open';
+  open.setAttribute('aria-label', `Open ${hit.name} (${hit.id})`);
+  open.addEventListener('click', () => openVideo(hit.id));
+  item.append(thumb, text, open);
+  return { item, thumb, hit };
+}
+
+async function loadThumbnails(items) {
+  for (const { thumb, hit } of items) {
+    try {
+      const blob = await (await api(hit.thumbnail)).blob();
+      const url = URL.createObjectURL(blob);
+      searchState.thumbnails.push(url);
+      thumb.src = url;
+      thumb.hidden = false;
+    } catch { /* no picture: the name and score stand alone */ }
+  }
+}
+
 // ---- start ----------------------------------------------------------------------------------
 
 document.addEventListener('DOMContentLoaded', () => {
@@ -381,5 +484,6 @@ document.addEventListener('DOMContentLoaded', () => {
   $('upload-form').addEventListener('submit', addVideo);
   $('ask-form').addEventListener('submit', ask);
   $('refresh').addEventListener('click', refreshList);
+  $('search-form').addEventListener('submit', searchLibrary);
   refreshList();
 });

@@ -49,6 +49,9 @@ public sealed class BenchRunner(BenchSettings settings, CliProgress progress, Cl
         await PrefillAtPaperFramesAsync(session, r);
         PeakSoFar("prefill at 32 frames");
         bar.Advance();
+        Stage($"library search over {settings.SearchVideos} videos");
+        await SearchBench.RunAsync(session, settings, fixedRun.Encoding, r, Log);
+        PeakSoFar("library search");
         Stage($"{settings.Concurrency} concurrent asks");
         await ConcurrencyAsync(session, fixedRun, r);
         PeakSoFar("concurrency");

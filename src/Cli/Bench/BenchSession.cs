@@ -26,6 +26,8 @@ public sealed class BenchSession : IAsyncDisposable
 
     private readonly QwenTokenizer _tokenizer;
 
+    public QwenTokenizer Tokenizer => _tokenizer;
+
     private BenchSession(BenchSettings settings, InferenceEngine engine, ModelInfo model, QwenTokenizer tokenizer, int[] prompt, double loadMs) =>
         (_settings, Engine, Model, _tokenizer, Prompt, LoadMs) = (settings, engine, model, tokenizer, prompt, loadMs);
 

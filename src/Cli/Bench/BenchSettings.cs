@@ -28,6 +28,10 @@ public sealed record BenchSettings
     /// <summary>Repeats of the long full-token prefill (the slowest single measurement).</summary>
     public int FullPrefillRepeats { get; init; } = 1;
     public int Concurrency { get; init; } = 8;
+    /// <summary>Videos of the library search scenario (synthesized from the run's real encoding).</summary>
+    public int SearchVideos { get; init; } = 100;
+    /// <summary>Videos whose full-token scoring is measured for the search baseline (then extrapolated).</summary>
+    public int SearchFullSample { get; init; } = 3;
     public string Device { get; init; } = "cpu";
     public string DType { get; init; } = "auto";
     /// <summary>libtorch intra-op threads; 0 = one per core.</summary>
@@ -46,6 +50,6 @@ public sealed record BenchSettings
     public static BenchSettings SmokeSettings(string checkpoint, string outDir) => new()
     {
         Size = CheckpointSize.Tiny, Checkpoint = checkpoint, OutDir = outDir, Frames = 2, PrefillFrames = 4, K = 8, MinK = 2,
-        AnswerTokens = 4, Repeats = 1, MatmulSize = 256, MemcpyBytes = 8L << 20, Smoke = true,
+        AnswerTokens = 4, Repeats = 1, SearchFullSample = 1, MatmulSize = 256, MemcpyBytes = 8L << 20, Smoke = true,
     };
 }

@@ -19,6 +19,7 @@ public sealed class BenchSmokeTests : IDisposable
         "prefill_full_32f_ms", "prefill_vq_32f_ms", "first_ask_ms", "reask_ms", "ask_full_ms", "ask_vq_ms", "e2e_full_ms", "e2e_vq_ms",
         "e2e_adaptive_ms", "matmul_fp32_gflops", "memcpy_gb_per_s", "load_ms",
         "evidence_overhead", "ask_evidence_ms",
+        "search_100_videos_s", "search_speedup_vs_full_tokens", "search_ms_per_video", "search_full_tokens_s_per_video",
     ];
 
     [Fact]
@@ -37,7 +38,7 @@ public sealed class BenchSmokeTests : IDisposable
         foreach (var field in new[] { "cores", "cpu_model", "device", "dtype" })
             Assert.False(string.IsNullOrWhiteSpace(root.GetProperty("machine").GetProperty(field).GetString()), field);
         var goals = root.GetProperty("goals").EnumerateArray().Select(g => g.GetProperty("key").GetString()).ToList();
-        Assert.Equal(10, goals.Count);
+        Assert.Equal(12, goals.Count);
         Assert.All(goals, g => Assert.Contains(g, RequiredKeys));
         Assert.True(new FileInfo(Path.Combine(outDir, "bench-ratios.png")).Length > 1000);
         Assert.Equal(2, root.GetProperty("settings").GetProperty("frames").GetInt32());

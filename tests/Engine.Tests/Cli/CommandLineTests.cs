@@ -11,7 +11,7 @@ namespace VQToken.Engine.Tests.Cli;
 public sealed class CommandLineTests
 {
     private static readonly string[] AllCommands =
-        ["bench", "bench-compress", "bench-ingest", "bench-linear", "compress", "download-model", "eval", "frames", "load", "make-checkpoint", "parity"];
+        ["bench", "bench-compress", "bench-ingest", "bench-linear", "compress", "download-model", "eval", "frames", "load", "make-checkpoint", "parity", "search"];
 
     [Fact]
     public void Root_help_lists_every_command_and_exits_0()
