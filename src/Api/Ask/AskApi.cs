@@ -81,7 +81,7 @@ public static class AskApi
         return new AskResponse(answer.Text, answer.FinishReason,
             new AskUsage(encoding.VisualTokens, answer.PromptTokens, answer.CompletionTokens),
             AskCompression.Of(video),
-            new AskTimings(e?.QueueMs ?? 0, e?.PrefillMs ?? 0, e?.DecodeMs ?? 0, answer.TotalMs),
-            new AskCacheInfo(video.CodebookFromCache ? "hit" : "miss", e?.PrefixCacheHit == true ? "hit" : "miss"), answer.Evidence);
+            new AskTimings(e.QueueMs, e.PrefillMs, e.DecodeMs, answer.TotalMs),
+            new AskCacheInfo(video.CodebookFromCache ? "hit" : "miss", e.PrefixCacheHit ? "hit" : "miss"), answer.Evidence);
     }
 }

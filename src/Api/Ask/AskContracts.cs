@@ -32,9 +32,9 @@ public sealed record AskResponse(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] AskEvidence? Evidence = null);
 
 /// <summary>Where the answer looked (docs/EVIDENCE.md): the share of its attention that went to the video's
-/// tokens, every sampled frame's score (top first), every visual token's mass and size in grid cells, and the
-/// address of the heat picture (null when none is kept). Attention, not causation.</summary>
-public sealed record AskEvidence(double VisualShare, IReadOnlyList<EvidenceFrame> Frames, IReadOnlyList<EvidenceCluster> Clusters, string? Picture);
+/// tokens, the answer tokens it is averaged over, every sampled frame's score (top first), every visual token's mass
+/// and size in grid cells, and the address of the heat picture (null when none is kept). Attention, not causation.</summary>
+public sealed record AskEvidence(double VisualShare, int AnswerTokens, IReadOnlyList<EvidenceFrame> Frames, IReadOnlyList<EvidenceCluster> Clusters, string? Picture);
 /// <summary>A sampled frame: its position in the sampled frames, its time in the source (seconds; null for videos
 /// processed before times were kept) and the attention mass that fell on its cells.</summary>
 public sealed record EvidenceFrame(int Index, double? Time, double Score);

@@ -23,9 +23,8 @@ public sealed record AskParameters(int MaxNewTokens, double Temperature, double 
     public bool Evidence { get; init; }
 }
 
-/// <summary>What one answer came to; <see cref="Evidence"/> only for evidence asks (null as well when a stop
-/// string ended the answer: the engine's run was cut short before it reported).</summary>
-public sealed record Answer(string Text, string FinishReason, int PromptTokens, int CompletionTokens, AskResult? Engine, double TotalMs, AskEvidence? Evidence = null);
+/// <summary>What one answer came to; <see cref="Evidence"/> only for evidence asks.</summary>
+public sealed record Answer(string Text, string FinishReason, int PromptTokens, int CompletionTokens, AskResult Engine, double TotalMs, AskEvidence? Evidence = null);
 
 /// <summary>Answers questions about videos: waits for a video to be ready, gets its compressed
 /// representation (memory → cache entry; a corrupt or missing entry is recomputed), builds the
@@ -125,22 +124,28 @@ public sealed class VideoAnswerer(IVideoStore videos, CachedVideoResolver resolv
         var answer = await AnswerGeneration.GenerateAsync(model.Engine, Tokenizer,
             new AskRequest(video.Record.Id, video.Encoding, prompt, sampling, Evidence: parameters.Evidence),
             parameters.Stop, onText, TimeSpan.FromSeconds(options.Value.DeadlineSeconds), cancellationToken);
-        int promptTokens = answer.Engine?.PromptTokens ?? prompt.Length - 1 + video.Encoding.VisualTokens;
-        return new Answer(answer.Text, answer.FinishReason == FinishReason.Length ? "length" : "stop", promptTokens, answer.CompletionTokens,
-            answer.Engine, clock.Elapsed.TotalMilliseconds, answer.Engine?.Evidence is { } measured ? Evidence(video, measured) : null);
+        return new Answer(answer.Text, answer.FinishReason == FinishReason.Length ? "length" : "stop", answer.Engine.PromptTokens, answer.CompletionTokens,
+            answer.Engine, clock.Elapsed.TotalMilliseconds, answer.Engine.Evidence is { } measured ? Evidence(video, measured, answer.Engine.VisualAttention!.TokenShares.Count) : null);
     }
 
     /// <summary>The engine's evidence with the frames' times, kept for its heat picture.</summary>
-    private AskEvidence Evidence(PreparedVideo video, AnswerEvidence measured)
+    private AskEvidence Evidence(PreparedVideo video, AnswerEvidence measured, int answerTokens)
     {
         var record = video.Record;
-        var times = record.FrameTimes is { } t && t.Count == video.Encoding.Frames ? t : null;
+        var times = FrameTimes(record, video.Encoding);
         var id = evidence.Add(record.Owner, record.Id, measured, times);
-        return new AskEvidence(measured.VisualShare,
-            measured.Frames.Select(f => new EvidenceFrame(f.Frame, times?[f.Frame], f.Score)).ToList(),
+        return new AskEvidence(measured.VisualShare, answerTokens, Frames(measured, times),
             measured.Tokens.Select(c => new EvidenceCluster(c.Row, c.Mass, c.Cells)).ToList(),
             id is null ? null : AnswerEvidenceStore.PicturePath(record.Id, id));
     }
+
+    /// <summary>The record's frame times when they belong to this encoding's frames; null for videos processed before times were kept.</summary>
+    public static IReadOnlyList<double>? FrameTimes(VideoRecord record, VideoEncoding encoding) =>
+        record.FrameTimes is { } t && t.Count == encoding.Frames ? t : null;
+
+    /// <summary>Evidence frames as the API shows them (top first), with their times when known.</summary>
+    public static List<EvidenceFrame> Frames(AnswerEvidence measured, IReadOnlyList<double>? times, int? top = null) =>
+        measured.Frames.Take(top ?? measured.Frames.Count).Select(f => new EvidenceFrame(f.Frame, times?[f.Frame], f.Score)).ToList();
 
     /// <summary>Forgets a deleted video's in-memory encodings, answers' evidence and the engine's prompt prefixes.</summary>
     public void Forget(string videoId)

@@ -19,7 +19,7 @@ public sealed record VQTokenDetails(
         var encoding = video.Encoding;
         return new VQTokenDetails(video.Record.Id, encoding.VisualTokens,
             VQTokenCompression.From(AskCompression.Of(video)),
-            new VQTokenCache(video.CodebookFromCache ? "hit" : "miss", answer.Engine?.PrefixCacheHit == true ? "hit" : "miss"),
-            answer.Evidence is { } e ? new VQTokenEvidence(e.VisualShare, e.Frames, e.Clusters, e.Picture) : null);
+            new VQTokenCache(video.CodebookFromCache ? "hit" : "miss", answer.Engine.PrefixCacheHit ? "hit" : "miss"),
+            answer.Evidence is { } e ? new VQTokenEvidence(e.VisualShare, e.AnswerTokens, e.Frames, e.Clusters, e.Picture) : null);
     }
 }

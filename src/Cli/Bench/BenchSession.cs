@@ -76,7 +76,7 @@ public sealed class BenchSession : IAsyncDisposable
     {
         var request = new AskRequest(key, encoding, Prompt, SamplingOptions.Greedy(tokens ?? _settings.AnswerTokens), usePrefixCache, Evidence: evidence);
         var answer = await AnswerGeneration.GenerateAsync(Engine, _tokenizer, request, [], stopIds: new HashSet<long>());
-        return answer.Engine!;
+        return answer.Engine;
     }
 
     /// <summary>A full-token encoding of <paramref name="rows"/> random visual tokens: the LLM cost of

@@ -40,6 +40,7 @@ internal sealed class AskWork : ScheduledAsk, IAskInput
     {
         Request = request;
         Cancellation = cancellation;
+        Finish = request.Finish;
     }
 
     /// <summary>Splits the prompt at its image position; the prefix's cache key names the video, its encoding and the prefix ids.</summary>
@@ -83,12 +84,17 @@ internal sealed class ScoreWork : ScheduledAsk, IAskInput, IScoreInput
     }
 
     private static AskRequest AsAsk(ScoreRequest score) =>
-        new(score.VideoKey, score.Encoding, score.PromptIds, SamplingOptions.Greedy(1), score.UsePrefixCache);
+        new(score.VideoKey, score.Encoding, score.PromptIds, SamplingOptions.Greedy(1), score.UsePrefixCache, Evidence: score.Evidence);
 
     public void Record(double logProbYes, double logProbNo) => (_yes, _no) = (logProbYes, logProbNo);
 
-    public override void Complete() => Done.Complete(new ScoreResult(_yes - _no, _yes, _no, PromptTokens, VisualTokens, PrefixHit,
-        QueueMs, PrefillMs, Clock.Elapsed.TotalMilliseconds));
+    /// <summary>The evidence is the one step the runner recorded: the scoring position's attention.</summary>
+    public override void Complete()
+    {
+        var evidence = Evidence?.Result(1, Request.Encoding);
+        Done.Complete(new ScoreResult(_yes - _no, _yes, _no, PromptTokens, VisualTokens, PrefixHit,
+            QueueMs, PrefillMs, Clock.Elapsed.TotalMilliseconds, evidence?.Evidence, evidence?.Attention));
+    }
     public override void Fail(Exception error) => Done.Fail(error);
     public override void Cancel() => Done.Cancel();
 }

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using VQToken.Engine.Generation;
 using VQToken.Engine.Runtime;
@@ -6,12 +7,13 @@ using VQToken.Engine.Text;
 namespace VQToken.Engine.Output;
 
 /// <summary>What one answer came to: the text as every front door reports it, why it ended, the
-/// completion token count, and the engine's result (null when a stop string ended it early).</summary>
-public sealed record GeneratedAnswer(string Text, FinishReason FinishReason, int CompletionTokens, AskResult? Engine);
+/// completion token count (a stop string's tokens included), and the engine's result.</summary>
+public sealed record GeneratedAnswer(string Text, FinishReason FinishReason, int CompletionTokens, AskResult Engine);
 
 /// <summary>The one answer path of the HTTP ask, the OpenAI route, <c>eval</c> and <c>bench</c>: the
-/// tokenizer's stop ids end generation in the engine, the <see cref="OutputProcessor"/> turns the streamed
-/// ids into text and ends it at the first stop string (the engine request is then cancelled).</summary>
+/// tokenizer's stop ids end generation in the engine; the <see cref="OutputProcessor"/> turns each id into text
+/// as the engine hands it over and, at the first stop string, raises the ask's <see cref="FinishSignal"/>, so the
+/// engine finishes it there with its result (and evidence) rather than being cancelled.</summary>
 public static class AnswerGeneration
 {
     /// <summary>Asks <paramref name="engine"/>; final text pieces go to <paramref name="onText"/> as they
@@ -22,36 +24,47 @@ public static class AnswerGeneration
         IReadOnlySet<long>? stopIds = null)
     {
         var sampling = request.Sampling with { StopIds = stopIds ?? StopIds(tokenizer) };
-        var tokens = Channel.CreateUnbounded<long>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        using var stopEarly = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (deadline is { } limit) stopEarly.CancelAfter(limit);
-        var run = engine.AskAsync(request with { Sampling = sampling, OnToken = t => tokens.Writer.TryWrite(t) }, stopEarly.Token);
-        _ = run.ContinueWith(_ => tokens.Writer.TryComplete(), TaskScheduler.Default);
-
+        var pieces = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var output = new OutputProcessor(tokenizer, stopStrings);
-        await foreach (var token in tokens.Reader.ReadAllAsync(CancellationToken.None))
+        var finish = new FinishSignal();
+        ExceptionDispatchInfo? decodeError = null;
+        // Runs on the engine thread, so a stop string ends the answer at the very token that completed it.
+        void OnToken(long token)
         {
-            var piece = output.Push(token);
-            if (output.StoppedByString) stopEarly.Cancel();
-            if (piece.Length > 0 && onText is not null) await onText(piece);
-            if (output.StoppedByString) break;
+            if (output.FinishReason is not null || decodeError is not null) return;
+            try
+            {
+                var piece = output.Push(token);
+                if (output.StoppedByString) finish.Raise();
+                if (piece.Length > 0) pieces.Writer.TryWrite(piece);
+            }
+            catch (Exception e)
+            {
+                decodeError = ExceptionDispatchInfo.Capture(e);
+                finish.Raise();
+            }
         }
-        AskResult? result = null;
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (deadline is { } limit) stop.CancelAfter(limit);
+        var run = engine.AskAsync(request with { Sampling = sampling, OnToken = OnToken, Finish = finish }, stop.Token);
+        _ = run.ContinueWith(_ => pieces.Writer.TryComplete(), TaskScheduler.Default);
+
+        await foreach (var piece in pieces.Reader.ReadAllAsync(CancellationToken.None))
+            if (onText is not null) await onText(piece);
+        AskResult result;
         try
         {
             result = await run;
         }
-        catch (OperationCanceledException) when (output.StoppedByString && !cancellationToken.IsCancellationRequested) { }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && deadline is not null)
         {
             throw new TimeoutException($"the answer did not finish within {deadline.Value.TotalSeconds:0.###} s");
         }
-        if (!output.StoppedByString)
-        {
-            var rest = output.Complete(result!.FinishReason);
-            if (rest.Length > 0 && onText is not null) await onText(rest);
-        }
-        return new GeneratedAnswer(output.Text, output.FinishReason!.Value, result?.Tokens.Count ?? output.CompletionTokens, result);
+        decodeError?.Throw();
+        var rest = output.Complete(result.FinishReason);   // after a stop string: nothing, and the reason stays Stop
+        if (rest.Length > 0 && onText is not null) await onText(rest);
+        return new GeneratedAnswer(output.Text, output.FinishReason!.Value, result.Tokens.Count, result);
     }
 
     /// <summary>The ids that end every answer: the tokenizer's end-of-turn and end-of-text.</summary>

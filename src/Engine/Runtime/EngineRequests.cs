@@ -40,8 +40,21 @@ public sealed record VideoEncoding
 /// <param name="PromptIds">Chat-template ids with exactly one image position (-200).</param>
 /// <param name="OnToken">Called on the engine thread for every generated token: keep it quick (e.g. a channel write).</param>
 /// <param name="Evidence">Also collect where the answer looked (<see cref="AskResult.Evidence"/>); only such asks pay for it.</param>
+/// <param name="Finish">Lets the caller end the answer as finished (a stop string it found), unlike cancellation.</param>
 public sealed record AskRequest(string VideoKey, VideoEncoding Encoding, IReadOnlyList<int> PromptIds, SamplingOptions Sampling,
-    bool UsePrefixCache = true, Action<long>? OnToken = null, bool Evidence = false);
+    bool UsePrefixCache = true, Action<long>? OnToken = null, bool Evidence = false, FinishSignal? Finish = null);
+
+/// <summary>Ends an ask early as a finished answer (reason Stop, with its result and evidence) where cancelling it
+/// would leave no result: a stop string found in the streamed text. Raised from <see cref="AskRequest.OnToken"/>, the
+/// answer ends with the token just passed; raised anywhere else, with the tokens produced by the engine's next step.</summary>
+public sealed class FinishSignal
+{
+    private volatile bool _raised;
+
+    public bool IsRaised => _raised;
+
+    public void Raise() => _raised = true;
+}
 
 /// <param name="Evidence">With <see cref="AskRequest.Evidence"/>: the visual attention mapped onto frames and cells.</param>
 /// <param name="VisualAttention">With <see cref="AskRequest.Evidence"/>: the attention on the visual rows as measured.</param>
@@ -54,11 +67,16 @@ public sealed record AskResult(
 /// system prompt and visual tokens), no decoding. See <see cref="Text.YesNoPrompt"/> for the fixed template.</summary>
 /// <param name="PromptIds">Chat-template ids with exactly one image position (-200), ending where the answer starts.</param>
 /// <param name="YesId">The answer token whose log-probability counts for yes; <paramref name="NoId"/> for no.</param>
-public sealed record ScoreRequest(string VideoKey, VideoEncoding Encoding, IReadOnlyList<int> PromptIds, int YesId, int NoId, bool UsePrefixCache = true);
+/// <param name="Evidence">Also measure where the scoring position looked (<see cref="ScoreResult.Evidence"/>); only such requests pay for it.</param>
+public sealed record ScoreRequest(string VideoKey, VideoEncoding Encoding, IReadOnlyList<int> PromptIds, int YesId, int NoId, bool UsePrefixCache = true,
+    bool Evidence = false);
 
 /// <param name="Score">log p(yes) − log p(no) at the first answer position (log-softmax over the whole vocabulary).</param>
+/// <param name="Evidence">With <see cref="ScoreRequest.Evidence"/>: the attention of the last prompt position (whose logits give
+/// the score) on the visual rows, mapped onto frames and cells as an ask's.</param>
+/// <param name="VisualAttention">With <see cref="ScoreRequest.Evidence"/>: that attention as measured (one token's worth).</param>
 public sealed record ScoreResult(double Score, double LogProbYes, double LogProbNo, int PromptTokens, int VisualTokens, bool PrefixCacheHit,
-    double QueueMs, double PrefillMs, double TotalMs);
+    double QueueMs, double PrefillMs, double TotalMs, Output.AnswerEvidence? Evidence = null, Output.VisualAttention? VisualAttention = null);
 
 /// <summary>The engine's queue is full: retry later (the API maps it to 429 with Retry-After).</summary>
 public sealed class EngineOverloadedException(int queued, TimeSpan retryAfter)

@@ -51,6 +51,9 @@ public class ScheduledAsk(string prefixKey, long[] prefixIds, long[] questionIds
     /// <summary>A scoring request: it ends at its first answer position (the runner records the answer
     /// log-probabilities there) and never decodes; otherwise it shares admission and prefill budgets with asks.</summary>
     public bool ScoresOnly { get; init; }
+    /// <summary>The caller's signal to end the answer as finished; <see cref="FinishedEarly"/> once it did.</summary>
+    public Runtime.FinishSignal? Finish { get; init; }
+    public bool FinishedEarly;
 
     public override void Complete() { }
     public override void Fail(Exception error) { }

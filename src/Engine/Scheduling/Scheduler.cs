@@ -35,6 +35,7 @@ public sealed partial class Scheduler(StepBudget budget, EngineMetrics? metrics 
     public void Step(IModelRunner runner)
     {
         RemoveCancelled(runner);
+        FinishSignalled(runner);
         Admit();
         var (prefixes, questions) = SchedulePrefill(runner);
         if (prefixes.Count + questions.Count > 0) Prefill(runner, prefixes, questions);
@@ -51,6 +52,17 @@ public sealed partial class Scheduler(StepBudget budget, EngineMetrics? metrics 
             Remove(request);
             Release(runner, request);
             request.Cancel();
+        }
+    }
+
+    /// <summary>Asks whose caller raised their finish signal outside a token callback end with what they have produced.</summary>
+    private void FinishSignalled(IModelRunner runner)
+    {
+        foreach (var ask in _waiting.Concat(_prefilling).Concat(_running).Where(a => a.Finish?.IsRaised == true).ToList())
+        {
+            Remove(ask);
+            ask.FinishedEarly = true;
+            Finish(runner, ask);
         }
     }
 
@@ -195,19 +207,21 @@ public sealed partial class Scheduler(StepBudget budget, EngineMetrics? metrics 
         }
     }
 
-    /// <summary>Handles ask.Next: emits it, or reports false when the ask ends (a stop id, or its token limit).</summary>
+    /// <summary>Handles ask.Next: emits it, or reports false when the ask ends (a stop id, its token limit, or its
+    /// finish signal raised while the token was handed over).</summary>
     private bool Emit(ScheduledAsk ask)
     {
         if (ask.StopIds.Contains(ask.Next)) return false;
         ask.Tokens.Add(ask.Next);
         metrics?.TokensGenerated.Add(1);
         ask.OnToken?.Invoke(ask.Next);
-        return ask.Tokens.Count < ask.MaxNewTokens;
+        if (ask.Finish?.IsRaised == true) ask.FinishedEarly = true;
+        return !ask.FinishedEarly && ask.Tokens.Count < ask.MaxNewTokens;
     }
 
     private void Finish(IModelRunner runner, ScheduledAsk ask)
     {
-        ask.FinishReason = ask.StopIds.Contains(ask.Next) && ask.Tokens.Count < ask.MaxNewTokens ? FinishReason.Stop : FinishReason.Length;
+        ask.FinishReason = ask.FinishedEarly || (ask.StopIds.Contains(ask.Next) && ask.Tokens.Count < ask.MaxNewTokens) ? FinishReason.Stop : FinishReason.Length;
         ask.DecodeClock.Stop();
         Release(runner, ask);
         ask.Complete();

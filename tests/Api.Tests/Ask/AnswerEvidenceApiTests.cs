@@ -116,6 +116,45 @@ public class AnswerEvidenceApiTests(VideosApiFixture service) : IClassFixture<Vi
     }
 
     [Fact]
+    public async Task Ask_ended_by_a_stop_string_has_the_evidence_of_its_tokens_up_to_the_stop_plain_and_streamed()
+    {
+        var (id, _) = await ReadyVideoAsync(108, new Dictionary<string, string> { ["frames"] = "2", ["k"] = "4" });
+        const string Question = "Tell me about it";
+        var (_, whole) = await Client.AskAsync(id, new { question = Question, maxNewTokens = 8, evidence = true });
+        var text = (string)whole["answer"]!;
+        // A one-character stop string that first occurs after the answer's start, so something is left before it.
+        int at = Enumerable.Range(1, Math.Max(0, text.Length - 1)).First(i => text.IndexOf(text[i]) == i);
+        string stop = text[at..(at + 1)];
+
+        var (status, stopped) = await Client.AskAsync(id, new { question = Question, maxNewTokens = 8, stop = new[] { stop }, evidence = true });
+
+        Assert.True(status == HttpStatusCode.OK, stopped.ToJsonString());
+        Assert.Equal("stop", (string?)stopped["finishReason"]);
+        Assert.Equal(text[..at], (string?)stopped["answer"]);
+        int tokens = (int)stopped["usage"]!["completionTokens"]!;
+        Assert.InRange(tokens, 1, (int)whole["usage"]!["completionTokens"]!);
+        var evidence = stopped["evidence"]!.AsObject();
+        Assert.Equal(tokens, (int)evidence["answerTokens"]!);   // up to the token that completed the stop string
+        // The same tokens ended by their count: the same evidence.
+        var (_, limited) = await Client.AskAsync(id, new { question = Question, maxNewTokens = tokens, evidence = true });
+        Assert.StartsWith(text[..at] + stop, (string)limited["answer"]!);
+        AssertSameEvidence(limited["evidence"]!.AsObject(), evidence);
+        Assert.Equal(HttpStatusCode.OK, (await Client.GetAsync((string)evidence["picture"]!)).StatusCode);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/videos/{id}/ask")
+        {
+            Content = JsonContent.Create(new { question = Question, maxNewTokens = 8, stop = new[] { stop }, evidence = true, stream = true }),
+        };
+        using var response = await Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var events = await ServerSentEventReader.ReadAllAsync(await response.Content.ReadAsStreamAsync());
+        Assert.Equal("done", events[^1].Event);
+        var done = JsonNode.Parse(events[^1].Data)!.AsObject();
+        Assert.Equal(text[..at], (string?)done["answer"]);
+        Assert.Equal("stop", (string?)done["finishReason"]);
+        AssertSameEvidence(evidence, done["evidence"]!.AsObject());
+    }
+
+    [Fact]
     public async Task Evidence_picture_of_an_unknown_id_video_or_deleted_video_is_a_404_problem()
     {
         var (id, _) = await ReadyVideoAsync(107, new Dictionary<string, string> { ["frames"] = "2", ["k"] = "4" });
@@ -164,6 +203,14 @@ public class AnswerEvidenceApiTests(VideosApiFixture service) : IClassFixture<Vi
         var off = new AnswerEvidenceStore(Options.Create(new AskOptions { EvidenceCacheBytes = 0 }));
         Assert.False(off.Enabled);
         Assert.Null(off.Add("alice", "video-a", measured, null));
+    }
+
+    private static void AssertSameEvidence(JsonObject expected, JsonObject actual)
+    {
+        Assert.Equal((int)expected["answerTokens"]!, (int)actual["answerTokens"]!);
+        Assert.Equal((double)expected["visualShare"]!, (double)actual["visualShare"]!, 6);
+        Assert.Equal(Frames(expected).Select(f => f.Index), Frames(actual).Select(f => f.Index));
+        Assert.Equal(Frames(expected).Select(f => f.Score), Frames(actual).Select(f => f.Score), (a, b) => Math.Abs(a - b) < 1e-6);
     }
 
     private static List<(int Index, double Score)> Frames(JsonObject evidence) =>

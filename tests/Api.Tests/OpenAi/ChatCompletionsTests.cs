@@ -111,6 +111,43 @@ public class ChatCompletionsTests(ChatCompletionsFixture service) : IClassFixtur
     }
 
     [Fact]
+    public async Task Vqtoken_evidence_of_an_answer_ended_by_a_stop_string_covers_its_tokens_up_to_the_stop()
+    {
+        var request = ChatCompletionsClient.Ask(new JsonObject { ["type"] = "video", ["video_id"] = service.VideoId }, "Tell me a story", maxTokens: 8);
+        request["vqtoken"] = new JsonObject { ["evidence"] = true };
+        var (_, whole, _) = await Client.CompleteAsync(request);
+        var text = OpenAiSchema.AssertCompletion(whole, Model);
+        int at = Enumerable.Range(1, Math.Max(0, text.Length - 1)).First(i => text.IndexOf(text[i]) == i);
+        request["stop"] = text[at..(at + 1)];
+
+        var (status, stopped, _) = await Client.CompleteAsync(request);
+
+        Assert.True(status == HttpStatusCode.OK, stopped.ToJsonString());
+        Assert.Equal(text[..at], OpenAiSchema.AssertCompletion(stopped, Model));
+        Assert.Equal("stop", (string?)stopped["choices"]![0]!["finish_reason"]);
+        int tokens = (int)stopped["usage"]!["completion_tokens"]!;
+        var evidence = stopped["vqtoken"]!["evidence"]!.AsObject();
+        Assert.Equal(tokens, (int)evidence["answer_tokens"]!);
+        var limitedRequest = ChatCompletionsClient.Ask(new JsonObject { ["type"] = "video", ["video_id"] = service.VideoId }, "Tell me a story", maxTokens: tokens);
+        limitedRequest["vqtoken"] = new JsonObject { ["evidence"] = true };
+        var (_, limited, _) = await Client.CompleteAsync(limitedRequest);
+        var expected = limited["vqtoken"]!["evidence"]!.AsObject();
+        Assert.Equal(tokens, (int)expected["answer_tokens"]!);
+        Assert.Equal((double)expected["visual_share"]!, (double)evidence["visual_share"]!, 6);
+        Assert.Equal(Scores(expected), Scores(evidence), (a, b) => a.Index == b.Index && Math.Abs(a.Score - b.Score) < 1e-6);
+
+        request["stream"] = true;
+        var (raw, events, response) = await Client.StreamAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(text[..at], OpenAiSchema.AssertStream(raw, events, Model, includeUsage: false));
+        var streamed = JsonNode.Parse(events[^2].Data)!["vqtoken"]!["evidence"]!.AsObject();
+        Assert.Equal(tokens, (int)streamed["answer_tokens"]!);
+        Assert.Equal(Scores(evidence), Scores(streamed), (a, b) => a.Index == b.Index && Math.Abs(a.Score - b.Score) < 1e-6);
+
+        static List<(int Index, double Score)> Scores(JsonObject e) => e["frames"]!.AsArray().Select(f => ((int)f!["index"]!, (double)f["score"]!)).ToList();
+    }
+
+    [Fact]
     public async Task Conversation_with_system_and_assistant_turns_is_answered_and_the_model_echoed()
     {
         var request = new JsonObject

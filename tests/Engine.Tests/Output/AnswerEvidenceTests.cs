@@ -2,6 +2,7 @@ using VQToken.Engine.Checkpoints;
 using VQToken.Engine.Compression;
 using VQToken.Engine.Generation;
 using VQToken.Engine.Models;
+using VQToken.Engine.Output;
 using VQToken.Engine.Runtime;
 using VQToken.Engine.Tests.Runtime;
 using VQToken.Engine.Tests.Support;
@@ -32,6 +33,33 @@ public sealed class EvidenceModelFixture : IDisposable
     }
 
     internal float[]? Weight(string name) => _weights.GetValueOrDefault(name);
+
+    /// <summary>A visual row whose layer-0 key matches the last prompt position's queries: the gradient of the summed
+    /// head scores q_h · R(p) k(u) over the normed input u, mapped back through the RMSNorm weight (unit RMS). <paramref name="position"/>
+    /// is the row's cache position; the prompt holds <paramref name="visualTokens"/> visual rows.</summary>
+    internal double[] Matching(int[] prompt, int position, int visualTokens)
+    {
+        var c = Model.Config.Text;
+        int hd = c.HeadDim, group = c.NumAttentionHeads / c.NumKeyValueHeads;
+        float[] W(string name) => Weight("model.layers.0." + name)!;
+        var last = Reference.Embedding(Weight("model.embed_tokens.weight")!, prompt[^1]);
+        int promptLength = prompt.Length - 1 + visualTokens;
+        var q = ReferenceQwen2.MatVec(W("self_attn.q_proj.weight"), ReferenceQwen2.RmsNorm(last, W("input_layernorm.weight"), c.RmsNormEps),
+            c.NumAttentionHeads * hd, W("self_attn.q_proj.bias"));
+        var wk = W("self_attn.k_proj.weight");
+        var gradient = new double[c.HiddenSize];
+        for (int h = 0; h < c.NumAttentionHeads; h++)
+        {
+            var rotated = ReferenceQwen2.Rope(q.Skip(h * hd).Take(hd).ToArray(), promptLength - 1 - position, c.RopeTheta);   // R(p)ᵀ R(L-1) q
+            int g = h / group;
+            for (int j = 0; j < hd; j++)
+                for (int i = 0; i < c.HiddenSize; i++) gradient[i] += rotated[j] * wk[(g * hd + j) * c.HiddenSize + i];
+        }
+        var norm = W("input_layernorm.weight");
+        var x = gradient.Select((v, i) => v * norm[i]).ToArray();
+        double rms = Math.Sqrt(x.Average(v => v * v));
+        return x.Select(v => v / rms).ToArray();
+    }
 
     public void Dispose()
     {
@@ -83,6 +111,55 @@ public class AnswerEvidenceTests(EvidenceModelFixture fx) : IClassFixture<Eviden
         for (int r = 0; r < K + 1; r++) Assert.InRange(Math.Abs(attention.RowMass[r] - expected.Average(e => e[r])), 0, 1e-5);
     }
 
+    [Fact]
+    public async Task A_stop_string_finishes_the_answer_with_the_evidence_of_every_token_up_to_the_one_that_completed_it()
+    {
+        var encoding = Codebook(RandomRows(K, seed: 6), RandomIndexMap(seed: 7));
+        var prompt = fx.Tiny.Template.BuildPrompt("What is the man holding?");
+        var tokenizer = fx.Tiny.Tokenizer;
+        var noStopIds = new HashSet<long>();   // every answer runs to its limit unless a stop string ends it
+        AskRequest Ask(int max) => new("ev-stop", encoding, prompt, SamplingOptions.Greedy(max), Evidence: true);
+        await using var engine = fx.Tiny.NewEngine();
+        var whole = await AnswerGeneration.GenerateAsync(engine, tokenizer, Ask(12), [], stopIds: noStopIds);
+        Assert.Equal(12, whole.Engine.Tokens.Count);
+        var texts = Enumerable.Range(0, 13).Select(n => OutputProcessor.Decode(tokenizer, null, whole.Engine.Tokens.Take(n), FinishReason.Length).Text).ToArray();
+        // A stop string made of the text of tokens k .. k+span-1 that first occurs right there: the answer is the text of
+        // the first k tokens, and the engine's answer ends at token k+span-1, which completed the stop string.
+        var (k, span) = (from sp in new[] { 2, 1 } from at in Enumerable.Range(0, 12 - sp).Reverse()
+                         where Enumerable.Range(at, sp).All(n => texts[n + 1].Length > texts[n].Length && texts[n + 1].StartsWith(texts[n], StringComparison.Ordinal))
+                         let candidate = texts[at + sp][texts[at].Length..]
+                         where whole.Text.IndexOf(candidate, StringComparison.Ordinal) == texts[at].Length
+                         select (at, sp)).First();
+        string stop = texts[k + span][texts[k].Length..];
+        Assert.True(k > 0, "the stop string starts the answer: nothing is left before it");
+        var streamed = new System.Text.StringBuilder();
+
+        var stopped = await AnswerGeneration.GenerateAsync(engine, tokenizer, Ask(12), [stop], p => { streamed.Append(p); return Task.CompletedTask; },
+            stopIds: noStopIds);
+
+        Assert.Equal(FinishReason.Stop, stopped.FinishReason);
+        Assert.Equal(FinishReason.Stop, stopped.Engine.FinishReason);
+        Assert.Equal(texts[k], stopped.Text);
+        Assert.Equal(stopped.Text, streamed.ToString());
+        Assert.Equal(whole.Engine.Tokens.Take(k + span), stopped.Engine.Tokens);
+        Assert.Equal(k + span, stopped.CompletionTokens);
+        var attention = stopped.Engine.VisualAttention!;
+        Assert.Equal(k + span, attention.TokenShares.Count);
+        Assert.All(attention.TokenShares.Zip(whole.Engine.VisualAttention!.TokenShares), p => Assert.InRange(Math.Abs(p.First - p.Second), 0, 1e-6));
+        // The same tokens ended by their count carry the same evidence.
+        var limited = await engine.AskAsync(Ask(k + span));
+        Assert.Equal(stopped.Engine.Tokens, limited.Tokens);
+        Assert.All(attention.RowMass.Zip(limited.VisualAttention!.RowMass), p => Assert.InRange(Math.Abs(p.First - p.Second), 0, 1e-6));
+        Assert.Equal(limited.Evidence!.Frames.Select(f => f.Frame), stopped.Engine.Evidence!.Frames.Select(f => f.Frame));
+
+        // Raised before the engine took the ask (not from a token callback), the signal finishes it with nothing produced.
+        var early = new FinishSignal();
+        early.Raise();
+        var empty = await engine.AskAsync(Ask(12) with { Finish = early });
+        Assert.Empty(empty.Tokens);
+        Assert.Equal(FinishReason.Stop, empty.FinishReason);
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(2)]
@@ -92,7 +169,7 @@ public class AnswerEvidenceTests(EvidenceModelFixture fx) : IClassFixture<Eviden
         var prompt = fx.Tiny.Template.BuildPrompt("When does the dog jump?");
         int image = Array.IndexOf(prompt, (int)LlavaOneVision.ImageTokenIndex);
         var codebook = RandomRows(K, seed: 5);
-        Matching(prompt, image + planted).Select(v => (float)v).ToArray().CopyTo(codebook, planted * fx.Dim);
+        fx.Matching(prompt, image + planted, K + 1).Select(v => (float)v).ToArray().CopyTo(codebook, planted * fx.Dim);
         // The planted cluster fills one frame; the other clusters share the other frames' cells.
         var others = new short[] { 0, 1, 3 };
         var indexMap = Enumerable.Range(0, Frames * Grid * Grid)
@@ -211,31 +288,5 @@ public class AnswerEvidenceTests(EvidenceModelFixture fx) : IClassFixture<Eviden
         rows.AddRange(tokens.Take(tokens.Count - 1).Select(id => fx.Reference.Embedding(embed, id)));
         var weights = fx.Reference.AttentionWeights(rows.ToArray());
         return tokens.Select((_, t) => Enumerable.Range(0, K + 1).Select(r => weights[last + t].Average(head => head[image + r])).ToArray()).ToArray();
-    }
-
-    /// <summary>A visual row whose layer-0 key matches the last prompt position's queries: the gradient of the summed
-    /// head scores q_h · R(p) k(u) over the normed input u, mapped back through the RMSNorm weight (unit RMS).</summary>
-    private double[] Matching(int[] prompt, int position)
-    {
-        var c = fx.Model.Config.Text;
-        int hd = c.HeadDim, group = c.NumAttentionHeads / c.NumKeyValueHeads;
-        float[] W(string name) => fx.Weight("model.layers.0." + name)!;
-        var last = fx.Reference.Embedding(fx.Weight("model.embed_tokens.weight")!, prompt[^1]);
-        int promptLength = prompt.Length - 1 + K + 1;
-        var q = ReferenceQwen2.MatVec(W("self_attn.q_proj.weight"), ReferenceQwen2.RmsNorm(last, W("input_layernorm.weight"), c.RmsNormEps),
-            c.NumAttentionHeads * hd, W("self_attn.q_proj.bias"));
-        var wk = W("self_attn.k_proj.weight");
-        var gradient = new double[c.HiddenSize];
-        for (int h = 0; h < c.NumAttentionHeads; h++)
-        {
-            var rotated = ReferenceQwen2.Rope(q.Skip(h * hd).Take(hd).ToArray(), promptLength - 1 - position, c.RopeTheta);   // R(p)ᵀ R(L-1) q
-            int g = h / group;
-            for (int j = 0; j < hd; j++)
-                for (int i = 0; i < c.HiddenSize; i++) gradient[i] += rotated[j] * wk[(g * hd + j) * c.HiddenSize + i];
-        }
-        var norm = W("input_layernorm.weight");
-        var x = gradient.Select((v, i) => v * norm[i]).ToArray();
-        double rms = Math.Sqrt(x.Average(v => v * v));
-        return x.Select(v => v / rms).ToArray();
     }
 }
