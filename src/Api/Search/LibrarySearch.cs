@@ -11,8 +11,8 @@ using VQToken.Engine.Text;
 
 namespace VQToken.Api.Search;
 
-/// <summary>A validated search.</summary>
-public sealed record SearchQuery(string Question, int Top, IReadOnlyList<string>? Ids, DateTimeOffset? CreatedAfter);
+/// <summary>A validated search; with <c>Evidence</c> each result's best frames are measured too (the scoring position's attention).</summary>
+public sealed record SearchQuery(string Question, int Top, IReadOnlyList<string>? Ids, DateTimeOffset? CreatedAfter, bool Evidence = false);
 
 /// <summary>The caller's ready videos a search scores, with their encodings.</summary>
 public sealed record SearchLibrary(IReadOnlyList<(VideoRecord Record, SearchCandidate Candidate)> Videos, int Skipped, bool Truncated);
@@ -55,7 +55,7 @@ public sealed class LibrarySearch(IVideoStore videos, VideoAnswerer answerer, Mo
             if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)) after = parsed;
             else errors["createdAfter"] = ["createdAfter must be an ISO 8601 date and time, e.g. 2026-01-31T12:00:00Z"];
         }
-        return (errors.Count == 0 ? new SearchQuery(question!, top, ids, after) : null, errors);
+        return (errors.Count == 0 ? new SearchQuery(question!, top, ids, after, body.Evidence == true) : null, errors);
     }
 
     /// <summary>The owner's ready videos matching <paramref name="query"/> with their encodings, or a problem (404 for an
@@ -115,20 +115,23 @@ public sealed class LibrarySearch(IVideoStore videos, VideoAnswerer answerer, Mo
         var clock = Stopwatch.StartNew();
         var o = options.Value;
         var hits = await VideoSearch.RankAsync(model.Engine, Prompt, query.Question, library.Videos.Select(v => v.Candidate).ToList(), query.Top,
-            progress, TimeSpan.FromSeconds(o.DeadlineSeconds), o.Window, cancellationToken);
+            progress, TimeSpan.FromSeconds(o.DeadlineSeconds), o.Window, cancellationToken, query.Evidence);
         var byId = library.Videos.ToDictionary(v => v.Record.Id, v => v.Record, StringComparer.Ordinal);
         return new SearchResponse(query.Question, Results(hits, id => byId[id]), library.Videos.Count, library.Skipped, library.Truncated,
             Math.Round(clock.Elapsed.TotalMilliseconds, 1));
     }
 
-    /// <summary>Ranked hits as the API shows them.</summary>
+    /// <summary>Ranked hits as the API shows them; a hit with evidence lists its best frames with the record's frame times.</summary>
     public static List<SearchResult> Results(IReadOnlyList<SearchHit> hits, Func<string, VideoRecord> record) =>
         hits.Select((hit, i) =>
         {
             var r = record(hit.VideoKey);
             var s = hit.Score;
+            var frames = s.Evidence is { } e
+                ? VideoAnswerer.Frames(e, r.FrameTimes is { } t && t.Count == e.Frames.Count ? t : null, SearchResult.EvidenceFrames)
+                : null;
             return new SearchResult(i + 1, r.Id, r.Source.Location, s.Score, s.LogProbYes, s.LogProbNo, r.CreatedAt,
                 r.Settings.Mode == CompressionMode.Full ? null : $"/videos/{r.Id}/clusters.png",
-                s.VisualTokens, s.PrefixCacheHit ? "hit" : "miss");
+                s.VisualTokens, s.PrefixCacheHit ? "hit" : "miss", frames);
         }).ToList();
 }

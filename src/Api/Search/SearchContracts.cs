@@ -18,6 +18,8 @@ public sealed record SearchRequestBody
     public string? CreatedAfter { get; init; }
     /// <summary>Stream progress and the result as Server-Sent Events (same as Accept: text/event-stream).</summary>
     public bool? Stream { get; init; }
+    /// <summary>Also return each result's best frames: where the scoring position's attention fell (docs/SEARCH.md).</summary>
+    [DefaultValue(false)] public bool? Evidence { get; init; }
 }
 
 /// <summary>The ranked videos. <c>scored</c> videos were scored; <c>skipped</c> were ready but had no usable cached
@@ -26,10 +28,16 @@ public sealed record SearchRequestBody
 public sealed record SearchResponse(string Question, IReadOnlyList<SearchResult> Results, int Scored, int Skipped, bool Truncated, double TotalMs);
 
 /// <summary>One ranked video. <c>score</c> = <c>logProbYes</c> − <c>logProbNo</c> (natural logs) at the answer's first
-/// token: above 0 the model leans yes. <c>thumbnail</c> is the video's cluster picture (null in full mode).</summary>
+/// token: above 0 the model leans yes. <c>thumbnail</c> is the video's cluster picture (null in full mode). <c>frames</c>,
+/// only when the search asked for evidence: the best sampled frames (index, time, score), top first.</summary>
 public sealed record SearchResult(
     int Rank, string Id, string Name, double Score, double LogProbYes, double LogProbNo, DateTimeOffset CreatedAt, string? Thumbnail,
-    int VisualTokens, string PrefixCache);
+    int VisualTokens, string PrefixCache,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<Ask.EvidenceFrame>? Frames = null)
+{
+    /// <summary>Frames a result lists with evidence: the best few, not every sampled frame.</summary>
+    public const int EvidenceFrames = 3;
+}
 
 /// <summary>Streaming: videos scored so far of the total.</summary>
 public sealed record SearchProgressEvent(int Scored, int Total);

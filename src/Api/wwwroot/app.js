@@ -389,7 +389,7 @@ async function searchLibrary(event) {
   meter.hidden = false;
   button.disabled = true;
   try {
-    const body = { question: $('search-text').value, top: Number($('search-top').value) || undefined };
+    const body = { question: $('search-text').value, top: Number($('search-top').value) || undefined, evidence: true };
     const response = await api('/videos/search', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
@@ -447,7 +447,9 @@ function searchItem(hit) {
   const text = document.createElement('span');
   text.className = 'name';
   const yes = 1 / (1 + Math.exp(-hit.score));
-  text.textContent = `${hit.rank}. ${hit.name} · score ${hit.score.toFixed(2)} (yes ${(100 * yes).toFixed(0)}% against no)`;
+  const best = hit.frames?.[0];   // where the scoring position looked most (docs/SEARCH.md)
+  text.textContent = `${hit.rank}. ${hit.name} · score ${hit.score.toFixed(2)} (yes ${(100 * yes).toFixed(0)}% against no)` +
+    (best?.time != null ? ` · best frame at ${best.time.toFixed(1)} s` : '');
   text.title = `log p(Yes) ${hit.logProbYes.toFixed(3)}, log p(No) ${hit.logProbNo.toFixed(3)}; created ${hit.createdAt}`;
   const open = document.createElement('button');
   open.type = 'button';

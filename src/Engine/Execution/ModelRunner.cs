@@ -91,7 +91,8 @@ internal sealed partial class ModelRunner(LlavaOneVision model, EngineOptions op
     {
         using var scope = NewDisposeScope();
         var ids = chunks.Select(c => c.Ask.QuestionIds.AsSpan(c.From, c.Count).ToArray()).ToList();
-        // An evidence ask records from its last prompt position on: that position's attention produces the first token.
+        // An evidence ask records from its last prompt position on: that position's attention produces the first token
+        // (for a scoring request, the answer's log-probabilities).
         foreach (var chunk in chunks)
             if (chunk.Completes && _sequences[chunk.Ask] is { Probe: { } probe } evidence) evidence.Cache!.Probe = probe;
         var logits = model.Language.PrefillBatch(ids, chunks.Select(c => _sequences[c.Ask].Cache!).ToList());   // [B, V]
@@ -99,13 +100,13 @@ internal sealed partial class ModelRunner(LlavaOneVision model, EngineOptions op
         for (int i = 0; i < chunks.Count; i++)
         {
             if (!chunks[i].Completes) continue;
+            var sequence = _sequences[chunks[i].Ask];
+            RecordStep(chunks[i].Ask, sequence);   // an evidence score keeps its scoring position's attention
             if (chunks[i].Ask is IScoreInput score)
             {
                 first[i] = RecordScore(score, logits[i]);
                 continue;
             }
-            var sequence = _sequences[chunks[i].Ask];
-            RecordStep(chunks[i].Ask, sequence);
             sequence.Sampler = new TokenSampler(((IAskInput)chunks[i].Ask).Request.Sampling);
             first[i] = sequence.Sampler.Next(logits[i]);
         }

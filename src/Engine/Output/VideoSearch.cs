@@ -22,10 +22,11 @@ public static class VideoSearch
 
     /// <summary>Scores every candidate for <paramref name="question"/> (in <see cref="YesNoPrompt"/>'s template) and
     /// returns the <paramref name="top"/> best, highest score first (ties by key). Progress is reported after each
-    /// video; past <paramref name="deadline"/> it throws <see cref="TimeoutException"/>.</summary>
+    /// video; past <paramref name="deadline"/> it throws <see cref="TimeoutException"/>. With <paramref name="evidence"/> each
+    /// hit's score also carries where its scoring position looked (<see cref="ScoreResult.Evidence"/>).</summary>
     public static async Task<IReadOnlyList<SearchHit>> RankAsync(InferenceEngine engine, YesNoPrompt prompt, string question,
         IReadOnlyList<SearchCandidate> videos, int top, IProgress<SearchProgress>? progress = null, TimeSpan? deadline = null,
-        int window = DefaultWindow, CancellationToken cancellationToken = default)
+        int window = DefaultWindow, CancellationToken cancellationToken = default, bool evidence = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(top, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(window, 1);
@@ -40,7 +41,7 @@ public static class VideoSearch
             while (hits.Count < videos.Count)
             {
                 while (pending.Count < window && next < videos.Count)
-                    pending.Add(ScoreOneAsync(engine, videos[next++], ids, prompt, stop.Token));
+                    pending.Add(ScoreOneAsync(engine, videos[next++], ids, prompt, evidence, stop.Token));
                 var done = await Task.WhenAny(pending).ConfigureAwait(false);
                 pending.Remove(done);
                 hits.Add(await done.ConfigureAwait(false));
@@ -60,9 +61,10 @@ public static class VideoSearch
     }
 
     /// <summary>One scoring request; a full engine queue is waited out rather than failing the whole search.</summary>
-    private static async Task<SearchHit> ScoreOneAsync(InferenceEngine engine, SearchCandidate video, int[] ids, YesNoPrompt prompt, CancellationToken cancellationToken)
+    private static async Task<SearchHit> ScoreOneAsync(InferenceEngine engine, SearchCandidate video, int[] ids, YesNoPrompt prompt, bool evidence,
+        CancellationToken cancellationToken)
     {
-        var request = new ScoreRequest(video.VideoKey, video.Encoding, ids, prompt.YesId, prompt.NoId);
+        var request = new ScoreRequest(video.VideoKey, video.Encoding, ids, prompt.YesId, prompt.NoId, Evidence: evidence);
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();

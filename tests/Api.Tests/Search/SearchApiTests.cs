@@ -127,6 +127,44 @@ public class SearchApiTests(SearchFixture fx) : IClassFixture<SearchFixture>
     }
 
     [Fact]
+    public async Task Search_with_evidence_gives_each_result_its_best_frames_at_the_records_times_and_the_same_scores()
+    {
+        var (_, plain) = await SearchAsync(fx.Alpha, new { question = Question, top = SearchFixture.MaxTop });
+        var (status, body) = await SearchAsync(fx.Alpha, new { question = Question, top = SearchFixture.MaxTop, evidence = true });
+
+        Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
+        var results = body["results"]!.AsArray().Select(r => r!.AsObject()).ToList();
+        var without = plain["results"]!.AsArray().Select(r => r!.AsObject()).ToList();
+        Assert.All(without, r => Assert.False(r.ContainsKey("frames"), r.ToJsonString()));
+        Assert.Equal(Ids(plain), Ids(body));
+        Assert.All(without.Zip(results), p => Assert.InRange(Math.Abs((double)p.First["score"]! - (double)p.Second["score"]!), 0, 1e-6));
+
+        var services = fx.Factory.Services;
+        var search = services.GetRequiredService<LibrarySearch>();
+        var answerer = services.GetRequiredService<VideoAnswerer>();
+        var engine = services.GetRequiredService<ModelHost>().Engine;
+        var ids = search.Prompt.Build(Question);
+        foreach (var result in results)
+        {
+            var id = (string)result["id"]!;
+            var video = await ApiClient.BodyAsync(await fx.Alpha.GetAsync($"/videos/{id}"));
+            var times = video["frameTimes"]!.AsArray().Select(t => (double)t!).ToArray();
+            var frames = result["frames"]!.AsArray().Select(f => f!.AsObject()).ToList();
+            Assert.Equal(Math.Min(SearchResult.EvidenceFrames, times.Length), frames.Count);
+            Assert.All(frames, f => Assert.Equal(times[(int)f["index"]!], (double)f["time"]!));
+            var scores = frames.Select(f => (double)f["score"]!).ToList();
+            Assert.Equal(scores.OrderDescending(), scores);
+            // The frames of a single evidence scoring request over the same encoding (prefix cache off).
+            var record = (await services.GetRequiredService<IVideoStore>().GetAsync(id))!;
+            var (encoding, _, _) = await answerer.EncodingOfReadyAsync(record, default);
+            var single = await engine.ScoreAsync(new ScoreRequest("single-ev-" + id, encoding!, ids, search.Prompt.YesId, search.Prompt.NoId,
+                UsePrefixCache: false, Evidence: true));
+            Assert.Equal(single.Evidence!.Frames.Take(frames.Count).Select(f => f.Frame), frames.Select(f => (int)f["index"]!));
+            Assert.All(single.Evidence.Frames.Zip(scores), p => Assert.InRange(Math.Abs(p.First.Score - p.Second), 0, 1e-6));
+        }
+    }
+
+    [Fact]
     public async Task A_search_never_scores_or_returns_another_keys_videos()
     {
         var (status, beta) = await SearchAsync(fx.Beta, new { question = Question });

@@ -59,10 +59,14 @@ public class SearchPageBrowserTests
         Assert.Equal("done", (string?)seen["searchState"]);
         Assert.Equal(1, (int)seen["searchRequests"]!);
 
-        var api = await ApiClient.BodyAsync(await client.PostAsJsonAsync("/videos/search", new { question = Question, top = 10 }));
+        var api = await ApiClient.BodyAsync(await client.PostAsJsonAsync("/videos/search", new { question = Question, top = 10, evidence = true }));
         var expected = api["results"]!.AsArray().Select(r => (string)r!["id"]!).ToList();
         Assert.Equal(3, expected.Count);
         Assert.Equal(expected, seen["ids"]!.AsArray().Select(i => (string)i!));
+        // Each result names its best frame's time (the page asks with evidence).
+        var bestTimes = api["results"]!.AsArray().Select(r => (double)r!["frames"]![0]!["time"]!).ToList();
+        Assert.All(seen["texts"]!.AsArray().Zip(bestTimes), p =>
+            Assert.EndsWith(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"best frame at {p.Second:F1} s"), (string)p.First!));
         Assert.All(seen["thumbnails"]!.AsArray(), width => Assert.True((int)width! > 0));
         Assert.Equal(3, seen["thumbnails"]!.AsArray().Count);
     }

@@ -67,6 +67,39 @@ public class VideoSearchTests(EvidenceModelFixture fx) : IClassFixture<EvidenceM
     }
 
     [Fact]
+    public async Task Search_with_evidence_points_at_the_planted_frame_and_leaves_every_score_unchanged()
+    {
+        const int planted = 2, frame = 1;
+        var prompt = Prompt;
+        var ids = prompt.Build(Question);
+        int image = Array.IndexOf(ids, (int)LlavaOneVision.ImageTokenIndex);
+        // A cluster whose key matches the scoring position's queries fills frame 1; the other clusters share frame 0.
+        var codebook = RandomRows(seed: 90);
+        fx.Matching(ids, image + planted, K + 1).Select(v => (float)v).ToArray().CopyTo(codebook, planted * fx.Dim);
+        var others = new short[] { 0, 1, 3 };
+        var indexMap = Enumerable.Range(0, Frames * Grid * Grid).Select(c => c / (Grid * Grid) == frame ? (short)planted : others[c % others.Length]).ToArray();
+        var videos = Enumerable.Range(0, 3).Select(i => new SearchCandidate($"ev{i}", Codebook(RandomRows(seed: 91 + i)))).ToList();
+        videos.Add(new SearchCandidate("ev-planted", Codebook(codebook, indexMap)));
+        await using var engine = fx.Tiny.NewEngine();
+
+        var plain = await VideoSearch.RankAsync(engine, prompt, Question, videos, top: videos.Count);
+        var withEvidence = await VideoSearch.RankAsync(engine, prompt, Question, videos, top: videos.Count, evidence: true);
+
+        Assert.All(plain, h => Assert.Null(h.Score.Evidence));
+        Assert.Equal(plain.Select(h => h.VideoKey), withEvidence.Select(h => h.VideoKey));
+        Assert.All(plain.Zip(withEvidence), p => Assert.InRange(Math.Abs(p.First.Score.Score - p.Second.Score.Score), 0, 1e-6));
+        var hit = withEvidence.Single(h => h.VideoKey == "ev-planted").Score;
+        Assert.Equal(frame, hit.Evidence!.Frames[0].Frame);
+        var mass = hit.VisualAttention!.RowMass;
+        Assert.Equal(planted, Enumerable.Range(0, K).MaxBy(r => mass[r]));
+        Assert.Single(hit.VisualAttention.TokenShares);   // the one scoring position
+        Assert.Equal(mass.Take(K).Sum(), hit.Evidence.Frames.Sum(f => f.Score), 9);
+        // The same probe as an ask's: the first answer token of an ask of the same prompt is produced by that position.
+        var ask = await engine.AskAsync(new AskRequest("ev-planted", videos[^1].Encoding, ids, SamplingOptions.Greedy(1), Evidence: true));
+        Assert.All(mass.Zip(ask.VisualAttention!.RowMass), p => Assert.InRange(Math.Abs(p.First - p.Second), 0, 1e-6));
+    }
+
+    [Fact]
     public async Task Scores_prefilled_as_one_ragged_batch_equal_single_scoring_requests()
     {
         var prompt = Prompt;
@@ -184,11 +217,11 @@ public class VideoSearchTests(EvidenceModelFixture fx) : IClassFixture<EvidenceM
 
     private static double Gaussian(Random random) => Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 
-    private VideoEncoding Codebook(float[] codebook) => new()
+    private VideoEncoding Codebook(float[] codebook, short[]? indexMap = null) => new()
     {
         Mode = CompressionMode.VQTokenFixed, Dim = fx.Dim, Frames = Frames, OriginalTokens = Frames * Grid * Grid, VisualTokens = K + 1,
         Compressed = CompressedVideo.FromArrays(Frames, Grid, K, fx.Dim, codebook,
-            Enumerable.Range(0, Frames * Grid * Grid).Select(c => (short)(c % K)).ToArray(), CompressionSettings.Fixed(Frames, K)),
+            indexMap ?? Enumerable.Range(0, Frames * Grid * Grid).Select(c => (short)(c % K)).ToArray(), CompressionSettings.Fixed(Frames, K)),
     };
 
     private float[] RandomRows(int seed) => Managed.Uniform(new Random(seed), K * fx.Dim);

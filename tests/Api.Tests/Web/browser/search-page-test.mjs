@@ -46,6 +46,7 @@ try {
   result.summary = await page.locator('#search-summary').textContent();
   result.ids = await page.locator('#search-results li').evaluateAll((items) => items.map((i) => i.dataset.id));
   result.scores = await page.locator('#search-results li').evaluateAll((items) => items.map((i) => Number(i.dataset.score)));
+  result.texts = await page.locator('#search-results li .name').allTextContents();
 
   result.step = 'thumbnails';
   await page.waitForFunction(() => [...document.querySelectorAll('#search-results img.thumb')].every((img) => !img.hidden && img.complete && img.naturalWidth > 0));
