@@ -58,12 +58,15 @@ public sealed partial class Scheduler(StepBudget budget, EngineMetrics? metrics 
     /// <summary>Asks whose caller raised their finish signal outside a token callback end with what they have produced.</summary>
     private void FinishSignalled(IModelRunner runner)
     {
-        foreach (var ask in _waiting.Concat(_prefilling).Concat(_running).Where(a => a.Finish?.IsRaised == true).ToList())
-        {
-            Remove(ask);
-            ask.FinishedEarly = true;
-            Finish(runner, ask);
-        }
+        foreach (var asks in (ReadOnlySpan<List<ScheduledAsk>>)[_waiting, _prefilling, _running])
+            for (int i = asks.Count - 1; i >= 0; i--)
+            {
+                var ask = asks[i];
+                if (ask.Finish?.IsRaised != true) continue;
+                asks.RemoveAt(i);
+                ask.FinishedEarly = true;
+                Finish(runner, ask);
+            }
     }
 
     /// <summary>Moves waiting asks into prefill: as many as the batch has room for, at most MaxPrefillsPerStep.</summary>
