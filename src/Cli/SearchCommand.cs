@@ -28,6 +28,7 @@ public sealed class SearchCommand : CliCommand
     private readonly Option<int> _maxVideos = CliOptions.Int("--max-videos", "videos scored at most (the newest)", new SearchOptions().MaxVideos, min: 1);
     private readonly Option<string[]> _ids = new("--id") { Description = "only this video (repeatable)", HelpName = "ID" };
     private readonly Option<string> _createdAfter = CliOptions.Text("--created-after", "only videos created after this instant (ISO 8601)", "TIME");
+    private readonly Option<bool> _evidence = CliOptions.Flag("--evidence", "also list each result's best frames (where the scoring position looked), as the route's \"evidence\": true");
     private readonly Option<string> _device = CliOptions.Device("cpu");
     private readonly Option<int> _threads = CliOptions.Int("--threads", "libtorch threads (0: one per core)", 0, min: 0);
 
@@ -35,7 +36,7 @@ public sealed class SearchCommand : CliCommand
         "Ask the whole library: ranks one owner's ready videos in a service data directory for a yes/no question (as POST /videos/search); prints the JSON response.")
     {
         Add(_question);
-        foreach (var option in new Option[] { _data, _checkpoint, _apiKey, _owner, _top, _maxVideos, _ids, _createdAfter, _device, _threads }) Add(option);
+        foreach (var option in new Option[] { _data, _checkpoint, _apiKey, _owner, _top, _maxVideos, _ids, _createdAfter, _evidence, _device, _threads }) Add(option);
         Validators.Add(r =>
         {
             if (r.GetResult(_apiKey) is { Implicit: false } && r.GetResult(_owner) is { Implicit: false }) r.AddError("--api-key and --owner exclude each other");
@@ -79,7 +80,7 @@ public sealed class SearchCommand : CliCommand
         var question = YesNoPrompt.UserText(parsed.GetRequiredValue(_question))[..^YesNoPrompt.Instruction.Length];
         var after = parsed.GetValue(_createdAfter) is { } text ? DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal) : (DateTimeOffset?)null;
         var ids = parsed.GetValue(_ids) is { Length: > 0 } given ? given.Distinct(StringComparer.Ordinal).ToList() : null;
-        return SearchAsync(data, checkpoint, owner, new SearchQuery(question, parsed.GetValue(_top), ids, after), parsed.GetValue(_maxVideos),
+        return SearchAsync(data, checkpoint, owner, new SearchQuery(question, parsed.GetValue(_top), ids, after, parsed.GetValue(_evidence)), parsed.GetValue(_maxVideos),
             new EngineOptions { Device = parsed.GetRequiredValue(_device), Threads = parsed.GetValue(_threads) }, progress);
     }
 
@@ -108,7 +109,7 @@ public sealed class SearchCommand : CliCommand
         var bar = progress.AddBar("scoring", Math.Max(1, library.Count));
         var prompt = new YesNoPrompt(QwenTokenizer.Load(checkpoint));
         var hits = await VideoSearch.RankAsync(engine, prompt, question, library.Select(v => v.Candidate).ToList(), query.Top,
-            new Progress<SearchProgress>(p => bar.Set(p.Scored)));
+            new Progress<SearchProgress>(p => bar.Set(p.Scored)), evidence: query.Evidence);
         bar.Complete();
         var byId = library.ToDictionary(v => v.Record.Id, v => v.Record, StringComparer.Ordinal);
         return new SearchResponse(question, LibrarySearch.Results(hits, id => byId[id]), library.Count, skipped, truncated,

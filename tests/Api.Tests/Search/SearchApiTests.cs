@@ -286,9 +286,15 @@ public class SearchApiTests(SearchFixture fx) : IClassFixture<SearchFixture>
         }
 
         var beta = await CliProgress.RunAsync(progress => SearchCommand.SearchAsync(fx.Factory.DataDirectory, ServiceFactory.ModelDirectory,
-            Caller.OwnerOf("beta-key"), new SearchQuery(Question, SearchFixture.MaxTop, null, null), 100, engine, progress), console: null);
+            Caller.OwnerOf("beta-key"), new SearchQuery(Question, SearchFixture.MaxTop, null, null, Evidence: true), 100, engine, progress), console: null);
         Assert.Equal(fx.BetaIds, beta.Results.Select(r => r.Id));
         Assert.Equal(1, beta.Scored);
+        // With evidence, the CLI lists the same best frames as the route.
+        var (_, betaHttp) = await SearchAsync(fx.Beta, new { question = Question, evidence = true });
+        var webFrames = betaHttp["results"]![0]!["frames"]!.AsArray().Select(f => ((int)f!["index"]!, (double?)f["time"], (double)f["score"]!)).ToList();
+        var cliFrames = beta.Results[0].Frames!;
+        Assert.Equal(webFrames.Select(f => (f.Item1, f.Item2)), cliFrames.Select(f => (f.Index, f.Time)));
+        Assert.All(webFrames.Zip(cliFrames), p => Assert.InRange(Math.Abs(p.First.Item3 - p.Second.Score), 0, 1e-5));
     }
 
     [Fact]
