@@ -65,8 +65,8 @@ internal sealed class FakeRunner : IModelRunner
 
 /// <summary>An ask whose outcome the test reads back.</summary>
 internal sealed class TestAsk(string prefixKey, int questionTokens, int maxNewTokens = 4, IReadOnlySet<long>? stopIds = null, bool usePrefixCache = true,
-    int visualTokens = 5) : ScheduledAsk(prefixKey, [1, 2, -200], Enumerable.Range(10, questionTokens).Select(i => (long)i).ToArray(), visualTokens,
-    maxNewTokens, stopIds ?? new HashSet<long>(), usePrefixCache)
+    int visualTokens = 5, Action<long>? onToken = null) : ScheduledAsk(prefixKey, [1, 2, -200], Enumerable.Range(10, questionTokens).Select(i => (long)i).ToArray(), visualTokens,
+    maxNewTokens, stopIds ?? new HashSet<long>(), usePrefixCache, onToken)
 {
     public string Outcome { get; private set; } = "running";
     public Exception? Error { get; private set; }

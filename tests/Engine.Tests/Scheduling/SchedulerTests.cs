@@ -1,5 +1,6 @@
 using System.Reflection;
 using VQToken.Engine.Generation;
+using VQToken.Engine.Runtime;
 using VQToken.Engine.Scheduling;
 
 namespace VQToken.Engine.Tests.Scheduling;
@@ -56,6 +57,34 @@ public sealed class SchedulerTests
         Assert.Equal(FinishReason.Stop, stops.FinishReason);
         Assert.Equal([100L, 101, 102, 103], limited.Tokens);
         Assert.Equal(FinishReason.Length, limited.FinishReason);
+    }
+
+    [Fact]
+    public void A_finish_signal_ends_an_ask_as_finished_after_the_token_it_was_raised_on_or_at_the_next_step()
+    {
+        var scheduler = NewScheduler();
+        var runner = new FakeRunner();
+        var raisedOnToken = new FinishSignal();
+        var onToken = new TestAsk("callback", 3, maxNewTokens: 10, onToken: t => { if (t == 102) raisedOnToken.Raise(); }) { Finish = raisedOnToken };
+        var raisedOutside = new FinishSignal();
+        var outside = new TestAsk("outside", 3, maxNewTokens: 10) { Finish = raisedOutside };
+        var plain = new TestAsk("plain", 3, maxNewTokens: 6);
+        foreach (var ask in new[] { onToken, outside, plain }) scheduler.Add(ask);
+        scheduler.Step(runner);
+        scheduler.Step(runner);
+        var produced = outside.Tokens.ToList();
+        Assert.NotEmpty(produced);
+
+        raisedOutside.Raise();
+        RunUntilDone(scheduler, runner);
+
+        Assert.Equal([100L, 101, 102], onToken.Tokens);      // ends with the token it was raised on
+        Assert.Equal(produced, outside.Tokens);             // ends with what it had, at the next step
+        Assert.All(new[] { onToken, outside }, a => Assert.Equal(FinishReason.Stop, a.FinishReason));
+        Assert.All(new[] { onToken, outside, plain }, a => Assert.Equal("completed", a.Outcome));   // finished, not cancelled
+        Assert.Equal(6, plain.Tokens.Count);
+        Assert.Equal(FinishReason.Length, plain.FinishReason);
+        Assert.Empty(runner.Held);
     }
 
     [Fact]
