@@ -195,18 +195,17 @@ public sealed class VideoProcessor(
                 return Outcome.Done;
             }
 
-            var sampled = await sampler.SampleAsync(path, new FrameRequest(record.Settings.Frames), cancellationToken);
-            stages["frames"] = clock.Elapsed.TotalMilliseconds;
-            var info = sampled.Video;
+            var info = await sampler.ProbeAsync(path, cancellationToken);
+            var indices = sampler.ChooseIndices(info, record.Settings.ToFrameRequest());
+            stages["frames"] = clock.Elapsed.TotalMilliseconds;   // probe and plan; decoding overlaps the vision stage
             var probe = new SourceProbe(info.DurationSeconds, info.FrameRate, info.Width, info.Height, info.CodecName);
             // Progress is for watchers: an unreachable store must not stop the work.
-            Observe(videos.UpdateAsync(record.Id, r => r with { Probe = probe, Progress = new VideoProgress("vision", 0) }, cancellationToken));
+            Observe(videos.UpdateAsync(record.Id, r => r with { Probe = probe, Progress = new VideoProgress("vision", 0, 0, indices.Length) }, cancellationToken));
 
+            var vision = Stopwatch.StartNew();
             var progress = new ThrottledProgress(p => Observe(videos.UpdateAsync(record.Id, r => r.Status == VideoStatus.Processing
-                ? r with { Progress = new VideoProgress(p.Stage == "compressed" ? "compress" : "vision", (double)p.FramesEncoded / p.FramesTotal) } : r)));
-            var encoding = await encoder.EncodeAsync(
-                new EncodeRequest(record.Id, sampled.Rgb, record.Settings.Mode, record.Settings.Mode == CompressionMode.Full ? null : record.Settings.Resolve(model.Info!.HasVQAttention)),
-                progress, cancellationToken);
+                ? r with { Progress = ProgressOf(p, vision.Elapsed) } : r)));
+            var encoding = await EncodeStreamedAsync(record, path, info, indices, progress, cancellationToken);
             stages["vision"] = encoding.VisionMs;
             stages["compress"] = encoding.CompressionMs;
 
@@ -217,7 +216,7 @@ public sealed class VideoProcessor(
             VideoUpdateResult? finished = null;
             await DurablyAsync(async () => finished = await videos.UpdateAsync(record.Id, r => r with
             {
-                Status = VideoStatus.Ready, Progress = new VideoProgress("ready", 1), Reason = null, Probe = probe,
+                Status = VideoStatus.Ready, Progress = new VideoProgress("ready", 1, encoding.Frames, encoding.Frames, 0), Reason = null, Probe = probe,
                 Tokens = new TokenCounts(encoding.OriginalTokens, encoding.VisualTokens), StageMilliseconds = stages,
             }, cancellationToken), cancellationToken);
             if (finished!.Outcome == VideoUpdateOutcome.NotFound)
@@ -273,6 +272,45 @@ public sealed class VideoProcessor(
                 ? r with { Status = VideoStatus.Queued, Progress = null, Reason = $"attempt {attempt} failed: {e.Message}; retrying" } : r, cancellationToken), cancellationToken);
             return Outcome.RetrySoon;
         }
+    }
+
+    /// <summary>Frames decoded by ffmpeg go to the engine in chunks as they come (memory bounded by a few chunks and
+    /// one feature buffer, not by the frames); a decoding error is the video's error, and whatever way the encoding
+    /// ends, ffmpeg is stopped and the stream released.</summary>
+    private async Task<VideoEncoding> EncodeStreamedAsync(VideoRecord record, string path, VideoInfo info, int[] indices,
+        IProgress<EncodeProgress> progress, CancellationToken cancellationToken)
+    {
+        var stream = new FrameStream(indices.Length, sampler.Options.FrameSize, StreamedChunks);
+        using var stopDecoding = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var decoding = Task.Run(() => sampler.StreamAsync(path, info, indices, stream.Writer, StreamedChunkFrames, stopDecoding.Token), CancellationToken.None);
+        try
+        {
+            var settings = record.Settings.Mode == CompressionMode.Full ? null : record.Settings.Resolve(model.Info!.HasVQAttention);
+            var encoding = await encoder.EncodeAsync(EncodeRequest.Streamed(record.Id, stream, record.Settings.Mode, settings), progress, cancellationToken);
+            await decoding;
+            return encoding;
+        }
+        catch (Exception) when (!decoding.IsCompletedSuccessfully)
+        {
+            stopDecoding.Cancel();
+            stream.Writer.TryComplete();
+            // The decoder's own error (not a video, a timeout) says more than the engine's view of a broken stream.
+            try { await decoding; }
+            catch (VideoIngestException e) when (!cancellationToken.IsCancellationRequested) { System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e); }
+            catch (Exception) { }
+            throw;
+        }
+    }
+
+    /// <summary>Frames per chunk handed from ffmpeg to the engine, and chunks held ahead of it.</summary>
+    private const int StreamedChunkFrames = 4, StreamedChunks = 4;
+
+    /// <summary>Stage, fraction, frames done of the total and the time the remaining frames should take at the rate so far.</summary>
+    internal static VideoProgress ProgressOf(EncodeProgress p, TimeSpan elapsed)
+    {
+        if (p.Stage == "compressed") return new VideoProgress("compress", 1, p.FramesEncoded, p.FramesTotal, 0);
+        double? eta = p.FramesEncoded == 0 ? null : Math.Round(elapsed.TotalSeconds / p.FramesEncoded * (p.FramesTotal - p.FramesEncoded), 1);
+        return new VideoProgress("vision", p.FramesTotal == 0 ? 0 : (double)p.FramesEncoded / p.FramesTotal, p.FramesEncoded, p.FramesTotal, eta);
     }
 
     private Task FailAsync(string id, string reason, CancellationToken cancellationToken) =>

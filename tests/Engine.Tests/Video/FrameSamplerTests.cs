@@ -61,6 +61,34 @@ public class FrameSamplerTests(GeneratedVideos videos)
     }
 
     [Fact]
+    public async Task A_time_range_samples_only_its_frames_by_their_source_numbers()
+    {
+        var all = await Sampler().SampleAsync(videos.H264Mp4, new FrameRequest(Count: 20));
+        var ranged = await Sampler().SampleAsync(videos.H264Mp4, new FrameRequest(Count: 4, Start: 1.0));
+        var byRate = await Sampler().SampleAsync(videos.H264Mp4, new FrameRequest(Count: 32, FramesPerSecond: 5, Start: 0.5, End: 1.5));
+
+        Assert.Equal(Enumerable.Range(0, 20), all.FrameIndices);
+        Assert.Equal(new[] { 10, 13, 16, 19 }, ranged.FrameIndices);   // 10 fps: [1 s, 2 s) is frames 10..19
+        Assert.Equal(new[] { 5, 7, 9, 11, 13 }, byRate.FrameIndices);   // every 2nd frame of 5..14
+        for (int i = 0; i < ranged.FrameIndices.Length; i++)
+        {
+            using var expected = all.Pixels()[ranged.FrameIndices[i]];
+            using var got = ranged.Pixels()[i];
+            Assert.True(expected.allclose(got, rtol: 0, atol: 0), $"frame {i} of the range is not source frame {ranged.FrameIndices[i]}");
+        }
+    }
+
+    [Theory]
+    [InlineData(3.0, null)]     // starts after the 2 s video
+    [InlineData(0.51, 0.52)]    // holds no frame time (10 fps)
+    [InlineData(1.0, 0.5)]      // ends before it starts
+    public async Task A_range_without_frames_is_an_invalid_frame_request(double start, double? end)
+    {
+        var error = await Assert.ThrowsAsync<VideoIngestException>(() => Sampler().SampleAsync(videos.H264Mp4, new FrameRequest(Count: 4, Start: start, End: end)));
+        Assert.Equal(VideoErrorKind.InvalidFrameRequest, error.Kind);
+    }
+
+    [Fact]
     public async Task Rotation_metadata_is_honoured()
     {
         var upright = await Sampler().SampleAsync(videos.SplitMp4, new FrameRequest(Count: 1));

@@ -1,0 +1,130 @@
+using System.Threading.Channels;
+using VQToken.Ingestion;
+
+namespace VQToken.Engine.Runtime;
+
+/// <summary>A video's frames as they arrive from ingestion, in sampling order: a bounded channel of RGB chunks, so
+/// ffmpeg waits for the vision tower and memory holds a few chunks, never the video. The producer writes to
+/// <see cref="Writer"/> and completes it (with the error when decoding failed); each write wakes the engine.</summary>
+public sealed class FrameStream
+{
+    private readonly Channel<RgbFrames> _chunks;
+    private readonly Queue<RgbFrames> _pending = new();   // engine thread only: chunks read, partly taken
+    private int _pendingOffset, _pendingFrames, _taken;
+    private Action? _wake;
+
+    /// <param name="count">Frames the producer will write in all.</param>
+    /// <param name="size">Side of each square frame.</param>
+    /// <param name="bufferedChunks">Chunks written ahead of the engine before the producer waits.</param>
+    public FrameStream(int count, int size, int bufferedChunks = 2)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(bufferedChunks, 1);
+        (Count, Size) = (count, size);
+        _chunks = Channel.CreateBounded<RgbFrames>(new BoundedChannelOptions(bufferedChunks) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+        Writer = new WakingWriter(_chunks.Writer, this);
+    }
+
+    public int Count { get; }
+    public int Size { get; }
+
+    /// <summary>Where the producer writes chunks [n, Size, Size, 3] and completes the stream.</summary>
+    public ChannelWriter<RgbFrames> Writer { get; }
+
+    /// <summary>Called (from any thread) whenever a chunk arrives or the stream completes.</summary>
+    internal void OnArrival(Action wake)
+    {
+        _wake = wake;
+        wake();   // anything written before the engine took the stream is seen at once
+    }
+
+    /// <summary>Frames that can be taken now without waiting, up to <paramref name="wanted"/>; reads only as many
+    /// chunks as that needs, so the producer stays held back by the channel's bound.</summary>
+    internal int Ready(int wanted)
+    {
+        while (_pendingFrames < wanted && _chunks.Reader.TryRead(out var chunk))
+        {
+            if (chunk.Size != Size || chunk.Count < 1 || _taken + _pendingFrames + chunk.Count > Count)
+                throw new InvalidOperationException($"the frame stream got a chunk of {chunk.Count} frames of {chunk.Size}x{chunk.Size}; it expects {Count} frames of {Size}x{Size} in all");
+            chunk.Validate();
+            _pending.Enqueue(chunk);
+            _pendingFrames += chunk.Count;
+        }
+        return Math.Min(_pendingFrames, wanted);
+    }
+
+    /// <summary>Why no more frames will come although some are missing: the producer's error, or an early end. Null while frames may still come.</summary>
+    internal Exception? Failure
+    {
+        get
+        {
+            if (_pendingFrames > 0 || !_chunks.Reader.Completion.IsCompleted || _chunks.Reader.TryPeek(out _)) return null;
+            if (_chunks.Reader.Completion.Exception?.GetBaseException() is { } error) return error;
+            if (_chunks.Reader.Completion.IsCanceled) return new OperationCanceledException("the frame stream was cancelled");
+            return _taken < Count ? new InvalidOperationException($"the frame stream ended after {_taken} of {Count} frames") : null;
+        }
+    }
+
+    /// <summary>The next <paramref name="count"/> frames (at most <see cref="Ready"/>), as one block.</summary>
+    internal RgbFrames Take(int count)
+    {
+        if (count < 1 || count > _pendingFrames) throw new InvalidOperationException($"{count} frames taken, {_pendingFrames} ready");
+        var first = _pending.Peek();
+        RgbFrames taken;
+        if (_pendingOffset == 0 && first.Count == count)
+        {
+            taken = _pending.Dequeue();
+        }
+        else
+        {
+            long frameBytes = (long)Size * Size * 3;
+            var data = new byte[count * frameBytes];
+            for (int done = 0; done < count;)
+            {
+                var chunk = _pending.Peek();
+                int n = Math.Min(count - done, chunk.Count - _pendingOffset);
+                Array.Copy(chunk.Data, _pendingOffset * frameBytes, data, done * frameBytes, n * frameBytes);
+                (done, _pendingOffset) = (done + n, _pendingOffset + n);
+                if (_pendingOffset < chunk.Count) continue;
+                _pending.Dequeue();
+                _pendingOffset = 0;
+            }
+            taken = new RgbFrames(count, Size, data);
+        }
+        _pendingFrames -= count;
+        _taken += count;
+        return taken;
+    }
+
+    /// <summary>Drops what the engine holds of the stream and tells the producer to stop (the video was cancelled or failed).</summary>
+    internal void Abandon()
+    {
+        _chunks.Writer.TryComplete(new ChannelClosedException("the video's encoding ended"));
+        while (_chunks.Reader.TryRead(out _)) { }
+        _pending.Clear();
+        _pendingFrames = 0;
+    }
+
+    private void Wake() => _wake?.Invoke();
+
+    /// <summary>The channel's writer, waking the engine after each chunk and at completion.</summary>
+    private sealed class WakingWriter(ChannelWriter<RgbFrames> inner, FrameStream owner) : ChannelWriter<RgbFrames>
+    {
+        public override bool TryWrite(RgbFrames item)
+        {
+            if (!inner.TryWrite(item)) return false;
+            owner.Wake();
+            return true;
+        }
+
+        public override ValueTask<bool> WaitToWriteAsync(CancellationToken cancellationToken = default) => inner.WaitToWriteAsync(cancellationToken);
+
+        public override bool TryComplete(Exception? error = null)
+        {
+            bool completed = inner.TryComplete(error);
+            owner.Wake();
+            return completed;
+        }
+    }
+}
