@@ -44,9 +44,10 @@ public sealed class FrameSampler(VideoProbe probe)
     /// stream: chunks of up to <paramref name="chunkFrames"/> frames [n, S, S, 3] in sampling order go to
     /// <paramref name="writer"/> as they are decoded, waiting while it is full (so memory holds a few chunks, and the
     /// decode timeout counts only the time spent decoding). Completes the writer, with the error when sampling fails;
-    /// returns the distinct frames decoded.</summary>
+    /// returns the distinct frames decoded. <paramref name="buffers"/> gives each chunk's bytes (e.g. buffers the
+    /// reader is done with); by default new ones.</summary>
     public async Task<int> StreamAsync(string path, VideoInfo info, int[] indices, ChannelWriter<RgbFrames> writer, int chunkFrames,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, Func<int, byte[]>? buffers = null)
     {
         try
         {
@@ -58,7 +59,7 @@ public sealed class FrameSampler(VideoProbe probe)
             {
                 for (int c = 0; c < copies; c++)
                 {
-                    chunk ??= new byte[(long)Math.Min(chunkFrames, indices.Length - written) * frameBytes];
+                    chunk ??= buffers?.Invoke(Math.Min(chunkFrames, indices.Length - written) * frameBytes) ?? new byte[(long)Math.Min(chunkFrames, indices.Length - written) * frameBytes];
                     frame.Span.CopyTo(chunk.AsSpan(inChunk++ * frameBytes, frameBytes));
                     if ((long)inChunk * frameBytes < chunk.LongLength) continue;
                     await writer.WriteAsync(new RgbFrames(inChunk, size, chunk), cancellationToken);
@@ -164,7 +165,7 @@ public sealed class FrameSampler(VideoProbe probe)
 
     private IEnumerable<string> DecodeArguments(string path, VideoInfo info, int[] wanted)
     {
-        var select = string.Join('+', wanted.Select(i => string.Create(CultureInfo.InvariantCulture, $"eq(n,{i})")));
+        var select = SelectExpression(wanted.Select(i => string.Create(CultureInfo.InvariantCulture, $"eq(n,{i})")).ToArray());
         return
         [
             "-nostdin", "-hide_banner", "-loglevel", "error",
@@ -179,6 +180,12 @@ public sealed class FrameSampler(VideoProbe probe)
             "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1",
         ];
     }
+
+    /// <summary>The terms summed as a balanced tree of parenthesised groups: ffmpeg's expression parser refuses a flat
+    /// sum of a few hundred terms (a long video's frame list), but not a nesting of depth log2(terms / 8).</summary>
+    internal static string SelectExpression(ReadOnlySpan<string> terms) => terms.Length <= 8
+        ? string.Join('+', terms.ToArray())
+        : $"({SelectExpression(terms[..(terms.Length / 2)])})+({SelectExpression(terms[(terms.Length / 2)..])})";
 
     private static string Describe(string stderr) => stderr.Length == 0 ? "ffmpeg gave no details" : stderr.Length > 400 ? stderr[..400] : stderr;
 }

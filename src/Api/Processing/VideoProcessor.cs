@@ -282,7 +282,7 @@ public sealed class VideoProcessor(
     {
         var stream = new FrameStream(indices.Length, sampler.Options.FrameSize, StreamedChunks);
         using var stopDecoding = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var decoding = Task.Run(() => sampler.StreamAsync(path, info, indices, stream.Writer, StreamedChunkFrames, stopDecoding.Token), CancellationToken.None);
+        var decoding = Task.Run(() => sampler.StreamAsync(path, info, indices, stream.Writer, StreamedChunkFrames, stopDecoding.Token, stream.RentBuffer), CancellationToken.None);
         try
         {
             var settings = record.Settings.Mode == CompressionMode.Full ? null : record.Settings.Resolve(model.Info!.HasVQAttention);
@@ -302,8 +302,9 @@ public sealed class VideoProcessor(
         }
     }
 
-    /// <summary>Frames per chunk handed from ffmpeg to the engine, and chunks held ahead of it.</summary>
-    private const int StreamedChunkFrames = 4, StreamedChunks = 4;
+    /// <summary>Frames per chunk handed from ffmpeg to the engine (a vision batch at the default Engine:MaxBatchFrames),
+    /// and chunks held ahead of it.</summary>
+    private const int StreamedChunkFrames = 8, StreamedChunks = 2;
 
     /// <summary>Stage, fraction, frames done of the total and the time the remaining frames should take at the rate so far.</summary>
     internal static VideoProgress ProgressOf(EncodeProgress p, TimeSpan elapsed)

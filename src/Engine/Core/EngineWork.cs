@@ -122,7 +122,7 @@ internal sealed class EncodeWork : ScheduledEncode, IEncodeInput
     public override Exception? FrameSourceFailure => Request.Stream?.Failure;
 
     public torch.Tensor Pixels(int from, int count, torch.Device device) => Request.Stream is { } stream
-        ? stream.Take(count).ToPixels(0, count, device)
+        ? stream.TakePixels(count, device)
         : Request.Frames!.ToPixels(from, count, device);
 
     public override void Report(string stage) => _progress?.Report(new EncodeProgress(stage, FramesEncoded, FramesTotal));

@@ -42,7 +42,8 @@ internal sealed partial class ModelRunner
     {
         var clock = Stopwatch.StartNew();
         using var scope = NewDisposeScope();
-        var pixels = cat(slices.Select(s => ((IEncodeInput)s.Encode).Pixels(s.From, s.Count, model.Device)).ToList(), 0);   // [B, 3, S, S]
+        var pieces = slices.Select(s => ((IEncodeInput)s.Encode).Pixels(s.From, s.Count, model.Device)).ToList();
+        var pixels = pieces.Count == 1 ? pieces[0] : cat(pieces, 0);                                                  // [B, 3, S, S]
         using (EngineMetrics.Activities.StartActivity("engine.vision", ActivityKind.Internal, slices[0].Encode.Parent))
         {
             var projected = model.Project(model.EncodeVision(pixels));                                     // [B, P, D]

@@ -66,36 +66,44 @@ public sealed class FrameStream
         }
     }
 
-    /// <summary>The next <paramref name="count"/> frames (at most <see cref="Ready"/>), as one block.</summary>
-    internal RgbFrames Take(int count)
+    /// <summary>The next <paramref name="count"/> frames (at most <see cref="Ready"/>) as the vision tower's input
+    /// [count, 3, S, S]; each chunk used up goes back to the pool (<see cref="RentBuffer"/>), so a long video
+    /// reuses a few buffers instead of leaving the garbage collector a video's worth of them.</summary>
+    internal TorchSharp.torch.Tensor TakePixels(int count, TorchSharp.torch.Device device)
     {
         if (count < 1 || count > _pendingFrames) throw new InvalidOperationException($"{count} frames taken, {_pendingFrames} ready");
-        var first = _pending.Peek();
-        RgbFrames taken;
-        if (_pendingOffset == 0 && first.Count == count)
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var pieces = new List<TorchSharp.torch.Tensor>();
+        for (int done = 0; done < count;)
         {
-            taken = _pending.Dequeue();
-        }
-        else
-        {
-            long frameBytes = (long)Size * Size * 3;
-            var data = new byte[count * frameBytes];
-            for (int done = 0; done < count;)
-            {
-                var chunk = _pending.Peek();
-                int n = Math.Min(count - done, chunk.Count - _pendingOffset);
-                Array.Copy(chunk.Data, _pendingOffset * frameBytes, data, done * frameBytes, n * frameBytes);
-                (done, _pendingOffset) = (done + n, _pendingOffset + n);
-                if (_pendingOffset < chunk.Count) continue;
-                _pending.Dequeue();
-                _pendingOffset = 0;
-            }
-            taken = new RgbFrames(count, Size, data);
+            var chunk = _pending.Peek();
+            int n = Math.Min(count - done, chunk.Count - _pendingOffset);
+            pieces.Add(chunk.ToPixels(_pendingOffset, n, device));
+            (done, _pendingOffset) = (done + n, _pendingOffset + n);
+            if (_pendingOffset < chunk.Count) continue;
+            _pending.Dequeue();
+            _pendingOffset = 0;
+            if (_recycled.Count < RecycledBuffers) _recycled.Enqueue(chunk.Data);
         }
         _pendingFrames -= count;
         _taken += count;
-        return taken;
+        var pixels = pieces.Count == 1 ? pieces[0] : TorchSharp.torch.cat(pieces, 0);
+        return pixels.MoveToOuterDisposeScope();
     }
+
+    /// <summary>A buffer of <paramref name="length"/> bytes for the producer's next chunk: a used one when there is one
+    /// of that size (the last chunk of a video may be shorter), else a new one.</summary>
+    public byte[] RentBuffer(int length)
+    {
+        for (int tries = _recycled.Count; tries > 0 && _recycled.TryDequeue(out var buffer); tries--)
+        {
+            if (buffer.Length == length) return buffer;
+        }
+        return new byte[length];
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<byte[]> _recycled = new();
+    private const int RecycledBuffers = 4;
 
     /// <summary>Drops what the engine holds of the stream and tells the producer to stop (the video was cancelled or failed).</summary>
     internal void Abandon()
