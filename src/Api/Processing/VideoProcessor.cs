@@ -307,7 +307,7 @@ public sealed class VideoProcessor(
     private const int StreamedChunkFrames = 8, StreamedChunks = 2;
 
     /// <summary>Stage, fraction, frames done of the total and the time the remaining frames should take at the rate so far.</summary>
-    internal static VideoProgress ProgressOf(EncodeProgress p, TimeSpan elapsed)
+    public static VideoProgress ProgressOf(EncodeProgress p, TimeSpan elapsed)
     {
         if (p.Stage == "compressed") return new VideoProgress("compress", 1, p.FramesEncoded, p.FramesTotal, 0);
         double? eta = p.FramesEncoded == 0 ? null : Math.Round(elapsed.TotalSeconds / p.FramesEncoded * (p.FramesTotal - p.FramesEncoded), 1);

@@ -174,7 +174,8 @@ internal sealed class EngineCore
         Interlocked.Exchange(ref _progressTicks, Idle);
         try
         {
-            Task.WaitAny([frames, InboxWait()]);
+            // A completed inbox (stopping with drain) answers at once: then only frames or the abort end the wait.
+            Task.WaitAny([frames, _inbox.Reader.Completion.IsCompleted ? Aborted() : InboxWait()]);
         }
         catch (AggregateException) { }
         Interlocked.Exchange(ref _progressTicks, Environment.TickCount64);
@@ -188,6 +189,9 @@ internal sealed class EngineCore
     }
 
     private Task<bool>? _inboxWait;
+
+    private Task Aborted() => _aborted ??= Task.Delay(Timeout.Infinite, Abort.Token);
+    private Task? _aborted;
 
     private void FailQueued(Exception error)
     {

@@ -1,7 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using VQToken.Api.Processing;
 using VQToken.Api.Tests.Infrastructure;
+using VQToken.Api.Videos;
+using VQToken.Engine.Runtime;
 
 namespace VQToken.Api.Tests.Videos;
 
@@ -100,6 +103,27 @@ public class SamplingSettingsTests(VideosApiFixture service) : IClassFixture<Vid
         Assert.Equal(3, new[] { first, second, ranged }.Select(b => (string)b["id"]!).Distinct().Count());
         Assert.Equal((string)first["id"]!, (string)again["id"]!);
         Assert.Equal((string)first["id"]!, (string)fromZero["id"]!);
+    }
+
+    [Fact]
+    public void Progress_carries_frames_done_of_the_total_and_the_time_the_rest_should_take()
+    {
+        var quarter = VideoProcessor.ProgressOf(new EncodeProgress("encoding", 256, 1024), TimeSpan.FromSeconds(10));
+        var started = VideoProcessor.ProgressOf(new EncodeProgress("encoding", 0, 1024), TimeSpan.FromSeconds(1));
+        var compressed = VideoProcessor.ProgressOf(new EncodeProgress("compressed", 1024, 1024), TimeSpan.FromSeconds(40));
+
+        Assert.Equal(new VideoProgress("vision", 0.25, 256, 1024, 30), quarter);   // 10 s for 256 frames: 30 s for the other 768
+        Assert.Equal(new VideoProgress("vision", 0, 0, 1024, null), started);     // no rate yet, no estimate
+        Assert.Equal(new VideoProgress("compress", 1, 1024, 1024, 0), compressed);
+    }
+
+    [Fact]
+    public async Task The_web_page_offers_the_sampling_settings()
+    {
+        var html = await Client.GetStringAsync("/");
+        foreach (var field in new[] { "frames", "fps", "maxFrames", "start", "end" }) Assert.Contains($"name=\"{field}\"", html);
+        var script = await Client.GetStringAsync("/app.js");
+        foreach (var field in new[] { "fps:", "maxFrames:", "start:", "end:" }) Assert.Contains(field, script);
     }
 
     /// <summary>Frames the video was sampled with, from its progress at the end (frames done of the total).</summary>

@@ -87,6 +87,28 @@ public class StreamedEncodeTests(TinyCheckpointFixture tiny) : IClassFixture<Tin
     }
 
     [Fact]
+    public async Task Stopping_with_drain_finishes_a_stream_that_waits_for_frames_without_spinning()
+    {
+        await using var engine = tiny.NewEngine(o => o.MaxBatchFrames = 4);
+        var frames = TinyCheckpointFixture.RandomFrames(4, seed: 16);
+        var stream = new FrameStream(frames.Count, frames.Size);
+        var encoding = engine.EncodeAsync(TinyCheckpointFixture.Encode("draining", frames) with { Frames = null, Stream = stream });
+        await stream.Writer.WriteAsync(Slice(frames, 0, 2));
+        await Task.Delay(300);
+
+        var stopping = engine.StopAsync(drain: true);
+        long steps = engine.Steps;
+        await Task.Delay(500);
+        Assert.True(engine.Steps - steps <= 2, $"the stopping engine stepped {engine.Steps - steps} times in 0.5 s while it only waited for frames");
+        Assert.False(stopping.IsCompleted);
+
+        await stream.Writer.WriteAsync(Slice(frames, 2, 2));
+        stream.Writer.TryComplete();
+        Assert.Equal(4, (await encoding.WaitAsync(TimeSpan.FromSeconds(60))).Frames);
+        await stopping.WaitAsync(TimeSpan.FromSeconds(60));
+    }
+
+    [Fact]
     public async Task A_stream_that_fails_or_ends_early_fails_its_encoding_with_the_reason()
     {
         await using var engine = tiny.NewEngine();
