@@ -42,7 +42,7 @@ public sealed class EngineVideoEncoder(ModelHost model) : IVideoEncoder
 public sealed class VideoProcessor(
     IVideoStore videos, ICompressedCache cache, ISourceStore sources, IJobQueue queue, FrameSampler sampler,
     ModelHost model, IVideoEncoder encoder, IOptions<ProcessingOptions> options, IOptions<StorageOptions> storage,
-    ILogger<VideoProcessor> log) : BackgroundService
+    IOptions<EngineOptions> engine, ILogger<VideoProcessor> log) : BackgroundService
 {
     /// <summary>What one pass over a job came to.</summary>
     internal enum Outcome
@@ -203,9 +203,22 @@ public sealed class VideoProcessor(
             Observe(videos.UpdateAsync(record.Id, r => r with { Probe = probe, Progress = new VideoProgress("vision", 0, 0, indices.Length) }, cancellationToken));
 
             var vision = Stopwatch.StartNew();
+            // A progress update that finds the video gone (deleted meanwhile) stops the work: ffmpeg and the engine let go now.
+            using var deleted = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var progress = new ThrottledProgress(p => Observe(videos.UpdateAsync(record.Id, r => r.Status == VideoStatus.Processing
-                ? r with { Progress = ProgressOf(p, vision.Elapsed) } : r)));
-            var encoding = await EncodeStreamedAsync(record, path, info, indices, progress, cancellationToken);
+                ? r with { Progress = ProgressOf(p, vision.Elapsed) } : r), deleted));
+            VideoEncoding encoding;
+            try
+            {
+                encoding = await EncodeStreamedAsync(record, path, info, indices, progress, deleted.Token);
+            }
+            catch (OperationCanceledException) when (deleted.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                await cache.DeleteAllAsync(record.Id, CancellationToken.None);
+                await sources.DeleteAsync(record.Id, CancellationToken.None);
+                log.LogInformation("Video {VideoId} was deleted while it was processed; its processing stopped", record.Id);
+                return Outcome.Done;
+            }
             stages["vision"] = encoding.VisionMs;
             stages["compress"] = encoding.CompressionMs;
 
@@ -281,8 +294,9 @@ public sealed class VideoProcessor(
         IProgress<EncodeProgress> progress, CancellationToken cancellationToken)
     {
         var stream = new FrameStream(indices.Length, sampler.Options.FrameSize, StreamedChunks);
+        int chunkFrames = Math.Max(1, engine.Value.MaxBatchFrames);   // a chunk fills a vision batch
         using var stopDecoding = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var decoding = Task.Run(() => sampler.StreamAsync(path, info, indices, stream.Writer, StreamedChunkFrames, stopDecoding.Token, stream.RentBuffer), CancellationToken.None);
+        var decoding = Task.Run(() => sampler.StreamAsync(path, info, indices, stream.Writer, chunkFrames, stopDecoding.Token, stream.RentBuffer), CancellationToken.None);
         try
         {
             var settings = record.Settings.Mode == CompressionMode.Full ? null : record.Settings.Resolve(model.Info!.HasVQAttention);
@@ -302,9 +316,8 @@ public sealed class VideoProcessor(
         }
     }
 
-    /// <summary>Frames per chunk handed from ffmpeg to the engine (a vision batch at the default Engine:MaxBatchFrames),
-    /// and chunks held ahead of it.</summary>
-    private const int StreamedChunkFrames = 8, StreamedChunks = 2;
+    /// <summary>Chunks (of Engine:MaxBatchFrames frames) decoded ahead of the engine.</summary>
+    private const int StreamedChunks = 2;
 
     /// <summary>Stage, fraction, frames done of the total and the time the remaining frames should take at the rate so far.</summary>
     public static VideoProgress ProgressOf(EncodeProgress p, TimeSpan elapsed)
@@ -335,6 +348,18 @@ public sealed class VideoProcessor(
             }
             if (!await backoff.WaitAsync(cancellationToken)) cancellationToken.ThrowIfCancellationRequested();
         }
+    }
+
+    /// <summary>A fire-and-forget update that cancels <paramref name="whenGone"/> when the video no longer exists.</summary>
+    private void Observe(Task<VideoUpdateResult> update, CancellationTokenSource whenGone)
+    {
+        Observe(update);
+        update.ContinueWith(t =>
+        {
+            if (t.Result.Outcome != VideoUpdateOutcome.NotFound) return;
+            try { whenGone.Cancel(); }
+            catch (ObjectDisposedException) { }   // the work already ended
+        }, CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     /// <summary>Lets a fire-and-forget store call fail quietly (logged at debug).</summary>

@@ -81,7 +81,8 @@ public static class VideosApi
         group.MapDelete("/{id}", DeleteVideo)
             .WithName("DeleteVideo")
             .WithSummary("Delete a video with its cached representation and stored source")
-            .WithDescription("Removes the video, its cached codebook + index map for every model and its stored source. 204 when deleted.")
+            .WithDescription("Removes the video, its cached codebook + index map for every model and its stored source; a video being " +
+                "processed stops at its next progress update (its ffmpeg run and engine work end). 204 when deleted.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         group.MapGet("/{id}/events", VideoEvents)

@@ -60,6 +60,53 @@ public partial class LongVideoTests
         }
     }
 
+    [Fact]
+    public async Task Deleting_a_long_video_while_its_frames_stream_stops_ffmpeg_and_the_work()
+    {
+        using var factory = new ServiceFactory(new Dictionary<string, string?> { ["Processing:Workers"] = "1" });
+        var client = await factory.ReadyClientAsync();
+        var video = Path.Combine(factory.DataDirectory, "ten-minutes.mp4");
+        Directory.CreateDirectory(factory.DataDirectory);
+        TestVideos.Run("ffmpeg", $"-loglevel error -y -f lavfi -i testsrc=size=64x48:rate=2 -t 600 -pix_fmt yuv420p -c:v libx264 -preset ultrafast \"{video}\"");
+
+        var (status, body, _) = await client.UploadAsync(video, new Dictionary<string, string> { ["fps"] = "2", ["maxFrames"] = "1024", ["k"] = "8" });
+        Assert.Equal(HttpStatusCode.Accepted, status);
+        var id = (string)body["id"]!;
+        var until = DateTime.UtcNow.AddMinutes(2);
+        while ((int?)(await ApiClient.BodyAsync(await client.GetAsync($"/videos/{id}")))["progress"]?["framesDone"] is null or < 16)
+        {
+            Assert.True(DateTime.UtcNow < until, "the video never started streaming");
+            await Task.Delay(50);
+        }
+        Assert.NotEmpty(FfmpegRunsIn(factory.DataDirectory));
+
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/videos/{id}")).StatusCode);
+
+        // Without the stop it would decode on for the ~1000 frames left (the engine paces it): many seconds.
+        until = DateTime.UtcNow.AddSeconds(4);
+        while (FfmpegRunsIn(factory.DataDirectory).Count > 0)
+        {
+            Assert.True(DateTime.UtcNow < until, "ffmpeg still decodes the deleted video 4 s after the delete");
+            await Task.Delay(100);
+        }
+        // The worker is free again: a short video is processed next, without waiting for the 1024 frames.
+        var (_, next, _) = await client.UploadAsync(TestVideos.Mp4(84), new Dictionary<string, string> { ["frames"] = "2", ["k"] = "4" });
+        Assert.Equal("ready", (string?)(await client.WaitProcessedAsync((string)next["id"]!, TimeSpan.FromSeconds(20)))["status"]);
+    }
+
+    /// <summary>ffmpeg processes reading a file under <paramref name="folder"/>.</summary>
+    private static List<int> FfmpegRunsIn(string folder) =>
+        Directory.EnumerateDirectories("/proc").Select(d => Path.GetFileName(d)).Where(n => n.All(char.IsDigit)).Select(int.Parse).Where(pid =>
+        {
+            try
+            {
+                var command = File.ReadAllText($"/proc/{pid}/cmdline").Split('\0');
+                return Path.GetFileName(command[0]) == "ffmpeg" && command.Any(a => a.Contains(folder, StringComparison.Ordinal));
+            }
+            catch (IOException) { return false; }
+            catch (UnauthorizedAccessException) { return false; }
+        }).ToList();
+
     /// <summary>Starts the peak resident set of the process afresh from its current resident set (Linux: 5 to clear_refs).</summary>
     private static void ResetPeak(int pid) => File.WriteAllText($"/proc/{pid}/clear_refs", "5");
 
