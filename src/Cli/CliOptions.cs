@@ -34,15 +34,20 @@ internal static partial class CliOptions
         };
 
     /// <summary>A positive number that may be absent (null).</summary>
-    public static Option<double?> OptionalPositive(string name, string description) =>
+    public static Option<double?> OptionalPositive(string name, string description) => OptionalNumber(name, description, zeroAllowed: false);
+
+    /// <summary>An optional number, 0 or more (a time in seconds).</summary>
+    public static Option<double?> OptionalNonNegative(string name, string description) => OptionalNumber(name, description, zeroAllowed: true);
+
+    private static Option<double?> OptionalNumber(string name, string description, bool zeroAllowed) =>
         new(name)
         {
             Description = description, HelpName = "X",
             CustomParser = r =>
             {
                 string text = Single(r);
-                if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value) && value > 0) return value;
-                r.AddError($"{name} must be a positive number, got '{text}'");
+                if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value) && (value > 0 || (zeroAllowed && value == 0))) return value;
+                r.AddError($"{name} must be a {(zeroAllowed ? "number, 0 or more" : "positive number")}, got '{text}'");
                 return null;
             },
         };

@@ -14,6 +14,8 @@ public sealed class FramesCommand : CliCommand
     private readonly Argument<string> _source = new("video-file-or-url") { Description = "a video file, or an http(s) URL fetched like the service does" };
     private readonly Option<int?> _frames = CliOptions.OptionalInt("--frames", "frames to sample (default: the service's)", min: 1);
     private readonly Option<double?> _fps = CliOptions.OptionalPositive("--fps", "sample at this rate instead of a frame count");
+    private readonly Option<double?> _start = CliOptions.OptionalNonNegative("--start", "sample from this time of the video on, in seconds");
+    private readonly Option<double?> _end = CliOptions.OptionalPositive("--end", "sample before this time of the video, in seconds");
     private readonly Option<bool> _allowPrivate = CliOptions.Flag("--allow-private", "let the URL point at private or loopback addresses");
 
     public FramesCommand() : base("frames", "Sample frames of a video file or URL the way the service does; print one JSON line.")
@@ -21,6 +23,8 @@ public sealed class FramesCommand : CliCommand
         Add(_source);
         Add(_frames);
         Add(_fps);
+        Add(_start);
+        Add(_end);
         Add(_allowPrivate);
     }
 
@@ -28,7 +32,7 @@ public sealed class FramesCommand : CliCommand
     {
         try
         {
-            var request = new FrameRequest(parsed.GetValue(_frames), parsed.GetValue(_fps));
+            var request = new FrameRequest(parsed.GetValue(_frames), parsed.GetValue(_fps), parsed.GetValue(_start), parsed.GetValue(_end));
             Console.WriteLine(SampleAsync(parsed.GetRequiredValue(_source), request, parsed.GetValue(_allowPrivate)).GetAwaiter().GetResult());
             return 0;
         }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Threading.Channels;
 
 namespace VQToken.Ingestion;
 
@@ -20,56 +21,120 @@ public sealed class FrameSampler(VideoProbe probe)
         return await SampleAsync(path, info, request, cancellationToken);
     }
 
-    /// <summary>Samples a file already probed by <see cref="VideoProbe"/>.</summary>
+    /// <summary>Probes the file and checks its limits (what <see cref="StreamAsync"/> needs first).</summary>
+    public Task<VideoInfo> ProbeAsync(string path, CancellationToken cancellationToken = default) => probe.ProbeAsync(path, cancellationToken);
+
+    /// <summary>Samples a file already probed by <see cref="VideoProbe"/>, all frames at once (the CLI, the cluster picture).</summary>
     public async Task<SampledFrames> SampleAsync(string path, VideoInfo info, FrameRequest? request, CancellationToken cancellationToken = default)
     {
         var indices = ChooseIndices(info, request ?? new FrameRequest());
         var size = Options.FrameSize;
-        var frames = new RgbFrames(indices.Length, size, new byte[(long)indices.Length * size * size * 3]);   // [N, S, S, 3]
-        var decoded = await DecodeIntoAsync(Path.GetFullPath(path), info, indices, frames, cancellationToken);
+        long frameBytes = (long)size * size * 3;
+        var frames = new RgbFrames(indices.Length, size, new byte[indices.Length * frameBytes]);   // [N, S, S, 3]
+        long position = 0;
+        var decoded = await DecodeAsync(Path.GetFullPath(path), info, indices, (frame, copies) =>
+        {
+            for (int c = 0; c < copies; c++) frame.Span.CopyTo(frames.Data.AsSpan((int)(position++ * frameBytes), (int)frameBytes));
+            return ValueTask.CompletedTask;
+        }, cancellationToken);
         return new SampledFrames(frames, indices, info, decoded);
     }
 
-    internal int[] ChooseIndices(VideoInfo info, FrameRequest request)
+    /// <summary>Samples the frames <paramref name="indices"/> (from <see cref="ChooseIndices"/>) of a probed file as a
+    /// stream: chunks of up to <paramref name="chunkFrames"/> frames [n, S, S, 3] in sampling order go to
+    /// <paramref name="writer"/> as they are decoded, waiting while it is full (so memory holds a few chunks, and the
+    /// decode timeout counts only the time spent decoding). Completes the writer, with the error when sampling fails;
+    /// returns the distinct frames decoded. <paramref name="buffers"/> gives each chunk's bytes (e.g. buffers the
+    /// reader is done with); by default new ones.</summary>
+    public async Task<int> StreamAsync(string path, VideoInfo info, int[] indices, ChannelWriter<RgbFrames> writer, int chunkFrames,
+        CancellationToken cancellationToken = default, Func<int, byte[]>? buffers = null)
+    {
+        try
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(chunkFrames, 1);
+            var size = Options.FrameSize;
+            int frameBytes = size * size * 3, written = 0, inChunk = 0;
+            byte[]? chunk = null;
+            var decoded = await DecodeAsync(Path.GetFullPath(path), info, indices, async (frame, copies) =>
+            {
+                for (int c = 0; c < copies; c++)
+                {
+                    chunk ??= buffers?.Invoke(Math.Min(chunkFrames, indices.Length - written) * frameBytes) ?? new byte[(long)Math.Min(chunkFrames, indices.Length - written) * frameBytes];
+                    frame.Span.CopyTo(chunk.AsSpan(inChunk++ * frameBytes, frameBytes));
+                    if ((long)inChunk * frameBytes < chunk.LongLength) continue;
+                    await writer.WriteAsync(new RgbFrames(inChunk, size, chunk), cancellationToken);
+                    (written, inChunk, chunk) = (written + inChunk, 0, null);
+                }
+            }, cancellationToken);
+            writer.TryComplete();
+            return decoded;
+        }
+        catch (Exception e)
+        {
+            writer.TryComplete(e);
+            throw;
+        }
+    }
+
+    /// <summary>The source frame index of every frame a request samples from a probed video, in sampling order
+    /// (what frame times are derived from).</summary>
+    /// <exception cref="VideoIngestException">InvalidFrameRequest: a count beyond the limits, fps ≤ 0, a bad range,
+    /// or a range that holds no frame of the video.</exception>
+    public int[] ChooseIndices(VideoInfo info, FrameRequest request)
     {
         var count = request.Count ?? Options.DefaultFrames;
         if (count < 1 || count > Options.MaxFrames)
             throw new VideoIngestException(VideoErrorKind.InvalidFrameRequest,
                 $"{count} frames requested; between 1 and {Options.MaxFrames} are allowed");
-        if (request.FramesPerSecond is { } fps)
-        {
-            if (!double.IsFinite(fps) || fps <= 0)
-                throw new VideoIngestException(VideoErrorKind.InvalidFrameRequest, $"frames per second must be positive, got {fps}");
-            return FrameSelection.ByRate(info.FrameCount, info.FrameRate, fps, count);
-        }
-        return FrameSelection.Uniform(info.FrameCount, count);
+        if (request.FramesPerSecond is { } fps && (!double.IsFinite(fps) || fps <= 0))
+            throw new VideoIngestException(VideoErrorKind.InvalidFrameRequest, $"frames per second must be positive, got {fps}");
+        if (request.Start is { } start && (!double.IsFinite(start) || start < 0))
+            throw new VideoIngestException(VideoErrorKind.InvalidFrameRequest, $"the range must start at 0 s or later, got {start}");
+        if (request.End is { } end && (!double.IsFinite(end) || end <= (request.Start ?? 0)))
+            throw new VideoIngestException(VideoErrorKind.InvalidFrameRequest, $"the range must end after its start, got {end}");
+        return FrameSelection.Choose(info.FrameCount, info.FrameRate, count, request.FramesPerSecond, request.Start, request.End)
+            ?? throw new VideoIngestException(VideoErrorKind.InvalidFrameRequest,
+                FormattableString.Invariant($"no frame of the video lies in the range {request.Start ?? 0}–{(request.End is { } e ? e.ToString(CultureInfo.InvariantCulture) : "end")} s"));
     }
 
-    private async Task<int> DecodeIntoAsync(string path, VideoInfo info, int[] indices, RgbFrames frames, CancellationToken cancellationToken)
+    /// <summary>Decodes the chosen frames in sampling order and hands each resized frame to <paramref name="emit"/>
+    /// with the number of positions it fills (a short video repeats frames); a damaged tail repeats the last good
+    /// frame. The timeout counts the decoding only, not the time <paramref name="emit"/> waits.</summary>
+    private async Task<int> DecodeAsync(string path, VideoInfo info, int[] indices, Func<ReadOnlyMemory<byte>, int, ValueTask> emit,
+        CancellationToken cancellationToken)
     {
-        var wanted = indices.Distinct().Order().ToArray();
-        var positions = indices.Select((frame, position) => (frame, position)).ToLookup(p => p.frame, p => p.position);
+        for (int i = 1; i < indices.Length; i++)
+            if (indices[i] < indices[i - 1]) throw new ArgumentException("frame indices must not decrease (sampling order is decoding order)", nameof(indices));
+        var wanted = indices.Distinct().ToArray();
+        var copies = wanted.Select(w => indices.Count(i => i == w)).ToArray();
         var size = Options.FrameSize;
-        var frameBytes = size * size * 3;
         var nativeBytes = NativeFrameBytes(info);
         var resize = new PilBicubicResize(info.Width, info.Height, size, size);
+        var budget = TimeSpan.FromSeconds(Options.DecodeTimeoutSeconds);
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(Options.DecodeTimeoutSeconds));
+        timeout.CancelAfter(budget);
+        var decoding = System.Diagnostics.Stopwatch.StartNew();
         await using var ffmpeg = FfmpegProcess.Start(Options.FfmpegExecutable, DecodeArguments(path, info, wanted));
         // Killing ffmpeg ends the stdout read, which is how a timeout or a cancellation stops the loop.
         using var stop = timeout.Token.Register(ffmpeg.Kill);
 
         var native = new byte[nativeBytes];   // one frame at the video's own size, reused
+        var resized = new byte[size * size * 3];
         var got = 0;
         while (got < wanted.Length)
         {
             var read = await ffmpeg.StandardOutput.ReadAtLeastAsync(native, nativeBytes, throwOnEndOfStream: false, CancellationToken.None);
             if (read < nativeBytes || timeout.IsCancellationRequested) break;
-            var slots = positions[wanted[got]].ToArray();
-            var first = frames.Data.AsSpan((int)((long)slots[0] * frameBytes), frameBytes);
-            resize.Resize(native, first);
-            foreach (var p in slots.Skip(1)) first.CopyTo(frames.Data.AsSpan((int)((long)p * frameBytes), frameBytes));
+            resize.Resize(native, resized);
+            // The consumer's pace is not decoding time: the timeout is held while the frame is handed over.
+            decoding.Stop();
+            timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+            await emit(resized, copies[got]);
+            decoding.Start();
+            var left = budget - decoding.Elapsed;
+            if (left <= TimeSpan.Zero) timeout.Cancel();
+            else timeout.CancelAfter(left);
             got++;
         }
         if (got == wanted.Length) ffmpeg.Kill(); // the rest of the video is not needed
@@ -81,10 +146,8 @@ public sealed class FrameSampler(VideoProbe probe)
         if (got == 0)
             throw new VideoIngestException(VideoErrorKind.Undecodable, "no frame could be decoded: " + Describe(ffmpeg.StderrTail.Replace(path, "input", StringComparison.Ordinal)));
 
-        // A damaged tail: repeat the last good frame where frames are missing.
-        var last = positions[wanted[got - 1]].First();
-        for (int k = got; k < wanted.Length; k++)
-            foreach (var p in positions[wanted[k]]) Array.Copy(frames.Data, (long)last * frameBytes, frames.Data, (long)p * frameBytes, frameBytes);
+        // A damaged tail: the last good frame stands in for the missing ones.
+        for (int k = got; k < wanted.Length; k++) await emit(resized, copies[k]);
         return got;
     }
 
@@ -102,7 +165,7 @@ public sealed class FrameSampler(VideoProbe probe)
 
     private IEnumerable<string> DecodeArguments(string path, VideoInfo info, int[] wanted)
     {
-        var select = string.Join('+', wanted.Select(i => string.Create(CultureInfo.InvariantCulture, $"eq(n,{i})")));
+        var select = SelectExpression(wanted.Select(i => string.Create(CultureInfo.InvariantCulture, $"eq(n,{i})")).ToArray());
         return
         [
             "-nostdin", "-hide_banner", "-loglevel", "error",
@@ -117,6 +180,12 @@ public sealed class FrameSampler(VideoProbe probe)
             "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1",
         ];
     }
+
+    /// <summary>The terms summed as a balanced tree of parenthesised groups: ffmpeg's expression parser refuses a flat
+    /// sum of a few hundred terms (a long video's frame list), but not a nesting of depth log2(terms / 8).</summary>
+    internal static string SelectExpression(ReadOnlySpan<string> terms) => terms.Length <= 8
+        ? string.Join('+', terms.ToArray())
+        : $"({SelectExpression(terms[..(terms.Length / 2)])})+({SelectExpression(terms[(terms.Length / 2)..])})";
 
     private static string Describe(string stderr) => stderr.Length == 0 ? "ffmpeg gave no details" : stderr.Length > 400 ? stderr[..400] : stderr;
 }

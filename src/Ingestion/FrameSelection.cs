@@ -46,4 +46,30 @@ public static class FrameSelection
         for (int i = 0; i < times.Length; i++) times[i] = Math.Round(indices[i] / frameRate, 3);
         return times;
     }
+
+    /// <summary>Source frames [First, First + Count) whose times (index / <paramref name="videoFps"/>) lie in
+    /// [<paramref name="start"/>, <paramref name="end"/>) seconds (null: from the first / to the last frame);
+    /// Count is 0 when no frame does.</summary>
+    public static (long First, long Count) Range(long totalFrames, double videoFps, double? start, double? end)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(totalFrames, 1);
+        if (start is null && end is null) return (0, totalFrames);
+        if (!double.IsFinite(videoFps) || videoFps <= 0) throw new ArgumentOutOfRangeException(nameof(videoFps), "a time range needs the video's frame rate");
+        // Frame i is in the range when start <= i / fps < end; the epsilon keeps 10 s at 30 fps on frame 300.
+        long First(double seconds) => Math.Clamp((long)Math.Ceiling(seconds * videoFps - 1e-9), 0, totalFrames);
+        long first = start is { } s ? First(s) : 0;
+        long last = end is { } e ? First(e) : totalFrames;
+        return (first, Math.Max(0, last - first));
+    }
+
+    /// <summary>The source frame indices of a request: <see cref="Uniform"/> or <see cref="ByRate"/> over the
+    /// frames of its time range (<see cref="Range"/>), shifted to source frame numbers. Null when the range holds no frame.</summary>
+    public static int[]? Choose(long totalFrames, double videoFps, int count, double? samplesPerSecond, double? start, double? end)
+    {
+        var (first, frames) = Range(totalFrames, videoFps, start, end);
+        if (frames == 0) return null;
+        var indices = samplesPerSecond is { } rate ? ByRate(frames, videoFps, rate, count) : Uniform(frames, count);
+        for (int i = 0; i < indices.Length; i++) indices[i] += (int)first;
+        return indices;
+    }
 }

@@ -9,15 +9,17 @@ public sealed class VideoOptions : IValidatableObject
 
     /// <summary>Frames sampled when the caller does not say (the LLaVA-OneVision evaluations use 32).</summary>
     [Range(1, 1024)] public int DefaultFrames { get; set; } = 32;
-    /// <summary>Most frames one request may ask for.</summary>
-    [Range(1, 1024)] public int MaxFrames { get; set; } = 64;
+    /// <summary>Most frames one request may ask for (frames stream through the engine in batches, so memory does
+    /// not grow with them; the features of a video's frames are held once for its K-means).</summary>
+    [Range(1, 1024)] public int MaxFrames { get; set; } = 1024;
     /// <summary>Largest codebook a request may ask for (k, or maxK in adaptive mode): with the two limits
     /// below it bounds the K-means work of one video. The API checks it against the cached form's own limit.</summary>
     [Range(1, int.MaxValue)] public int MaxK { get; set; } = 256;
     /// <summary>Widest adaptive range (maxK − minK): adaptive mode fits every K in the range.</summary>
     [Range(0, int.MaxValue)] public int MaxAdaptiveKSpan { get; set; } = 64;
-    /// <summary>Largest frames × k (× maxK in adaptive mode): one Lloyd iteration reads frames · 729 rows against k centres.</summary>
-    [Range(1, 33_554_432)] public int MaxFramesTimesK { get; set; } = 8192;
+    /// <summary>Largest frames × k (× maxK in adaptive mode): one Lloyd iteration reads frames · 729 rows against k centres
+    /// (the default admits 1024 frames at the published K range 12..32).</summary>
+    [Range(1, 33_554_432)] public int MaxFramesTimesK { get; set; } = 32_768;
     /// <summary>Side of the square frames handed to the vision tower (SigLIP so400m: 384).</summary>
     [Range(1, 4096)] public int FrameSize { get; set; } = 384;
     [Range(0.1, 86400)] public double MaxDurationSeconds { get; set; } = 3600;

@@ -16,17 +16,17 @@ public static class ApiExamples
     private static readonly DateTimeOffset Created = new(2025, 6, 1, 12, 0, 0, TimeSpan.Zero);
 
     public static readonly VideoResponse QueuedVideo = new(
-        Id, "queued", null, new VideoSourceView("upload", "clip.mp4"), new VideoSettingsView(32, "vqtoken-adaptive", null, 12, 32, "official", "codebook"),
+        Id, "queued", null, new VideoSourceView("upload", "clip.mp4"), new VideoSettingsView(32, null, null, null, null, "vqtoken-adaptive", null, 12, 32, "official", "codebook"),
         null, new VideoProbeView(12.5, 30, 1280, 720, "h264"), null, new Dictionary<string, double>(), Created, Created);
 
     public static readonly VideoResponse ProcessingVideo = QueuedVideo with
     {
-        Status = "processing", Progress = new VideoProgressView("vision", 0.5), UpdatedAt = Created.AddSeconds(2),
+        Status = "processing", Progress = new VideoProgressView("vision", 0.5, 16, 32, 1.8), UpdatedAt = Created.AddSeconds(2),
     };
 
     public static readonly VideoResponse ReadyVideo = QueuedVideo with
     {
-        Status = "ready", Progress = new VideoProgressView("ready", 1), Tokens = new VideoTokensView(23_328, 13, 13 / 23_328.0),
+        Status = "ready", Progress = new VideoProgressView("ready", 1, 32, 32, 0), Tokens = new VideoTokensView(23_328, 13, 13 / 23_328.0),
         TimingsMs = new Dictionary<string, double> { ["frames"] = 410, ["vision"] = 1830, ["compress"] = 95, ["total"] = 2380 },
         UpdatedAt = Created.AddSeconds(3),
     };

@@ -42,7 +42,7 @@ public sealed class EngineVideoEncoder(ModelHost model) : IVideoEncoder
 public sealed class VideoProcessor(
     IVideoStore videos, ICompressedCache cache, ISourceStore sources, IJobQueue queue, FrameSampler sampler,
     ModelHost model, IVideoEncoder encoder, IOptions<ProcessingOptions> options, IOptions<StorageOptions> storage,
-    ILogger<VideoProcessor> log) : BackgroundService
+    IOptions<EngineOptions> engine, ILogger<VideoProcessor> log) : BackgroundService
 {
     /// <summary>What one pass over a job came to.</summary>
     internal enum Outcome
@@ -195,19 +195,31 @@ public sealed class VideoProcessor(
                 return Outcome.Done;
             }
 
-            var sampled = await sampler.SampleAsync(path, new FrameRequest(record.Settings.Frames), cancellationToken);
-            stages["frames"] = clock.Elapsed.TotalMilliseconds;
-            var info = sampled.Video;
+            var info = await sampler.ProbeAsync(path, cancellationToken);
+            var indices = sampler.ChooseIndices(info, record.Settings.ToFrameRequest());
+            stages["frames"] = clock.Elapsed.TotalMilliseconds;   // probe and plan; decoding overlaps the vision stage
             var probe = new SourceProbe(info.DurationSeconds, info.FrameRate, info.Width, info.Height, info.CodecName);
-            var frameTimes = FrameSelection.Times(sampled.FrameIndices, info.FrameRate);
+            var frameTimes = FrameSelection.Times(indices, info.FrameRate);
             // Progress is for watchers: an unreachable store must not stop the work.
-            Observe(videos.UpdateAsync(record.Id, r => r with { Probe = probe, Progress = new VideoProgress("vision", 0) }, cancellationToken));
+            Observe(videos.UpdateAsync(record.Id, r => r with { Probe = probe, Progress = new VideoProgress("vision", 0, 0, indices.Length) }, cancellationToken));
 
+            var vision = Stopwatch.StartNew();
+            // A progress update that finds the video gone (deleted meanwhile) stops the work: ffmpeg and the engine let go now.
+            using var deleted = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var progress = new ThrottledProgress(p => Observe(videos.UpdateAsync(record.Id, r => r.Status == VideoStatus.Processing
-                ? r with { Progress = new VideoProgress(p.Stage == "compressed" ? "compress" : "vision", (double)p.FramesEncoded / p.FramesTotal) } : r)));
-            var encoding = await encoder.EncodeAsync(
-                new EncodeRequest(record.Id, sampled.Rgb, record.Settings.Mode, record.Settings.Mode == CompressionMode.Full ? null : record.Settings.Resolve(model.Info!.HasVQAttention)),
-                progress, cancellationToken);
+                ? r with { Progress = ProgressOf(p, vision.Elapsed) } : r), deleted));
+            VideoEncoding encoding;
+            try
+            {
+                encoding = await EncodeStreamedAsync(record, path, info, indices, progress, deleted.Token);
+            }
+            catch (OperationCanceledException) when (deleted.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                await cache.DeleteAllAsync(record.Id, CancellationToken.None);
+                await sources.DeleteAsync(record.Id, CancellationToken.None);
+                log.LogInformation("Video {VideoId} was deleted while it was processed; its processing stopped", record.Id);
+                return Outcome.Done;
+            }
             stages["vision"] = encoding.VisionMs;
             stages["compress"] = encoding.CompressionMs;
 
@@ -218,7 +230,7 @@ public sealed class VideoProcessor(
             VideoUpdateResult? finished = null;
             await DurablyAsync(async () => finished = await videos.UpdateAsync(record.Id, r => r with
             {
-                Status = VideoStatus.Ready, Progress = new VideoProgress("ready", 1), Reason = null, Probe = probe,
+                Status = VideoStatus.Ready, Progress = new VideoProgress("ready", 1, encoding.Frames, encoding.Frames, 0), Reason = null, Probe = probe,
                 Tokens = new TokenCounts(encoding.OriginalTokens, encoding.VisualTokens), StageMilliseconds = stages, FrameTimes = frameTimes,
             }, cancellationToken), cancellationToken);
             if (finished!.Outcome == VideoUpdateOutcome.NotFound)
@@ -276,6 +288,46 @@ public sealed class VideoProcessor(
         }
     }
 
+    /// <summary>Frames decoded by ffmpeg go to the engine in chunks as they come (memory bounded by a few chunks and
+    /// one feature buffer, not by the frames); a decoding error is the video's error, and whatever way the encoding
+    /// ends, ffmpeg is stopped and the stream released.</summary>
+    private async Task<VideoEncoding> EncodeStreamedAsync(VideoRecord record, string path, VideoInfo info, int[] indices,
+        IProgress<EncodeProgress> progress, CancellationToken cancellationToken)
+    {
+        var stream = new FrameStream(indices.Length, sampler.Options.FrameSize, StreamedChunks);
+        int chunkFrames = Math.Max(1, engine.Value.MaxBatchFrames);   // a chunk fills a vision batch
+        using var stopDecoding = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var decoding = Task.Run(() => sampler.StreamAsync(path, info, indices, stream.Writer, chunkFrames, stopDecoding.Token, stream.RentBuffer), CancellationToken.None);
+        try
+        {
+            var settings = record.Settings.Mode == CompressionMode.Full ? null : record.Settings.Resolve(model.Info!.HasVQAttention);
+            var encoding = await encoder.EncodeAsync(EncodeRequest.Streamed(record.Id, stream, record.Settings.Mode, settings), progress, cancellationToken);
+            await decoding;
+            return encoding;
+        }
+        catch (Exception) when (!decoding.IsCompletedSuccessfully)
+        {
+            stopDecoding.Cancel();
+            stream.Writer.TryComplete();
+            // The decoder's own error (not a video, a timeout) says more than the engine's view of a broken stream.
+            try { await decoding; }
+            catch (VideoIngestException e) when (!cancellationToken.IsCancellationRequested) { System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e); }
+            catch (Exception) { }
+            throw;
+        }
+    }
+
+    /// <summary>Chunks (of Engine:MaxBatchFrames frames) decoded ahead of the engine.</summary>
+    private const int StreamedChunks = 2;
+
+    /// <summary>Stage, fraction, frames done of the total and the time the remaining frames should take at the rate so far.</summary>
+    public static VideoProgress ProgressOf(EncodeProgress p, TimeSpan elapsed)
+    {
+        if (p.Stage == "compressed") return new VideoProgress("compress", 1, p.FramesEncoded, p.FramesTotal, 0);
+        double? eta = p.FramesEncoded == 0 ? null : Math.Round(elapsed.TotalSeconds / p.FramesEncoded * (p.FramesTotal - p.FramesEncoded), 1);
+        return new VideoProgress("vision", p.FramesTotal == 0 ? 0 : (double)p.FramesEncoded / p.FramesTotal, p.FramesEncoded, p.FramesTotal, eta);
+    }
+
     private Task FailAsync(string id, string reason, CancellationToken cancellationToken) =>
         DurablyAsync(() => videos.UpdateAsync(id, r => r with { Status = VideoStatus.Failed, Reason = reason, Progress = null }, cancellationToken), cancellationToken);
 
@@ -297,6 +349,18 @@ public sealed class VideoProcessor(
             }
             if (!await backoff.WaitAsync(cancellationToken)) cancellationToken.ThrowIfCancellationRequested();
         }
+    }
+
+    /// <summary>A fire-and-forget update that cancels <paramref name="whenGone"/> when the video no longer exists.</summary>
+    private void Observe(Task<VideoUpdateResult> update, CancellationTokenSource whenGone)
+    {
+        Observe(update);
+        update.ContinueWith(t =>
+        {
+            if (t.Result.Outcome != VideoUpdateOutcome.NotFound) return;
+            try { whenGone.Cancel(); }
+            catch (ObjectDisposedException) { }   // the work already ended
+        }, CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     /// <summary>Lets a fire-and-forget store call fail quietly (logged at debug).</summary>

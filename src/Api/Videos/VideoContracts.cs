@@ -5,8 +5,17 @@ namespace VQToken.Api.Videos;
 /// <summary>Processing settings of a video, as sent with an upload (form fields) or a URL (JSON).</summary>
 public sealed record VideoSettingsRequest
 {
-    /// <summary>Frames sampled uniformly over the video (default from Video:DefaultFrames, at most Video:MaxFrames).</summary>
+    /// <summary>Frames sampled uniformly over the video (default from Video:DefaultFrames, at most Video:MaxFrames);
+    /// not with <c>fps</c>.</summary>
     [DefaultValue(32)] public int? Frames { get; init; }
+    /// <summary>Sample by rate instead: this many frames per second of the source (capped by <c>maxFrames</c>).</summary>
+    public double? Fps { get; init; }
+    /// <summary>Cap of sampling by rate (default Video:MaxFrames): beyond it the frames are spread uniformly.</summary>
+    public int? MaxFrames { get; init; }
+    /// <summary>Sample only from this time of the source on, in seconds (default: its start).</summary>
+    public double? Start { get; init; }
+    /// <summary>Sample only before this time of the source, in seconds (default: its end; at most its duration).</summary>
+    public double? End { get; init; }
     /// <summary><c>vqtoken-adaptive</c> (default: the published path; <c>vqtoken-fixed</c> when only <c>k</c> is given),
     /// <c>vqtoken-fixed</c> or <c>full</c> (the LLaVA-OV baseline).</summary>
     [DefaultValue("vqtoken-adaptive")] public string? Compression { get; init; }
@@ -31,6 +40,10 @@ public sealed record VideoUrlRequest
     /// <summary>http(s) URL of the video; private and loopback addresses are refused.</summary>
     [DefaultValue("https://example.com/video.mp4")] public string? Url { get; init; }
     public int? Frames { get; init; }
+    public double? Fps { get; init; }
+    public int? MaxFrames { get; init; }
+    public double? Start { get; init; }
+    public double? End { get; init; }
     public string? Compression { get; init; }
     public int? K { get; init; }
     public int? MinK { get; init; }
@@ -40,7 +53,8 @@ public sealed record VideoUrlRequest
 
     public VideoSettingsRequest Settings => new()
     {
-        Frames = Frames, Compression = Compression, K = K, MinK = MinK, MaxK = MaxK, Elbow = Elbow, Tokens = Tokens,
+        Frames = Frames, Fps = Fps, MaxFrames = MaxFrames, Start = Start, End = End,
+        Compression = Compression, K = K, MinK = MinK, MaxK = MaxK, Elbow = Elbow, Tokens = Tokens,
     };
 }
 
@@ -54,7 +68,7 @@ public sealed record VideoResponse(
     public static VideoResponse From(VideoRecord r) => new(
         r.Id, Wire(r.Status), r.Reason, new VideoSourceView(r.Source.Kind == VideoSourceKind.Url ? "url" : "upload", r.Source.Location),
         VideoSettingsView.From(r.Settings),
-        r.Progress is null ? null : new VideoProgressView(r.Progress.Stage, r.Progress.Fraction),
+        r.Progress is not { } p ? null : new VideoProgressView(p.Stage, p.Fraction, p.FramesDone, p.FramesTotal, p.EtaSeconds),
         r.Probe is null ? null : new VideoProbeView(r.Probe.DurationSeconds, r.Probe.Fps, r.Probe.Width, r.Probe.Height, r.Probe.Codec),
         r.Tokens is not { } tokens ? null : new VideoTokensView(tokens.Original, tokens.Compressed, tokens.Ratio),
         r.StageMilliseconds, r.CreatedAt, r.UpdatedAt, r.FrameTimes);
@@ -63,16 +77,22 @@ public sealed record VideoResponse(
 }
 
 public sealed record VideoSourceView(string Kind, string Location);
-/// <summary>How the video is processed. <c>elbow</c> only for vqtoken-adaptive; <c>tokens</c> null on videos
-/// stored before token paths existed (they use VQ-Attention when the checkpoint has it).</summary>
-public sealed record VideoSettingsView(int Frames, string Compression, int? K, int? MinK, int? MaxK, string? Elbow, string? Tokens)
+/// <summary>How the video is processed. <c>frames</c> for uniform sampling, <c>fps</c> + <c>maxFrames</c> for sampling
+/// by rate; <c>start</c>/<c>end</c> the time range (null: the whole video). <c>elbow</c> only for vqtoken-adaptive;
+/// <c>tokens</c> null on videos stored before token paths existed (they use VQ-Attention when the checkpoint has it).</summary>
+public sealed record VideoSettingsView(int? Frames, double? Fps, int? MaxFrames, double? Start, double? End,
+    string Compression, int? K, int? MinK, int? MaxK, string? Elbow, string? Tokens)
 {
     public static VideoSettingsView From(CompressionSettings s) => new(
-        s.Frames, CompressionModes.WireName(s.Mode), s.K, s.MinK, s.MaxK,
+        s.Fps is null ? s.Frames : null, s.Fps, s.Fps is null ? null : s.MaxFrames, s.Start, s.End,
+        CompressionModes.WireName(s.Mode), s.K, s.MinK, s.MaxK,
         s.Mode == CompressionMode.VQTokenAdaptive ? CompressionModes.WireName(s.EffectiveElbow) : null,
         s.Tokens is { } tokens ? CompressionModes.WireName(tokens) : null);
 }
-public sealed record VideoProgressView(string Stage, double Fraction);
+/// <summary>Processing progress: <c>stage</c> and its <c>fraction</c>; <c>framesDone</c> of <c>framesTotal</c> frames through
+/// the vision tower (known once the video is probed) and <c>etaSeconds</c>, the time the remaining frames should take
+/// at the rate so far (the compression follows them).</summary>
+public sealed record VideoProgressView(string Stage, double Fraction, int? FramesDone = null, int? FramesTotal = null, double? EtaSeconds = null);
 public sealed record VideoProbeView(double DurationSeconds, double Fps, int Width, int Height, string Codec);
 /// <summary>Frame tokens before compression, visual tokens the LLM receives, and their ratio (compressed / original).</summary>
 public sealed record VideoTokensView(long Original, long Compressed, double Ratio);

@@ -7,7 +7,8 @@ namespace VQToken.Api.Videos;
 
 /// <summary>Turns validated settings + an ingested video into a stored, queued video — or the
 /// existing one when the same owner already sent the same bytes with the same settings.</summary>
-public sealed class VideoIntake(IVideoStore videos, ISourceStore sources, IJobQueue queue, IOptions<VideoOptions> videoOptions, ModelHost model, TimeProvider clock)
+public sealed class VideoIntake(IVideoStore videos, ISourceStore sources, IJobQueue queue, IOptions<VideoOptions> videoOptions, ModelHost model,
+    FrameSampler sampler, TimeProvider clock)
 {
     /// <summary>Validates request settings; returns the settings or the error messages by field. Omitted
     /// settings take the published path's defaults (adaptive K in 12..32, official elbow, codebook tokens);
@@ -35,10 +36,18 @@ public sealed class VideoIntake(IVideoStore videos, ISourceStore sources, IJobQu
             else errors["tokens"] = ["tokens must be codebook or attention"];
         }
         // Omitted fields of the chosen mode take the published defaults; fields of another mode stay, so the
-        // one validation below names them.
+        // one validation below names them. With fps, maxFrames (default Video:MaxFrames) is the count's cap;
+        // frames (a uniform count) together with fps is ambiguous and named.
+        if (request.Fps is not null && request.Frames is not null)
+            errors["frames"] = ["frames (a uniform count) and fps (a rate) exclude each other: with fps, maxFrames caps the count"];
+        int? maxFrames = request.Fps is null ? request.MaxFrames : request.MaxFrames ?? limits.MaxFrames;
         var settings = new CompressionSettings
         {
-            Frames = request.Frames ?? limits.DefaultFrames,
+            Frames = request.Fps is null ? request.Frames ?? limits.DefaultFrames : maxFrames!.Value,
+            Fps = request.Fps,
+            MaxFrames = maxFrames,
+            Start = request.Start is 0 ? null : request.Start,   // 0 is the default: one key for one meaning
+            End = request.End,
             Mode = mode,
             K = mode == CompressionMode.VQTokenFixed ? request.K ?? 32 : request.K,
             MinK = mode == CompressionMode.VQTokenAdaptive ? request.MinK ?? 12 : request.MinK,
@@ -50,6 +59,23 @@ public sealed class VideoIntake(IVideoStore videos, ISourceStore sources, IJobQu
         if (settings.Tokens == TokenPath.Attention && model.Info is { HasVQAttention: false })
             errors["tokens"] = ["tokens=attention needs VQ-Attention weights (model.cross_attention.*), which the loaded checkpoint does not have; use tokens=codebook (the published path)"];
         return (errors.Count == 0 ? settings : null, errors);
+    }
+
+    /// <summary>Problems of valid settings against the probed video, by field: a time range beyond its duration,
+    /// or one that holds none of its frames. Checked before the video is stored or queued.</summary>
+    public Dictionary<string, string[]> ProblemsWith(CompressionSettings settings, VideoInfo info)
+    {
+        var errors = settings.RangeProblems(info.DurationSeconds);
+        if (errors.Count > 0 || (settings.Start is null && settings.End is null)) return errors;
+        try
+        {
+            sampler.ChooseIndices(info, settings.ToFrameRequest());
+        }
+        catch (VideoIngestException e) when (e.Kind == VideoErrorKind.InvalidFrameRequest)
+        {
+            errors[settings.End is null ? "start" : "end"] = [e.Message];
+        }
+        return errors;
     }
 
     /// <summary>Stores the video (dedupe) and queues it. Consumes <paramref name="ingested"/>.</summary>

@@ -19,7 +19,16 @@ public sealed class VideoUploadForm
 {
     /// <summary>The video file (any container/codec ffmpeg reads).</summary>
     public IFormFile? File { get; set; }
+    /// <summary>Frames sampled uniformly (not with fps).</summary>
     public int? Frames { get; set; }
+    /// <summary>Sample by rate: frames per second of the source.</summary>
+    public double? Fps { get; set; }
+    /// <summary>Cap of sampling by rate (default Video:MaxFrames).</summary>
+    public int? MaxFrames { get; set; }
+    /// <summary>Start of the sampled time range, seconds.</summary>
+    public double? Start { get; set; }
+    /// <summary>End of the sampled time range, seconds (at most the video's duration).</summary>
+    public double? End { get; set; }
     public string? Compression { get; set; }
     public int? K { get; set; }
     public int? MinK { get; set; }
@@ -38,8 +47,10 @@ public static class VideosApi
         group.MapPost("/", CreateVideo)
             .WithName("CreateVideo")
             .WithSummary("Upload a video or give its URL")
-            .WithDescription("multipart/form-data with a `file` part (+ optional `frames`, `compression`, `k`, `minK`, `maxK`, `elbow`, " +
-                "`tokens` fields), or JSON `{\"url\": ...}` with the same settings. Omitted settings are the released model's published " +
+            .WithDescription("multipart/form-data with a `file` part (+ optional `frames`, `fps`, `maxFrames`, `start`, `end`, `compression`, " +
+                "`k`, `minK`, `maxK`, `elbow`, `tokens` fields), or JSON `{\"url\": ...}` with the same settings. Sampling: `frames` uniform, " +
+                "or `fps` capped by `maxFrames`; `start`/`end` (seconds) limit it to a time range of the source; an `end` beyond the " +
+                "video's duration is a 400 once the video is probed, before anything is queued. Omitted settings are the released model's published " +
                 "path: vqtoken-adaptive, K in 12..32, the official elbow rule, codebook tokens (`k` alone means vqtoken-fixed). Returns 202 with the queued video and its Location; the same bytes " +
                 "with the same settings return the existing video with 200 instead of being processed again.")
             // One Accepts call: routing rejects (415) content types that no Accepts lists. The OpenAPI
@@ -70,13 +81,15 @@ public static class VideosApi
         group.MapDelete("/{id}", DeleteVideo)
             .WithName("DeleteVideo")
             .WithSummary("Delete a video with its cached representation and stored source")
-            .WithDescription("Removes the video, its cached codebook + index map for every model and its stored source. 204 when deleted.")
+            .WithDescription("Removes the video, its cached codebook + index map for every model and its stored source; a video being " +
+                "processed stops at its next progress update (its ffmpeg run and engine work end). 204 when deleted.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         group.MapGet("/{id}/events", VideoEvents)
             .WithName("VideoEvents")
             .WithSummary("Server-Sent Events of a video's status and progress until it is ready or failed")
-            .WithDescription("`progress` events (the video, with `progress.stage` frames/vision/compress and `progress.fraction`) " +
+            .WithDescription("`progress` events (the video, with `progress.stage` frames/vision/compress, `progress.fraction`, " +
+                "`progress.framesDone` of `progress.framesTotal` and `progress.etaSeconds` for the frames left) " +
                 "whenever they change, then one `ready` or `failed` event with the final video, and the stream ends " +
                 "(`deleted` if the video is deleted meanwhile). Works with the browser's EventSource.")
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
@@ -102,6 +115,11 @@ public static class VideosApi
             var (settings, errors) = s.Intake.Validate(body.Settings);
             if (settings is null) return TypedResults.Problem(Problems.Invalid("invalid video settings", errors));
             var fetched = await s.Fetcher.FetchAsync(uri, cancellationToken);
+            if (s.Intake.ProblemsWith(settings, fetched.Info) is { Count: > 0 } rangeErrors)
+            {
+                fetched.Dispose();
+                return TypedResults.Problem(Problems.Invalid("invalid video settings for this video", rangeErrors));
+            }
             return Created(await s.Intake.AddAsync(fetched, new VideoSource(VideoSourceKind.Url, uri.ToString()), settings, owner, cancellationToken));
         }
         if (request.HasFormContentType && request.ContentType!.Contains("multipart/form-data", StringComparison.OrdinalIgnoreCase))
@@ -111,6 +129,8 @@ public static class VideosApi
             if (fields is null) return TypedResults.Problem(Problems.Invalid("invalid video settings", fieldErrors));
             var (settings, errors) = s.Intake.Validate(fields);
             if (settings is null) return TypedResults.Problem(Problems.Invalid("invalid video settings", errors));
+            if (s.Intake.ProblemsWith(settings, upload.Video.Info) is { Count: > 0 } rangeErrors)
+                return TypedResults.Problem(Problems.Invalid("invalid video settings for this video", rangeErrors));
             var name = Path.GetFileName(upload.FileName ?? "upload");
             return Created(await s.Intake.AddAsync(upload.Video, new VideoSource(VideoSourceKind.Upload, name.Length > 256 ? name[..256] : name), settings, owner, cancellationToken));
         }
@@ -125,7 +145,7 @@ public static class VideosApi
     }
 
     /// <summary>The form fields an upload may carry besides its file.</summary>
-    private static readonly string[] SettingFields = ["frames", "compression", "k", "minK", "maxK", "elbow", "tokens"];
+    private static readonly string[] SettingFields = ["frames", "fps", "maxFrames", "start", "end", "compression", "k", "minK", "maxK", "elbow", "tokens"];
 
     private static (VideoSettingsRequest?, Dictionary<string, string[]>) ParseFields(IReadOnlyDictionary<string, string> fields)
     {
@@ -138,13 +158,21 @@ public static class VideosApi
             errors[name] = [$"{name} must be an integer"];
             return null;
         }
+        double? Number(string name)
+        {
+            var value = fields.FirstOrDefault(kv => kv.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value;
+            if (string.IsNullOrWhiteSpace(value)) return null;
+            if (double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var x) && double.IsFinite(x)) return x;
+            errors[name] = [$"{name} must be a number"];
+            return null;
+        }
         string? Text(string name) => fields.FirstOrDefault(kv => kv.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value;
         // A typo (or a setting this service does not have, such as fps) must not silently fall back to the defaults.
         foreach (var name in fields.Keys.Where(k => !SettingFields.Contains(k, StringComparer.OrdinalIgnoreCase)))
             errors[name] = [$"unknown field '{name}'; the settings are {string.Join(", ", SettingFields)}"];
         var settings = new VideoSettingsRequest
         {
-            Frames = Int("frames"), K = Int("k"), MinK = Int("minK"), MaxK = Int("maxK"),
+            Frames = Int("frames"), Fps = Number("fps"), MaxFrames = Int("maxFrames"), Start = Number("start"), End = Number("end"), K = Int("k"), MinK = Int("minK"), MaxK = Int("maxK"),
             Compression = Text("compression"), Elbow = Text("elbow"), Tokens = Text("tokens"),
         };
         return (errors.Count == 0 ? settings : null, errors);
@@ -207,7 +235,7 @@ public static class VideosApi
             while (record is not null)
             {
                 var view = VideoResponse.From(record);
-                var snapshot = $"{view.Status}|{view.Progress?.Stage}|{view.Progress?.Fraction:F3}";
+                var snapshot = $"{view.Status}|{view.Progress?.Stage}|{view.Progress?.Fraction:F3}|{view.Progress?.FramesDone}";
                 if (snapshot != last)
                 {
                     await events.WriteJsonAsync(view.Status is "ready" or "failed" ? view.Status : "progress", view, abort);

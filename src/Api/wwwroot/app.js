@@ -105,6 +105,10 @@ async function addVideo(event) {
     const url = $('url').value.trim();
     const settings = {
       frames: $('frames').value ? Number($('frames').value) : undefined,
+      fps: $('fps').value ? Number($('fps').value) : undefined,
+      maxFrames: $('maxFrames').value && $('fps').value ? Number($('maxFrames').value) : undefined,
+      start: $('start').value ? Number($('start').value) : undefined,
+      end: $('end').value ? Number($('end').value) : undefined,
       compression: $('compression').value,
       k: $('k').value && $('compression').value === 'vqtoken-fixed' ? Number($('k').value) : undefined,
       tokens: $('compression').value !== 'full' ? $('tokens').value : undefined,

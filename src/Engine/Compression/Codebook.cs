@@ -33,10 +33,20 @@ public static class Codebook
         return tokens.reshape(-1, tokens.shape[^1]).to(ScalarType.Float32);
     }
 
-    /// <summary>Per-cluster sums [K, D] and counts [K] (float32) of rows under labels, vectorised.</summary>
+    /// <summary>Per-cluster sums [K, D] and counts [K] (float32) of rows under labels, vectorised; a long video's rows
+    /// a block at a time (<see cref="KMeans.AssignBlockRows"/>), as index_add's own temporaries grow with the rows.</summary>
     internal static (Tensor Sums, Tensor Counts) SumsAndCounts(Tensor rows, Tensor labels, int k)
     {
-        var sums = zeros(k, rows.shape[1], dtype: ScalarType.Float32, device: rows.device).index_add_(0, labels, rows, 1);
+        var sums = zeros(k, rows.shape[1], dtype: ScalarType.Float32, device: rows.device);
+        long n = rows.shape[0];
+        if (n <= KMeans.AssignBlockRows) sums.index_add_(0, labels, rows, 1);
+        else
+            for (long start = 0; start < n; start += KMeans.AssignBlockRows)
+            {
+                using var block = NewDisposeScope();
+                long length = Math.Min(KMeans.AssignBlockRows, n - start);
+                sums.index_add_(0, labels.narrow(0, start, length), rows.narrow(0, start, length), 1);
+            }
         var counts = labels.bincount(null, k).to(ScalarType.Float32);
         return (sums, counts);
     }

@@ -1,4 +1,7 @@
+using System.Globalization;
 using System.Text.Json.Serialization;
+using static System.FormattableString;
+using VQToken.Ingestion;
 
 namespace VQToken.Engine.Compression;
 
@@ -8,7 +11,9 @@ namespace VQToken.Engine.Compression;
 /// cache keys (<see cref="CanonicalKey"/>), so the same bytes with different settings are two videos.
 /// </summary>
 /// <remarks>Records stored before <see cref="Elbow"/> and <see cref="Tokens"/> existed have them null and keep their
-/// old meaning (centered elbow; VQ-Attention whenever the checkpoint has it): <see cref="Resolve"/> fixes them.</remarks>
+/// old meaning (centered elbow; VQ-Attention whenever the checkpoint has it): <see cref="Resolve"/> fixes them.
+/// Records stored before the sampling settings (<see cref="Fps"/>, <see cref="MaxFrames"/>, <see cref="Start"/>,
+/// <see cref="End"/>) have them null: uniform over the whole video, and their keys stay as they were.</remarks>
 public sealed record CompressionSettings
 {
     /// <summary>The one hard K limit: index map entries are int16. Configured limits (Video:MaxK) sit below it.</summary>
@@ -17,8 +22,19 @@ public sealed record CompressionSettings
     /// <summary>Most frames any configuration may sample.</summary>
     public const int MaxSupportedFrames = 1024;
 
-    /// <summary>Frames sampled uniformly over the video (LLaVA-OneVision's evaluations: 32).</summary>
+    /// <summary>Frames sampled uniformly over the video (LLaVA-OneVision's evaluations: 32); with <see cref="Fps"/>,
+    /// equal to <see cref="MaxFrames"/> (the most frames the video can get).</summary>
     public int Frames { get; init; } = 32;
+
+    /// <summary>Sampling by rate: frames per second of the source to keep (null: <see cref="Frames"/> uniform).</summary>
+    public double? Fps { get; init; }
+
+    /// <summary>Cap of <see cref="Fps"/> sampling: beyond it the frames are spread uniformly instead.</summary>
+    public int? MaxFrames { get; init; }
+
+    /// <summary>Time range [Start, End) of the source in seconds that is sampled (null: from the start / to the end).</summary>
+    public double? Start { get; init; }
+    public double? End { get; init; }
 
     public required CompressionMode Mode { get; init; }
 
@@ -62,6 +78,12 @@ public sealed record CompressionSettings
         _ => FullTokens(frames),
     };
 
+    /// <summary>Most frames these settings sample (the count of uniform sampling, the cap of sampling by rate).</summary>
+    [JsonIgnore] public int MostFrames => Fps is null ? Frames : MaxFrames ?? Frames;
+
+    /// <summary>What ingestion samples for these settings.</summary>
+    public FrameRequest ToFrameRequest() => new(MostFrames, Fps, Start, End);
+
     /// <summary>The elbow rule this record means (legacy adaptive records: centered).</summary>
     public ElbowIndexing EffectiveElbow => Elbow ?? ElbowIndexing.Centered;
 
@@ -82,7 +104,7 @@ public sealed record CompressionSettings
     {
         limits ??= CompressionLimits.Format;
         var errors = new Dictionary<string, string[]>();
-        if (Frames < 1 || Frames > limits.MaxFrames) errors["frames"] = [$"frames must be between 1 and {limits.MaxFrames}{limits.Name("MaxFrames")}"];
+        SamplingProblems(limits, errors);
         switch (Mode)
         {
             case CompressionMode.VQTokenFixed:
@@ -106,9 +128,43 @@ public sealed record CompressionSettings
         }
         string field = K is null ? "maxK" : "k";
         if ((K ?? MaxK) is { } largestK && !errors.ContainsKey("k") && !errors.ContainsKey("maxK") && !errors.ContainsKey("frames")
-            && (long)Frames * largestK > limits.MaxFramesTimesK)
-            errors[field] = [$"frames x {field} = {(long)Frames * largestK} exceeds {limits.MaxFramesTimesK}{limits.Name("MaxFramesTimesK")}: use fewer frames or fewer clusters"];
+            && !errors.ContainsKey("maxFrames") && (long)MostFrames * largestK > limits.MaxFramesTimesK)
+            errors[field] = [$"frames x {field} = {(long)MostFrames * largestK} exceeds {limits.MaxFramesTimesK}{limits.Name("MaxFramesTimesK")}: use fewer frames or fewer clusters"];
         if (MaxIterations < 1) errors["maxIterations"] = ["the iteration cap must be at least 1"];
+        return errors;
+    }
+
+    /// <summary>Problems of the sampling fields: a uniform count, or a rate with its cap; a time range inside the video.</summary>
+    private void SamplingProblems(CompressionLimits limits, Dictionary<string, string[]> errors)
+    {
+        string allowed = $"between 1 and {limits.MaxFrames}{limits.Name("MaxFrames")}";
+        if (Fps is not { } fps)
+        {
+            if (Frames < 1 || Frames > limits.MaxFrames) errors["frames"] = [$"frames must be {allowed}"];
+            if (MaxFrames is not null) errors["maxFrames"] = ["maxFrames caps sampling by rate: give fps with it, or frames alone"];
+        }
+        else
+        {
+            if (!double.IsFinite(fps) || fps <= 0) errors["fps"] = ["fps must be a positive number of frames per second"];
+            if (MaxFrames is not { } max || max < 1 || max > limits.MaxFrames) errors["maxFrames"] = [$"maxFrames must be {allowed}"];
+            else if (Frames != max) errors["frames"] = ["frames (uniform) and fps (by rate) exclude each other: with fps, maxFrames caps the count"];
+        }
+        if (Start is { } start && (!double.IsFinite(start) || start < 0)) errors["start"] = ["start must be a time in seconds, 0 or more"];
+        if (End is { } end)
+        {
+            if (!double.IsFinite(end) || end <= 0) errors["end"] = ["end must be a time in seconds after 0"];
+            else if (Start is { } from && double.IsFinite(from) && from >= end) errors["end"] = [Invariant($"end ({end} s) must be after start ({from} s)")];
+        }
+    }
+
+    /// <summary>Problems of the time range against the probed video (known only once its bytes are in):
+    /// a range that starts or ends beyond the video's duration.</summary>
+    public Dictionary<string, string[]> RangeProblems(double durationSeconds)
+    {
+        var errors = new Dictionary<string, string[]>();
+        string duration = durationSeconds.ToString("0.###", CultureInfo.InvariantCulture);
+        if (Start is { } start && start >= durationSeconds) errors["start"] = [Invariant($"start ({start} s) is not before the end of the video ({duration} s)")];
+        if (End is { } end && end > durationSeconds) errors["end"] = [Invariant($"end ({end} s) is beyond the video's duration ({duration} s)")];
         return errors;
     }
 
@@ -118,14 +174,25 @@ public sealed record CompressionSettings
         if (Problems(limits).FirstOrDefault() is { Value: [var message, ..] }) throw new ArgumentException(message);
     }
 
-    /// <summary>A canonical string for keys: "f32:vqtoken-adaptive:k12-32:official:codebook". Legacy records
-    /// (no elbow/tokens) keep their old keys.</summary>
+    /// <summary>A canonical string for keys: "f32:vqtoken-adaptive:k12-32:official:codebook"; sampling by rate
+    /// "fps1-max1024:…", a time range "f32@10-20:…". Legacy records (no elbow/tokens/sampling fields) keep their old keys.</summary>
     public string CanonicalKey => Mode switch
     {
-        CompressionMode.VQTokenFixed => $"f{Frames}:vqtoken-fixed:k{K}{Suffix(Tokens?.WireName())}",
-        CompressionMode.VQTokenAdaptive => $"f{Frames}:vqtoken-adaptive:k{MinK}-{MaxK}{Suffix(Elbow?.WireName())}{Suffix(Tokens?.WireName())}",
-        _ => $"f{Frames}:full",
+        CompressionMode.VQTokenFixed => $"{SamplingKey}:vqtoken-fixed:k{K}{Suffix(Tokens?.WireName())}",
+        CompressionMode.VQTokenAdaptive => $"{SamplingKey}:vqtoken-adaptive:k{MinK}-{MaxK}{Suffix(Elbow?.WireName())}{Suffix(Tokens?.WireName())}",
+        _ => $"{SamplingKey}:full",
     };
+
+    private string SamplingKey
+    {
+        get
+        {
+            var key = Fps is { } fps ? $"fps{Number(fps)}-max{MaxFrames}" : $"f{Frames}";
+            return Start is null && End is null ? key : $"{key}@{(Start is { } s ? Number(s) : "")}-{(End is { } e ? Number(e) : "")}";
+        }
+    }
+
+    private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
     private static string Suffix(string? part) => part is null ? "" : ":" + part;
 }

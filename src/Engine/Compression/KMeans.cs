@@ -83,6 +83,8 @@ public static class KMeans
             initial!.Dispose();
             using (NewDisposeScope()) initial = coarse!.Centroids.clone().DetachFromDisposeScope();
             coarse.Dispose();
+            sample.Dispose();   // not needed by the fine phase
+            sample = null;
             yield return null;
             foreach (var slice in LloydSlices(rows, initial, options.FullIterations, options.Tolerance)) yield return slice;
         }
@@ -214,7 +216,7 @@ public static class KMeans
                 {
                     var current = centroids ?? initialCentroids.to(ScalarType.Float32);
                     var directions = NormalizeRows(current);
-                    var (best, assigned) = rows.matmul(directions.t()).max(1); // [N, K] cosines -> [N]
+                    var (best, assigned) = Nearest(rows, directions); // cosines to every centre -> [N]
                     var (stepSums, stepCounts) = Codebook.SumsAndCounts(rows, assigned, k);
                     var empty = stepCounts.eq(0);
                     var next = where(empty.unsqueeze(1), current, Codebook.MeansOf(stepSums, stepCounts));
@@ -251,6 +253,29 @@ public static class KMeans
         {
             centroids?.Dispose();
         }
+    }
+
+    /// <summary>Rows per block of the assignment and the cluster sums: the [rows, K] cosines of a long video (1024 frames
+    /// are 746,496 rows) are computed a block at a time, never whole. Videos up to 89 frames are one block.</summary>
+    internal const long AssignBlockRows = 65_536;
+
+    /// <summary>Each unit row's largest cosine to the unit <paramref name="directions"/> [K, D] and its index, [N] each.</summary>
+    internal static (Tensor Best, Tensor Assigned) Nearest(Tensor rows, Tensor directions)
+    {
+        long n = rows.shape[0];
+        var columns = directions.t();
+        if (n <= AssignBlockRows) return rows.matmul(columns).max(1);
+        var best = empty(n, ScalarType.Float32, rows.device);
+        var assigned = empty(n, ScalarType.Int64, rows.device);
+        for (long start = 0; start < n; start += AssignBlockRows)
+        {
+            using var block = NewDisposeScope();
+            long length = Math.Min(AssignBlockRows, n - start);
+            var (value, index) = rows.narrow(0, start, length).matmul(columns).max(1);
+            best.narrow(0, start, length).copy_(value);
+            assigned.narrow(0, start, length).copy_(index);
+        }
+        return (best, assigned);
     }
 
     /// <summary>Per-cluster Σ |x − mean|² over unit rows: n_k − |S_k|² / n_k (S_k: sum of cluster k), float64 [K].</summary>

@@ -27,6 +27,36 @@ public static class VideoCompressor
     /// (the engine interleaves them with decode steps). Reads <paramref name="projected"/> only here.</summary>
     public static CompressionJob Start(Tensor projected, CompressionSettings settings)
     {
+        var (frames, grid) = Check(projected, settings);
+        Tensor rows;
+        using (NewDisposeScope()) rows = KMeans.NormalizeRows(Codebook.Flatten(projected)).DetachFromDisposeScope(); // [N, D]
+        return Begin(rows, frames, grid, settings);
+    }
+
+    /// <summary>As <see cref="Start"/>, taking ownership of a contiguous float32 <paramref name="projected"/> (in no
+    /// dispose scope) and normalising its rows in place, so a long video's features are never held twice. The same
+    /// rows as <see cref="KMeans.NormalizeRows"/> (x / max(|x|, eps)).</summary>
+    public static CompressionJob StartOwning(Tensor projected, CompressionSettings settings)
+    {
+        try
+        {
+            var (frames, grid) = Check(projected, settings);
+            if (projected.dtype != ScalarType.Float32 || !projected.is_contiguous())
+                throw new ArgumentException("the features to normalise in place must be contiguous float32", nameof(projected));
+            var rows = projected.view(-1, projected.shape[2]).DetachFromDisposeScope();   // [N, D], the same storage
+            using (NewDisposeScope()) rows.div_(rows.norm(1, keepdim: true, p: 2).clamp_min(1e-12));
+            projected.Dispose();
+            return Begin(rows, frames, grid, settings);
+        }
+        catch
+        {
+            projected.Dispose();
+            throw;
+        }
+    }
+
+    private static (int Frames, int Grid) Check(Tensor projected, CompressionSettings settings)
+    {
         ArgumentNullException.ThrowIfNull(settings);
         if (settings.Mode == CompressionMode.Full)
             throw new ArgumentException("mode 'full' keeps all tokens: nothing to compress", nameof(settings));
@@ -39,9 +69,11 @@ public static class VideoCompressor
             throw new ArgumentException($"{tokensPerFrame} tokens per frame is not a square grid", nameof(projected));
         if (frames * tokensPerFrame == 0)
             throw new ArgumentException("no tokens to compress", nameof(projected));
+        return (frames, grid);
+    }
 
-        Tensor rows;
-        using (NewDisposeScope()) rows = KMeans.NormalizeRows(Codebook.Flatten(projected)).DetachFromDisposeScope(); // [N, D]
+    private static CompressionJob Begin(Tensor rows, int frames, int grid, CompressionSettings settings)
+    {
         var curve = new StrongBox<IReadOnlyList<double>?>();
         return new CompressionJob(rows, CompressSlices(rows, frames, grid, settings, curve), curve);
     }

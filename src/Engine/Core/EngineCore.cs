@@ -70,7 +70,17 @@ internal sealed class EngineCore
 
     internal void Take(AskWork work) { Interlocked.Decrement(ref _queued); _scheduler.Add(work); }
     internal void Take(ScoreWork work) { Interlocked.Decrement(ref _queued); _scheduler.Add(work); }
-    internal void Take(EncodeWork work) { Interlocked.Decrement(ref _queued); _scheduler.Add(work); }
+    internal void Take(EncodeWork work)
+    {
+        Interlocked.Decrement(ref _queued);
+        work.WakeWith(Wake);
+        _scheduler.Add(work);
+    }
+
+    /// <summary>Completed when frames arrive (or a streamed video is cancelled): ends a wait for frames.</summary>
+    private TaskCompletionSource _frames = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private void Wake() => Interlocked.Exchange(ref _frames, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     internal void Forget(string videoKey) => _runner!.Forget(videoKey);
 
     private void Run()
@@ -94,12 +104,14 @@ internal sealed class EngineCore
                     WaitForWork();
                     continue;
                 }
+                var frames = Volatile.Read(ref _frames).Task;   // taken before the step: a chunk arriving during it ends the wait below
                 _scheduler.Step(_runner!);
                 _running = _scheduler.Running;
                 _workedSinceTrim = true;
                 _held = _scheduler.Count;
                 Interlocked.Exchange(ref _progressTicks, Environment.TickCount64);
                 Interlocked.Increment(ref _steps);
+                if (_scheduler.WaitsForFrames) WaitForFrames(frames);
             }
         }
         catch (Exception e)
@@ -149,11 +161,37 @@ internal sealed class EngineCore
         Interlocked.Exchange(ref _progressTicks, Idle);
         try
         {
-            _inbox.Reader.WaitToReadAsync(Abort.Token).AsTask().Wait();
+            InboxWait().Wait();
         }
         catch (AggregateException) { }
         Interlocked.Exchange(ref _progressTicks, Environment.TickCount64);
     }
+
+    /// <summary>Sleeps until frames arrive, a request comes in or the engine is aborted: decoding is slower than
+    /// the vision tower for a moment, which is not a hang (<see cref="ProgressTicks"/> says idle).</summary>
+    private void WaitForFrames(Task frames)
+    {
+        Interlocked.Exchange(ref _progressTicks, Idle);
+        try
+        {
+            // A completed inbox (stopping with drain) answers at once: then only frames or the abort end the wait.
+            Task.WaitAny([frames, _inbox.Reader.Completion.IsCompleted ? Aborted() : InboxWait()]);
+        }
+        catch (AggregateException) { }
+        Interlocked.Exchange(ref _progressTicks, Environment.TickCount64);
+    }
+
+    /// <summary>The one pending wait on the inbox (a wait for frames may end first and leave it for the next one).</summary>
+    private Task InboxWait()
+    {
+        if (_inboxWait is null || _inboxWait.IsCompleted) _inboxWait = _inbox.Reader.WaitToReadAsync(Abort.Token).AsTask();
+        return _inboxWait;
+    }
+
+    private Task<bool>? _inboxWait;
+
+    private Task Aborted() => _aborted ??= Task.Delay(Timeout.Infinite, Abort.Token);
+    private Task? _aborted;
 
     private void FailQueued(Exception error)
     {

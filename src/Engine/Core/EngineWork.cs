@@ -1,3 +1,4 @@
+using TorchSharp;
 using VQToken.Engine.Execution;
 using VQToken.Engine.Generation;
 using VQToken.Engine.Models;
@@ -99,23 +100,48 @@ internal sealed class ScoreWork : ScheduledAsk, IAskInput, IScoreInput
     public override void Cancel() => Done.Cancel();
 }
 
-/// <summary>A video encoding as the engine holds it; the model runner sets <see cref="Encoding"/> when done.</summary>
+/// <summary>A video encoding as the engine holds it; the model runner sets <see cref="Encoding"/> when done.
+/// Its frames are all there (<see cref="EncodeRequest.Frames"/>) or arrive as a stream.</summary>
 internal sealed class EncodeWork : ScheduledEncode, IEncodeInput
 {
     private readonly IProgress<EncodeProgress>? _progress;
+    private CancellationTokenRegistration _wakeOnCancel;
     public EncodeRequest Request { get; }
     public Completion<VideoEncoding> Done { get; } = new();
     public VideoEncoding? Encoding { get; set; }
 
-    public EncodeWork(EncodeRequest request, IProgress<EncodeProgress>? progress, CancellationToken cancellation) : base(request.Frames.Count)
+    public EncodeWork(EncodeRequest request, IProgress<EncodeProgress>? progress, CancellationToken cancellation) : base(request.FrameCount)
     {
         (Request, _progress) = (request, progress);
         Cancellation = cancellation;
     }
 
+    /// <summary>Lets arriving frames and a cancellation wake the engine while it waits for frames.</summary>
+    public void WakeWith(Action wake)
+    {
+        if (Request.Stream is null) return;
+        _wakeOnCancel = Cancellation.UnsafeRegister(static state => ((Action)state!)(), wake);
+        Request.Stream.OnArrival(wake);
+    }
+
+    public override int FramesReady(int wanted) => Request.Stream?.Ready(wanted) ?? wanted;
+    public override Exception? FrameSourceFailure => Request.Stream?.Failure;
+
+    public torch.Tensor Pixels(int from, int count, torch.Device device) => Request.Stream is { } stream
+        ? stream.TakePixels(count, device)
+        : Request.Frames!.ToPixels(from, count, device);
+
     public override void Report(string stage) => _progress?.Report(new EncodeProgress(stage, FramesEncoded, FramesTotal));
-    public override void Complete() => Done.Complete((Encoding ?? throw new InvalidOperationException("the encoding was never produced"))
-        with { VisionMs = VisionMs, CompressionMs = CompressionMs });
-    public override void Fail(Exception error) => Done.Fail(error);
-    public override void Cancel() => Done.Cancel();
+    public override void Complete() => Ended(() => Done.Complete((Encoding ?? throw new InvalidOperationException("the encoding was never produced"))
+        with { VisionMs = VisionMs, CompressionMs = CompressionMs }));
+    public override void Fail(Exception error) => Ended(() => Done.Fail(error));
+    public override void Cancel() => Ended(Done.Cancel);
+
+    /// <summary>Whatever way it ends, the stream stops (its producer sees a closed channel) and the wake-up goes.</summary>
+    private void Ended(Action finish)
+    {
+        Request.Stream?.Abandon();
+        _wakeOnCancel.Dispose();
+        finish();
+    }
 }

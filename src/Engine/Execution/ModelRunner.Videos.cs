@@ -10,19 +10,20 @@ namespace VQToken.Engine.Execution;
 /// then pooling (full mode) or the K-means, a slice at a time.</summary>
 internal sealed partial class ModelRunner
 {
-    /// <summary>A video's tensors: projected features of the frames encoded so far ([n, P, D] chunks),
-    /// then its K-means in progress.</summary>
+    /// <summary>A video's tensors: the projected features of its frames, filled batch by batch into one buffer
+    /// allocated at the first batch ([T, P, D]; float32 in the VQToken modes, as the K-means reads them), then its
+    /// K-means in progress.</summary>
     private sealed class Video : IDisposable
     {
-        public readonly List<Tensor> Projected = [];
+        public Tensor? Features;
         public CompressionJob? Job;
         public long Frames, TokensPerFrame, Dim;
         public Activity? CompressActivity;
 
         public void ReleaseFrames()
         {
-            foreach (var t in Projected) t.Dispose();
-            Projected.Clear();
+            Features?.Dispose();
+            Features = null;
         }
 
         public void Dispose()
@@ -41,15 +42,18 @@ internal sealed partial class ModelRunner
     {
         var clock = Stopwatch.StartNew();
         using var scope = NewDisposeScope();
-        var pixels = cat(slices.Select(s => ((IEncodeInput)s.Encode).Request.Frames.ToPixels(s.From, s.Count, model.Device)).ToList(), 0);   // [B, 3, S, S]
+        var pieces = slices.Select(s => ((IEncodeInput)s.Encode).Pixels(s.From, s.Count, model.Device)).ToList();
+        var pixels = pieces.Count == 1 ? pieces[0] : cat(pieces, 0);                                                  // [B, 3, S, S]
         using (EngineMetrics.Activities.StartActivity("engine.vision", ActivityKind.Internal, slices[0].Encode.Parent))
         {
             var projected = model.Project(model.EncodeVision(pixels));                                     // [B, P, D]
             long offset = 0;
-            foreach (var (encode, _, count) in slices)
+            foreach (var (encode, from, count) in slices)
             {
                 if (!_videos.TryGetValue(encode, out var video)) _videos[encode] = video = new Video();
-                video.Projected.Add(projected.narrow(0, offset, count).clone().DetachFromDisposeScope());
+                video.Features ??= empty([encode.FramesTotal, projected.shape[1], projected.shape[2]],
+                    ((IEncodeInput)encode).Request.Mode == CompressionMode.Full ? projected.dtype : ScalarType.Float32, projected.device).DetachFromDisposeScope();
+                video.Features.narrow(0, from, count).copy_(projected.narrow(0, offset, count));
                 offset += count;
             }
         }
@@ -70,7 +74,7 @@ internal sealed partial class ModelRunner
         var video = _videos[encode];
         var clock = Stopwatch.StartNew();
         using var scope = NewDisposeScope();
-        var projected = cat(video.Projected, 0);                                              // [T, P, D]
+        var projected = video.Features!;                                                       // [T, P, D]
         (video.Frames, video.TokensPerFrame, video.Dim) = (projected.shape[0], projected.shape[1], projected.shape[2]);
         if (work.Request.Mode == CompressionMode.Full)
         {
@@ -83,8 +87,8 @@ internal sealed partial class ModelRunner
         if (work.Request.Settings!.Tokens == TokenPath.Attention && model.VQAttention is null)
             throw new ArgumentException("the attention token path needs VQ-Attention weights, which this checkpoint does not have");
         video.CompressActivity = EngineMetrics.Activities.StartActivity("engine.compress", ActivityKind.Internal, encode.Parent);
-        video.Job = VideoCompressor.Start(projected.to_type(ScalarType.Float32), work.Request.Settings!);
-        video.ReleaseFrames();
+        video.Job = VideoCompressor.StartOwning(projected, work.Request.Settings!);   // normalised in place: one copy of the features
+        video.Features = null;
         encode.CompressionMs = clock.Elapsed.TotalMilliseconds;
         return false;
     }

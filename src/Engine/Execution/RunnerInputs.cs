@@ -25,4 +25,6 @@ internal interface IEncodeInput
 {
     EncodeRequest Request { get; }
     VideoEncoding? Encoding { get; set; }
+    /// <summary>Frames [from, from + count) as the vision tower's input (a streamed video hands over its next frames).</summary>
+    TorchSharp.torch.Tensor Pixels(int from, int count, TorchSharp.torch.Device device);
 }

@@ -7,7 +7,20 @@ namespace VQToken.Engine.Runtime;
 
 /// <summary>Encode a video's frames and compress them (or pool them, in <c>full</c> mode).</summary>
 /// <param name="VideoKey">Identifies the video in logs, traces and the prefix cache.</param>
-public sealed record EncodeRequest(string VideoKey, RgbFrames Frames, CompressionMode Mode, CompressionSettings? Settings = null);
+/// <param name="Frames">All frames at once; null when they come as a <see cref="Stream"/>.</param>
+public sealed record EncodeRequest(string VideoKey, RgbFrames? Frames, CompressionMode Mode, CompressionSettings? Settings = null)
+{
+    /// <summary>The frames as they are decoded (a long video): the engine encodes them chunk by chunk as they
+    /// arrive, so memory is bounded by a batch, not by the video.</summary>
+    public FrameStream? Stream { get; init; }
+
+    /// <summary>Frames the video has.</summary>
+    public int FrameCount => Stream?.Count ?? Frames?.Count ?? 0;
+
+    /// <summary>A request whose frames come from <paramref name="stream"/>.</summary>
+    public static EncodeRequest Streamed(string videoKey, FrameStream stream, CompressionMode mode, CompressionSettings? settings = null) =>
+        new(videoKey, null, mode, settings) { Stream = stream };
+}
 
 /// <summary>Where encoding of one video stands.</summary>
 public readonly record struct EncodeProgress(string Stage, int FramesEncoded, int FramesTotal);

@@ -59,7 +59,8 @@ public sealed class InferenceEngine : IAsyncDisposable
     /// <summary>Encodes and compresses a video's frames. Progress is reported from the engine thread.</summary>
     public Task<VideoEncoding> EncodeAsync(EncodeRequest request, IProgress<EncodeProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        request.Frames.Validate();
+        if ((request.Frames is null) == (request.Stream is null)) throw new ArgumentException("an encode request has either its frames or a frame stream");
+        request.Frames?.Validate();
         if (request.Mode != CompressionMode.Full) (request.Settings ?? throw new ArgumentException("VQToken modes need compression settings")).EnsureValid();
         var work = new EncodeWork(request, progress, cancellationToken);
         Submit(new AddEncode(work));

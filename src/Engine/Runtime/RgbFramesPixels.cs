@@ -12,9 +12,11 @@ public static class RgbFramesPixels
     {
         using var scope = torch.NewDisposeScope();
         long frameBytes = (long)frames.Size * frames.Size * 3;
-        var bytes = new byte[count * frameBytes];
-        Array.Copy(frames.Data, from * frameBytes, bytes, 0, bytes.Length);
-        var hwc = torch.tensor(bytes, [count, frames.Size, frames.Size, 3]).to(device ?? torch.CPU);
-        return hwc.permute(0, 3, 1, 2).to_type(torch.ScalarType.Float32).div(255.0).sub(0.5).div(0.5).MoveToOuterDisposeScope();
+        // Copied straight into native memory: no managed array per batch for the garbage collector to hold on to.
+        var hwc = torch.empty([count, frames.Size, frames.Size, 3], torch.ScalarType.Byte);
+        frames.Data.AsSpan(checked((int)(from * frameBytes)), checked((int)(count * frameBytes))).CopyTo(hwc.bytes);
+        hwc = hwc.to(device ?? torch.CPU);
+        // The same operations as x.div(255).sub(0.5).div(0.5), in place: one float copy of the batch instead of four.
+        return hwc.permute(0, 3, 1, 2).to_type(torch.ScalarType.Float32).div_(255.0).sub_(0.5).div_(0.5).MoveToOuterDisposeScope();
     }
 }

@@ -67,6 +67,13 @@ public class ScheduledEncode(int framesTotal) : ScheduledRequest
     public int FramesEncoded;
     public double VisionMs, CompressionMs;
 
+    /// <summary>Frames that can go through the vision tower now, up to <paramref name="wanted"/> (all of them, unless
+    /// they are still being decoded).</summary>
+    public virtual int FramesReady(int wanted) => wanted;
+
+    /// <summary>Why the missing frames will never come (the decoder failed or stopped early); null otherwise.</summary>
+    public virtual Exception? FrameSourceFailure => null;
+
     /// <summary>Where the encoding stands ("encoding", "compressed"), for the caller's progress.</summary>
     public virtual void Report(string stage) { }
     public override void Complete() { }

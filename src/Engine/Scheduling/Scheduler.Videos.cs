@@ -6,20 +6,31 @@ namespace VQToken.Engine.Scheduling;
 /// how requests leave.</summary>
 public sealed partial class Scheduler
 {
-    /// <summary>Frames of the waiting videos in order until the frame budget is used; videos whose frames
-    /// are all encoded start their compression.</summary>
+    /// <summary>Frames of the waiting videos in order until the frame budget is used (a streamed video gives
+    /// what has arrived); videos whose frames are all encoded start their compression.</summary>
     private void EncodeFrames(IModelRunner runner)
     {
         var slices = new List<FrameSlice>();
         int left = budget.MaxBatchFrames;
-        foreach (var encode in _encoding)
+        foreach (var encode in _encoding.ToList())
         {
             if (left == 0) break;
-            int count = Math.Min(left, encode.FramesTotal - encode.FramesEncoded);
+            int count;
+            try
+            {
+                count = encode.FramesReady(Math.Min(left, encode.FramesTotal - encode.FramesEncoded));
+                if (count == 0 && encode.FrameSourceFailure is { } failure) throw failure;
+            }
+            catch (Exception e)
+            {
+                Drop(runner, encode, e);   // the decoder failed: this video fails, the others go on
+                continue;
+            }
             if (count == 0) continue;
             slices.Add(new FrameSlice(encode, encode.FramesEncoded, count));
             left -= count;
         }
+        if (slices.Count == 0) return;
         runner.EncodeFrames(slices);
         foreach (var (encode, _, count) in slices)
         {

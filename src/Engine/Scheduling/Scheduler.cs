@@ -21,6 +21,11 @@ public sealed partial class Scheduler(StepBudget budget, EngineMetrics? metrics 
     public int Prefilling => _prefilling.Count;
     public int Waiting => _waiting.Count;
 
+    /// <summary>Nothing can run until frames arrive: the only work is videos whose next frames are still being
+    /// decoded. The engine then sleeps until a frame, a request or a cancellation wakes it (no busy loop).</summary>
+    public bool WaitsForFrames => _waiting.Count + _prefilling.Count + _running.Count + _compressing.Count == 0 && _encoding.Count > 0
+        && _encoding.All(e => !e.IsCancelled && e.FramesReady(1) == 0 && e.FrameSourceFailure is null);
+
     public void Add(ScheduledAsk ask)
     {
         ask.QueueMs = ask.Clock.Elapsed.TotalMilliseconds;

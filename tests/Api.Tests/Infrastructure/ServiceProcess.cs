@@ -18,6 +18,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
     public string Log { get { lock (_log) return _log.ToString(); } }
     public bool HasExited => _process.HasExited;
+    public int ProcessId => _process.Id;
 
     private ServiceProcess(Process process, int port)
     {

@@ -65,6 +65,11 @@ public partial class OpenApiDocumentTests(OpenApiFixture service) : IClassFixtur
         Assert.NotNull(form["properties"]!["frames"]);
         var json = content["application/json"]!;
         Assert.NotNull(Resolve(document, json["schema"]!)["properties"]!["url"]);
+        foreach (var sampling in new[] { "fps", "maxFrames", "start", "end" })
+        {
+            Assert.NotNull(form["properties"]![sampling]);
+            Assert.NotNull(Resolve(document, json["schema"]!)["properties"]![sampling]);
+        }
         Assert.StartsWith("https://", (string?)json["example"]!["url"]);
     }
 

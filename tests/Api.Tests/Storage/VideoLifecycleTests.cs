@@ -92,6 +92,58 @@ public sealed class VideoLifecycleTests
     }
 
     [Fact]
+    public void Sampling_settings_are_part_of_the_key_and_absent_ones_keep_the_old_keys()
+    {
+        var published = CompressionSettings.Published(32);
+        var byRate = published with { Frames = 1024, Fps = 1, MaxFrames = 1024 };
+
+        Assert.Equal("f32:vqtoken-adaptive:k12-32:official:codebook", (published with { Fps = null, MaxFrames = null, Start = null, End = null }).CanonicalKey);
+        Assert.Equal("fps1-max1024:vqtoken-adaptive:k12-32:official:codebook", byRate.CanonicalKey);
+        Assert.Equal("fps0.5-max1024:vqtoken-adaptive:k12-32:official:codebook", (byRate with { Fps = 0.5 }).CanonicalKey);
+        Assert.Equal("f32@10-20.5:vqtoken-adaptive:k12-32:official:codebook", (published with { Start = 10, End = 20.5 }).CanonicalKey);
+        Assert.Equal("f8@-3:full", (CompressionSettings.FullTokens(8) with { End = 3 }).CanonicalKey);
+        Assert.Empty(byRate.Problems());
+
+        // A record stored before the sampling settings existed reads them as null, so its key is unchanged.
+        var legacy = JsonSerializer.Deserialize("{\"frames\":8,\"mode\":\"vqtoken-fixed\",\"k\":32}", StorageJsonContext.Default.CompressionSettings)!;
+        Assert.Equal("f8:vqtoken-fixed:k32", legacy.CanonicalKey);
+        Assert.DoesNotContain("fps", JsonSerializer.Serialize(legacy, StorageJsonContext.Default.CompressionSettings));
+    }
+
+    [Theory]
+    [InlineData(0.0, 64, null, null, "fps")]
+    [InlineData(double.NaN, 64, null, null, "fps")]
+    [InlineData(-1.0, 64, null, null, "fps")]
+    [InlineData(1.0, 65, null, null, "maxFrames")]
+    [InlineData(1.0, 64, -1.0, null, "start")]
+    [InlineData(1.0, 64, 5.0, 5.0, "end")]
+    [InlineData(1.0, 64, 6.0, 5.0, "end")]
+    [InlineData(null, 64, 0.0, -2.0, "end")]
+    public void Bad_sampling_settings_name_their_field(double? fps, int maxFrames, double? start, double? end, string field)
+    {
+        var limits = new CompressionLimits(MaxFrames: 64, MaxK: 256, MaxAdaptiveKSpan: 64, MaxFramesTimesK: 8192, Section: "Video");
+        var settings = CompressionSettings.Fixed(fps is null ? 8 : maxFrames, 8) with
+        {
+            Fps = fps, MaxFrames = fps is null ? null : maxFrames, Start = start, End = end,
+        };
+
+        Assert.Contains(field, settings.Problems(limits).Keys);
+    }
+
+    [Fact]
+    public void Frames_times_k_counts_the_cap_of_sampling_by_rate_and_the_range_is_checked_against_the_duration()
+    {
+        var limits = new CompressionLimits(MaxFrames: 1024, MaxK: 256, MaxAdaptiveKSpan: 64, MaxFramesTimesK: 8192, Section: "Video");
+        var byRate = CompressionSettings.Fixed(1024, 32) with { Fps = 1, MaxFrames = 1024 };
+
+        Assert.Contains("Video:MaxFramesTimesK", byRate.Problems(limits)["k"][0]);
+        Assert.Contains("maxFrames", (CompressionSettings.Fixed(8, 8) with { MaxFrames = 8 }).Problems(limits).Keys);
+        Assert.Equal(["end"], (byRate with { End = 12.5 }).RangeProblems(12.0).Keys);
+        Assert.Equal(["start"], (byRate with { Start = 12 }).RangeProblems(12.0).Keys);
+        Assert.Empty((byRate with { Start = 2, End = 12 }).RangeProblems(12.0));
+    }
+
+    [Fact]
     public void Ids_are_url_safe_and_sort_by_creation_time()
     {
         var earlier = VideoId.New(TestVideos.Epoch);

@@ -36,8 +36,9 @@ public class BoundedWorkTests
         await AssertFieldProblemAsync(client, new() { ["frames"] = "4", ["k"] = "257" }, "k", "Video:MaxK");
         await AssertFieldProblemAsync(client, new() { ["frames"] = "4", ["compression"] = "vqtoken-adaptive", ["minK"] = "12", ["maxK"] = "4096" }, "maxK", "Video:MaxK");
         await AssertFieldProblemAsync(client, new() { ["frames"] = "4", ["compression"] = "vqtoken-adaptive", ["minK"] = "1", ["maxK"] = "100" }, "maxK", "Video:MaxAdaptiveKSpan");
-        await AssertFieldProblemAsync(client, new() { ["frames"] = "64", ["k"] = "256" }, "k", "Video:MaxFramesTimesK");
-        await AssertFieldProblemAsync(client, new() { ["frames"] = "64", ["compression"] = "vqtoken-adaptive", ["minK"] = "100", ["maxK"] = "160" }, "maxK", "Video:MaxFramesTimesK");
+        await AssertFieldProblemAsync(client, new() { ["frames"] = "256", ["k"] = "256" }, "k", "Video:MaxFramesTimesK");
+        await AssertFieldProblemAsync(client, new() { ["frames"] = "256", ["compression"] = "vqtoken-adaptive", ["minK"] = "100", ["maxK"] = "160" }, "maxK", "Video:MaxFramesTimesK");
+        await AssertFieldProblemAsync(client, new() { ["fps"] = "1", ["maxFrames"] = "512", ["k"] = "128" }, "k", "Video:MaxFramesTimesK");
     }
 
     [Fact]

@@ -4,7 +4,7 @@ using VQToken.Api.Tests.Infrastructure;
 
 namespace VQToken.Api.Tests.Videos;
 
-/// <summary>A setting the service does not have (a typo, or fps) is refused by name instead of being ignored.</summary>
+/// <summary>A setting the service does not have (a typo, or framerate for fps) is refused by name instead of being ignored.</summary>
 public class UnknownFieldsTests(VideosApiFixture service) : IClassFixture<VideosApiFixture>
 {
     private HttpClient Client => service.Client;
@@ -14,10 +14,10 @@ public class UnknownFieldsTests(VideosApiFixture service) : IClassFixture<Videos
     {
         int before = await CountAsync();
 
-        var (status, body, _) = await Client.UploadAsync(TestVideos.Mp4(31), new Dictionary<string, string> { ["frames"] = "2", ["fps"] = "1", ["Kmax"] = "9" });
+        var (status, body, _) = await Client.UploadAsync(TestVideos.Mp4(31), new Dictionary<string, string> { ["frames"] = "2", ["framerate"] = "1", ["Kmax"] = "9" });
 
         ApiClient.AssertProblem(HttpStatusCode.BadRequest, "urn:vqtoken:problem:validation", status, body);
-        Assert.NotNull(body["errors"]!["fps"]);
+        Assert.NotNull(body["errors"]!["framerate"]);
         Assert.NotNull(body["errors"]!["Kmax"]);
         Assert.Equal(before, await CountAsync());
     }
@@ -36,12 +36,12 @@ public class UnknownFieldsTests(VideosApiFixture service) : IClassFixture<Videos
     {
         int before = await CountAsync();
 
-        var response = await Client.PostAsJsonAsync("/videos", new { url = "https://example.invalid/clip.mp4", frames = 4, fps = 1 });
+        var response = await Client.PostAsJsonAsync("/videos", new { url = "https://example.invalid/clip.mp4", frames = 4, framerate = 1 });
         var body = await ApiClient.BodyAsync(response);
 
         ApiClient.AssertProblem(HttpStatusCode.BadRequest, "urn:vqtoken:problem:validation", response.StatusCode, body);
-        Assert.NotNull(body["errors"]!["fps"]);
-        Assert.Contains("fps", (string?)body["detail"]);
+        Assert.NotNull(body["errors"]!["framerate"]);
+        Assert.Contains("framerate", (string?)body["detail"]);
         Assert.Equal(before, await CountAsync());
     }
 

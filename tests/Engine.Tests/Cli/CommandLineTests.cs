@@ -52,6 +52,8 @@ public sealed class CommandLineTests
     [InlineData("eval", "--tokens", "pixels")]
     [InlineData("bench", "--token-path", "pixels")]
     [InlineData("make-checkpoint", "--size", "huge")]
+    [InlineData("frames", "--start", "soon")]
+    [InlineData("frames", "--end", "0")]
     public void Bad_choice_names_the_option_and_the_value_and_exits_2(string command, string option, string value)
     {
         string[] required = command switch

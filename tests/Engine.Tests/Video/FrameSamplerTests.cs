@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using TorchSharp;
 using VQToken.Ingestion;
 
@@ -58,6 +59,84 @@ public class FrameSamplerTests(GeneratedVideos videos)
 
         Assert.Equal(new[] { 0, 5, 10, 15 }, sampled.FrameIndices);
         Assert.Equal(4, sampled.Pixels().shape[0]);
+    }
+
+    [Fact]
+    public async Task A_time_range_samples_only_its_frames_by_their_source_numbers()
+    {
+        var all = await Sampler().SampleAsync(videos.H264Mp4, new FrameRequest(Count: 20));
+        var ranged = await Sampler().SampleAsync(videos.H264Mp4, new FrameRequest(Count: 4, Start: 1.0));
+        var byRate = await Sampler().SampleAsync(videos.H264Mp4, new FrameRequest(Count: 32, FramesPerSecond: 5, Start: 0.5, End: 1.5));
+
+        Assert.Equal(Enumerable.Range(0, 20), all.FrameIndices);
+        Assert.Equal(new[] { 10, 13, 16, 19 }, ranged.FrameIndices);   // 10 fps: [1 s, 2 s) is frames 10..19
+        Assert.Equal(new[] { 5, 7, 9, 11, 13 }, byRate.FrameIndices);   // every 2nd frame of 5..14
+        for (int i = 0; i < ranged.FrameIndices.Length; i++)
+        {
+            using var expected = all.Pixels()[ranged.FrameIndices[i]];
+            using var got = ranged.Pixels()[i];
+            Assert.True(expected.allclose(got, rtol: 0, atol: 0), $"frame {i} of the range is not source frame {ranged.FrameIndices[i]}");
+        }
+    }
+
+    [Theory]
+    [InlineData(3.0, null)]     // starts after the 2 s video
+    [InlineData(0.51, 0.52)]    // holds no frame time (10 fps)
+    [InlineData(1.0, 0.5)]      // ends before it starts
+    public async Task A_range_without_frames_is_an_invalid_frame_request(double start, double? end)
+    {
+        var error = await Assert.ThrowsAsync<VideoIngestException>(() => Sampler().SampleAsync(videos.H264Mp4, new FrameRequest(Count: 4, Start: start, End: end)));
+        Assert.Equal(VideoErrorKind.InvalidFrameRequest, error.Kind);
+    }
+
+    [Fact]
+    public async Task Streamed_frames_are_the_sampled_frames_in_chunks_in_sampling_order()
+    {
+        var sampler = Sampler();
+        var info = await sampler.ProbeAsync(videos.H264Mp4);
+        var all = await sampler.SampleAsync(videos.H264Mp4, info, new FrameRequest(Count: 7));
+        var indices = sampler.ChooseIndices(info, new FrameRequest(Count: 7));
+        var channel = Channel.CreateBounded<RgbFrames>(1);
+
+        var streaming = sampler.StreamAsync(videos.H264Mp4, info, indices, channel.Writer, chunkFrames: 3);
+        var chunks = new List<RgbFrames>();
+        await foreach (var chunk in channel.Reader.ReadAllAsync()) chunks.Add(chunk);
+
+        Assert.Equal(7, await streaming);
+        Assert.Equal(new[] { 3, 3, 1 }, chunks.Select(c => c.Count));
+        Assert.Equal(all.Rgb.Data, chunks.SelectMany(c => c.Data).ToArray());
+    }
+
+    [Fact]
+    public async Task A_thousand_frames_of_a_long_video_are_selected_in_one_ffmpeg_run()
+    {
+        var video = videos.Make("long.mp4", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=2:duration=600", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p");
+        var sampler = Sampler();
+        var info = await sampler.ProbeAsync(video);
+        var indices = sampler.ChooseIndices(info, new FrameRequest(Count: 1024, FramesPerSecond: 1));
+        var channel = Channel.CreateBounded<RgbFrames>(2);
+
+        var streaming = sampler.StreamAsync(video, info, indices, channel.Writer, chunkFrames: 16);
+        int frames = 0;
+        await foreach (var chunk in channel.Reader.ReadAllAsync()) frames += chunk.Count;
+
+        Assert.Equal(Enumerable.Range(0, 600).Select(i => 2 * i), indices);   // 1200 frames at 2 fps, one per second
+        Assert.Equal(600, await streaming);   // every chosen frame decoded, none filled in
+        Assert.Equal(600, frames);
+    }
+
+    [Fact]
+    public async Task A_stream_whose_reader_stops_ends_its_ffmpeg_run_with_the_error()
+    {
+        var sampler = Sampler();
+        var info = await sampler.ProbeAsync(videos.H264Mp4);
+        var channel = Channel.CreateBounded<RgbFrames>(1);
+        var streaming = sampler.StreamAsync(videos.H264Mp4, info, sampler.ChooseIndices(info, new FrameRequest(Count: 20)), channel.Writer, chunkFrames: 1);
+        await channel.Reader.ReadAsync();
+
+        channel.Writer.TryComplete(new ChannelClosedException("the reader is gone"));
+
+        await Assert.ThrowsAsync<ChannelClosedException>(() => streaming.WaitAsync(TimeSpan.FromSeconds(30)));
     }
 
     [Fact]

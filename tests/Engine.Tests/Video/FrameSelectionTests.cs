@@ -46,4 +46,41 @@ public class FrameSelectionTests
         Assert.Equal(new[] { 0.0, 0.0, 0.04 }, FrameSelection.Times([0, 0, 1], 25));    // repeated indices repeat their time
         Assert.Throws<ArgumentOutOfRangeException>(() => FrameSelection.Times([0], 0));
     }
+
+    [Theory]
+    [InlineData(600, 30, 10.0, 12.0, 300, 60)]     // [10 s, 12 s) at 30 fps: frames 300..359
+    [InlineData(600, 30, 10.01, 12.0, 301, 59)]    // frame 300 is at 10 s, before the start
+    [InlineData(600, 30, null, 1.0, 0, 30)]
+    [InlineData(600, 30, 19.5, null, 585, 15)]
+    [InlineData(600, 30, 15.0, 99.0, 450, 150)]    // an end past the last frame stops at it
+    [InlineData(600, 30, 5.01, 5.02, 151, 0)]      // no frame time inside the range
+    [InlineData(600, 30, null, null, 0, 600)]
+    public void Range_keeps_the_frames_whose_times_lie_in_start_to_end(long total, double fps, double? start, double? end, long first, long count)
+    {
+        Assert.Equal((first, count), FrameSelection.Range(total, fps, start, end));
+    }
+
+    [Fact]
+    public void Choose_samples_inside_the_range_and_returns_source_frame_numbers()
+    {
+        // Uniform: np.linspace(0, 59, 4, dtype=int) = 0, 19, 39, 59 over frames 300..359.
+        Assert.Equal(new[] { 300, 319, 339, 359 }, FrameSelection.Choose(600, 30, 4, null, 10, 12));
+        // By rate: 2 per second at 30 fps is every 15th frame, counted from the range's first frame.
+        Assert.Equal(new[] { 300, 315, 330, 345 }, FrameSelection.Choose(600, 30, 32, 2, 10, 12));
+        // By rate past the cap falls back to uniform over the range.
+        Assert.Equal(new[] { 300, 359 }, FrameSelection.Choose(600, 30, 2, 30, 10, 12));
+        Assert.Equal(FrameSelection.Uniform(600, 8), FrameSelection.Choose(600, 30, 8, null, null, null));
+        Assert.Null(FrameSelection.Choose(600, 30, 8, null, 5.01, 5.02));
+    }
+
+    [Fact]
+    public void One_frame_per_second_of_a_twenty_minute_video_is_1200_frames_capped_to_1024_uniform()
+    {
+        var byRate = FrameSelection.Choose(20 * 60 * 4, 4, 1200, 1, null, null)!;
+        Assert.Equal(1200, byRate.Length);
+        Assert.Equal(Enumerable.Range(0, 1200).Select(i => i * 4), byRate);
+
+        var capped = FrameSelection.Choose(20 * 60 * 4, 4, 1024, 1, null, null)!;
+        Assert.Equal(FrameSelection.Uniform(4800, 1024), capped);
+    }
 }

@@ -77,7 +77,7 @@ public static class ClustersApi
         var log = s.Loggers.CreateLogger(typeof(ClustersApi));
         try
         {
-            var sampled = await s.Sampler.SampleAsync(source, new FrameRequest(record.Settings.Frames), timeout);
+            var sampled = await s.Sampler.SampleAsync(source, record.Settings.ToFrameRequest(), timeout);
             if (sampled.Rgb.Count == frames) return sampled;
             log.LogWarning("Video {VideoId}: {Sampled} frames sampled for a picture of {Frames}; drawing the cells alone", record.Id, sampled.Rgb.Count, frames);
         }
