@@ -1,1 +1,2 @@
+VQToken.Engine.Runtime.OpenMpWaitPolicy.Apply();   // before TorchSharp loads libgomp
 return VQToken.Cli.VQTokenCli.Run(args);

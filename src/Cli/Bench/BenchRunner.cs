@@ -15,7 +15,7 @@ namespace VQToken.Cli.Bench;
 public sealed class BenchRunner(BenchSettings settings, CliProgress progress, CliProgressBar bar)
 {
     /// <summary>Stages <see cref="RunAsync"/> advances the bar by.</summary>
-    public const int Stages = 10;
+    public const int Stages = 12;
 
     public async Task<BenchResults> RunAsync(string video)
     {
@@ -52,6 +52,13 @@ public sealed class BenchRunner(BenchSettings settings, CliProgress progress, Cl
         await ConcurrencyAsync(session, fixedRun, r);
         PeakSoFar("concurrency");
         bar.Advance();
+        if (settings.LoadNeighbours > 0)
+        {
+            Stage($"under load ({settings.LoadNeighbours} busy neighbours)");
+            await new UnderLoadScenario(settings, session, Log).RunAsync(r);
+            PeakSoFar("under load");
+        }
+        bar.Advance();
         Stage("roofs");
         MeasureRoofs(r);
         PeakSoFar("roofs");
@@ -65,6 +72,13 @@ public sealed class BenchRunner(BenchSettings settings, CliProgress progress, Cl
         r["peak_rss_over_weights"] = r["peak_rss_bytes"] / r["weight_bytes"];
         r["float32_weight_bytes"] = session.Model.Float32WeightBytes;
         r["peak_rss_over_fp32_weights"] = r["peak_rss_bytes"] / r["float32_weight_bytes"];
+        // After the whole-run peak is read: the scaling points reset the peak to measure each one alone.
+        Stage("scaling with the frame count");
+        var scaling = new ScalingScenario(settings, Log);
+        await scaling.RunAsync(session, settings.ScalingFrames, "", r);
+        await scaling.RunTinyAsync(settings.ScalingTinyFrames, progress, r);
+        ScalingScenario.Summarise(r);
+        bar.Advance();
         AddGoals(r);
         return r;
     }
@@ -95,8 +109,11 @@ public sealed class BenchRunner(BenchSettings settings, CliProgress progress, Cl
         r.Machine["native_bf16"] = HardwareProbe.HasNativeBf16() ? "yes" : "no";
         r.Machine["device"] = session.Model.Device;
         r.Machine["dtype"] = session.Model.DType;
+        r.Machine["checkpoint"] = settings.Size.ToString().ToLowerInvariant() + " random";
         r.Machine["threads"] = settings.EffectiveThreads.ToString(CultureInfo.InvariantCulture);
         r.Machine["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription;
+        r.Machine["omp_wait_policy"] = Environment.GetEnvironmentVariable(Engine.Runtime.OpenMpWaitPolicy.Variable) is { Length: > 0 } policy ? policy
+            : $"libgomp default ({Engine.Runtime.OpenMpWaitPolicy.SpinCountVariable}={Environment.GetEnvironmentVariable(Engine.Runtime.OpenMpWaitPolicy.SpinCountVariable)})";
         r.Machine["torchsharp"] = typeof(torch).Assembly.GetName().Version?.ToString() ?? "?";
     }
 
@@ -270,5 +287,10 @@ public sealed class BenchRunner(BenchSettings settings, CliProgress progress, Cl
         r.Goal("vision_flops_fraction", "vision FLOP/s / fp32 matmul FLOP/s", true, 0.7);
         r.Goal("peak_rss_over_fp32_weights", "peak resident memory / the weights' float32 size", false, 0.9);
         r.Goal("decode_over_bandwidth_bound", "batch-1 decode step / time to stream its weights once, as held", false, 1.3);
+        // Only where the run measured them (the smoke run's counts are smaller).
+        if (r.Values.ContainsKey("vq_prefill_1024_over_8"))
+            r.Goal("vq_prefill_1024_over_8", "VQ prefill at 1024 frames / at 8 frames (tiny model)", false, 1.2);
+        if (r.Values.ContainsKey("compression_256_frames_s"))
+            r.Goal("compression_256_frames_s", "compression at 256 frames (186,624 x 896 rows, K=32), seconds", false, 3);
     }
 }

@@ -10,6 +10,7 @@ namespace VQToken.Cli.Bench;
 public static class BenchmarksMarkdown
 {
     public const string ChartFile = "bench-ratios.png";
+    public const string ScalingChartFile = "bench-scaling.png";
     private const string Start = "<!-- bench:start (written by `vqtoken bench`) -->";
     private const string End = "<!-- bench:end -->";
 
@@ -24,9 +25,16 @@ public static class BenchmarksMarkdown
         File.WriteAllText(path, text);
     }
 
-    public static void WriteChart(string path, BenchResults r) =>
+    /// <summary>The ratio chart at <paramref name="path"/> and, when the run has scaling points, the scaling chart beside it.</summary>
+    public static void WriteChart(string path, BenchResults r)
+    {
         RatioChart.Write(path, $"VQToken engine benchmark ({r.Machine["device"]}, {r.Machine["dtype"]}, {r.Machine["cores"]} cores)",
             r.Goals.Select(g => new RatioChart.Row(g.Key, g.Value, g.Target, g.Met)).ToList());
+        var points = ScalingScenario.Read(r, "");
+        if (points.Count > 0)
+            ScalingChart.Write(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, ScalingChartFile),
+                $"Stage time against frames ({r.Machine["cpu_model"]}, {r.Machine["cores"]} cores)", points);
+    }
 
     private static string Section(BenchResults r, BenchSettings s, string command)
     {
@@ -63,6 +71,8 @@ public static class BenchmarksMarkdown
         b.AppendLine();
         b.AppendLine(Invariant($"Adaptive vs fixed: {F(r["adaptive_vs_fixed_token_reduction"])}x fewer visual tokens, upload → answer {F(r["adaptive_vs_fixed_e2e_speedup"])}x the speed of fixed."));
         b.AppendLine();
+        b.Append(UnderLoadScenario.Table(r));
+        b.Append(ScalingScenario.Table(r, s));
         b.AppendLine("Raw values ([bench.json](bench.json)):");
         b.AppendLine();
         b.AppendLine("| key | value |");

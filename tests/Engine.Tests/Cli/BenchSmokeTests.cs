@@ -18,6 +18,8 @@ public sealed class BenchSmokeTests : IDisposable
         "vision_flops_fraction", "decode_over_bandwidth_bound", "vision_ms_per_frame", "prefill_full_ms", "prefill_vq_ms", "decode_step_ms",
         "prefill_full_32f_ms", "prefill_vq_32f_ms", "first_ask_ms", "reask_ms", "ask_full_ms", "ask_vq_ms", "e2e_full_ms", "e2e_vq_ms",
         "e2e_adaptive_ms", "matmul_fp32_gflops", "memcpy_gb_per_s", "load_ms",
+        "under_load_slowdown_vision", "under_load_slowdown_compression", "under_load_slowdown_prefill", "under_load_slowdown_decode",
+        "vq_prefill_2f_ms", "vq_prefill_4f_ms", "scaling_2f_compression_ms", "scaling_4f_compression_ms", "scaling_4f_peak_rss_bytes",
     ];
 
     [Fact]
@@ -39,6 +41,7 @@ public sealed class BenchSmokeTests : IDisposable
         Assert.Equal(9, goals.Count);
         Assert.All(goals, g => Assert.Contains(g, RequiredKeys));
         Assert.True(new FileInfo(Path.Combine(outDir, "bench-ratios.png")).Length > 1000);
+        Assert.True(new FileInfo(Path.Combine(outDir, "bench-scaling.png")).Length > 1000);
         Assert.Equal(2, root.GetProperty("settings").GetProperty("frames").GetInt32());
         Assert.Equal("codebook", root.GetProperty("settings").GetProperty("tokens").GetString());
         Assert.Equal("official", root.GetProperty("settings").GetProperty("elbow").GetString());
@@ -53,6 +56,8 @@ public sealed class BenchSmokeTests : IDisposable
         Assert.Contains("## Video ingestion\n\nkept as it is", text);
         Assert.Equal(1, text.Split("## Model benchmark").Length - 1);
         Assert.Contains("| `reask_speedup` |", text);
+        Assert.Contains("### Under load", text);
+        Assert.Contains("### Scaling with the frame count", text);
         Assert.DoesNotContain(_dir.FullName, text);
         Assert.True(File.Exists(Path.Combine(_dir.FullName, "bench-ratios.png")));
     }
