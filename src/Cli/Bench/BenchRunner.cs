@@ -31,7 +31,7 @@ public sealed class BenchRunner(BenchSettings settings, CliProgress progress, Cl
         Stage("warm-up");
         MeasureRoofs(r);
         await WarmUpAsync(session);
-        PeakSoFar("warm-up");
+        PeakSoFar("load and warm-up");
         bar.Advance();
         var (fixedRun, adaptiveRun, fullRun) = await EndToEndAsync(session, video, r);
         PeakSoFar("upload → answer");
@@ -46,7 +46,7 @@ public sealed class BenchRunner(BenchSettings settings, CliProgress progress, Cl
         Stage($"prefill at {settings.PrefillFrames} frames");
         MeasureRoofs(r);
         await PrefillAtPaperFramesAsync(session, r);
-        PeakSoFar("prefill at 32 frames");
+        PeakSoFar($"prefill at {settings.PrefillFrames} frames");
         bar.Advance();
         Stage($"{settings.Concurrency} concurrent asks");
         await ConcurrencyAsync(session, fixedRun, r);
@@ -67,7 +67,8 @@ public sealed class BenchRunner(BenchSettings settings, CliProgress progress, Cl
         Rooflines(session, r);
         Tokens(fixedRun, adaptiveRun, fullRun, r);
 
-        r["peak_rss_bytes"] = HardwareProbe.PeakRssBytes();
+        foreach (var (stage, bytes) in _stagePeaks) r[StagePeakKey(stage)] = bytes;
+        r["peak_rss_bytes"] = Math.Max(HardwareProbe.PeakRssBytes(), _stagePeaks.Max(p => p.Bytes));
         r["weight_bytes"] = session.Model.WeightBytes;
         r["peak_rss_over_weights"] = r["peak_rss_bytes"] / r["weight_bytes"];
         r["float32_weight_bytes"] = session.Model.Float32WeightBytes;
@@ -89,9 +90,21 @@ public sealed class BenchRunner(BenchSettings settings, CliProgress progress, Cl
 
     internal static void Log(CliProgress progress, string line) => progress.Log($"[bench {DateTime.Now:HH:mm:ss}] {line}");
 
-    /// <summary>Logs the process's peak resident memory so far (which stage set the reported peak).</summary>
-    private void PeakSoFar(string stage) =>
-        Log($"peak RSS after {stage}: {HardwareProbe.PeakRssBytes() / 1e9:F2} GB (resident now {HardwareProbe.ResidentBytes() / 1e9:F2} GB)");
+    private readonly List<(string Stage, double Bytes)> _stagePeaks = [];
+
+    /// <summary>Logs and keeps the peak resident memory of the stage that just ended, then resets the peak, so each
+    /// stage's own peak is known (which one sets the whole run's); the run's peak is the largest of them.</summary>
+    private void PeakSoFar(string stage)
+    {
+        long peak = HardwareProbe.PeakRssBytes();
+        _stagePeaks.Add((stage, peak));
+        Log($"peak RSS during {stage}: {peak / 1e9:F2} GB (resident now {HardwareProbe.ResidentBytes() / 1e9:F2} GB)");
+        HardwareProbe.ResetPeakRss();
+    }
+
+    /// <summary>bench.json key of a stage's peak: `peak_rss_{stage as a slug}_bytes`.</summary>
+    public static string StagePeakKey(string stage) =>
+        "peak_rss_" + string.Join('_', System.Text.RegularExpressions.Regex.Split(stage.ToLowerInvariant(), "[^a-z0-9]+").Where(w => w.Length > 0)) + "_bytes";
 
     /// <summary>The machine's roofs, measured between scenarios (the engine idle) and kept at their
     /// best: on a shared machine a roof measured once in a busy moment would flatter every fraction.</summary>

@@ -58,7 +58,7 @@ public sealed class ScalingScenario(BenchSettings settings, Action<string> log)
         };
         BenchCommand.EnsureCheckpoint(tiny, progress);
         await using var session = await BenchSession.OpenAsync(tiny);
-        await new ScalingScenario(tiny, log).RunAsync(session, [1, .. counts], TinyPrefix, new BenchResults());   // warm-up, discarded
+        await new ScalingScenario(tiny, log).RunAsync(session, [1], TinyPrefix, new BenchResults());   // warm-up, discarded
         await new ScalingScenario(tiny, log).RunAsync(session, counts, TinyPrefix, r);
     }
 

@@ -145,4 +145,10 @@ public sealed class BenchScenarioTests
     [InlineData("-8")]
     [InlineData("8;32")]
     public void Bad_frame_count_lists_are_refused(string text) => Assert.False(ScalingScenario.TryParseCounts(text, out _));
+
+    [Theory]
+    [InlineData("upload → answer", "peak_rss_upload_answer_bytes")]
+    [InlineData("prefill at 32 frames", "peak_rss_prefill_at_32_frames_bytes")]
+    [InlineData("Load and warm-up", "peak_rss_load_and_warm_up_bytes")]
+    public void Stage_peak_keys_are_slugs_of_the_stage_names(string stage, string key) => Assert.Equal(key, BenchRunner.StagePeakKey(stage));
 }
