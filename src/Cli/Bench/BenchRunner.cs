@@ -80,7 +80,7 @@ public sealed class BenchRunner(BenchSettings settings, CliProgress progress, Cl
         await scaling.RunTinyAsync(settings.ScalingTinyFrames, progress, r);
         ScalingScenario.Summarise(r);
         bar.Advance();
-        AddGoals(r);
+        AddGoals(r, session);
         return r;
     }
 
@@ -289,7 +289,7 @@ public sealed class BenchRunner(BenchSettings settings, CliProgress progress, Cl
         r["answer_tokens"] = settings.AnswerTokens;
     }
 
-    private void AddGoals(BenchResults r)
+    private void AddGoals(BenchResults r, BenchSession session)
     {
         r.Goal("reask_speedup", "re-ask on the cached video vs first ask (upload → answer)", true, 20);
         r.Goal("vq_vs_full_prefill_speedup", $"LLM prefill at {settings.PrefillFrames} frames, VQToken vs full tokens", true, 50);
@@ -304,6 +304,6 @@ public sealed class BenchRunner(BenchSettings settings, CliProgress progress, Cl
         if (r.Values.ContainsKey("vq_prefill_1024_over_8"))
             r.Goal("vq_prefill_1024_over_8", "VQ prefill at 1024 frames / at 8 frames (tiny model)", false, 1.2);
         if (r.Values.ContainsKey("compression_256_frames_s"))
-            r.Goal("compression_256_frames_s", "compression at 256 frames (186,624 x 896 rows, K=32), seconds", false, 3);
+            r.Goal("compression_256_frames_s", string.Create(CultureInfo.InvariantCulture, $"compression at 256 frames ({256 * session.Config.Vision.NumPatches:N0} x {session.Config.Text.HiddenSize} rows, K={settings.K}), seconds"), false, 3);
     }
 }

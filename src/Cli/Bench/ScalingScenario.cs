@@ -37,7 +37,7 @@ public sealed class ScalingScenario(BenchSettings settings, Action<string> log)
             }
             var (compressionMs, encoding) = Compress(session, frames);
             var prefill = new List<double>();
-            for (int i = 0; i < Math.Max(3, settings.Repeats); i++)
+            for (int i = 0; i < Math.Max(settings.Size == CheckpointSize.Tiny ? 9 : 3, settings.Repeats); i++)   // the tiny model's prefill is milliseconds: more repeats
                 prefill.Add((await session.AskAsync(session.NewKey("scaling"), encoding, usePrefixCache: false, tokens: 1)).PrefillMs);
             var point = new Point(frames, perFrame ?? double.NaN, vision, compressionMs, encoding.VisualTokens, ModelCost.FullVisualTokens(session.Config, frames),
                 Percentiles.Median(prefill),
