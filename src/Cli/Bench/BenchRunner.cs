@@ -27,11 +27,12 @@ public sealed class BenchRunner(BenchSettings settings, CliProgress progress, Cl
         Describe(r, session);
         r["load_ms"] = session.LoadMs;
         Log($"model loaded in {session.LoadMs / 1000:F1} s ({session.Model.WeightBytes / 1e9:F2} GB of weights as {session.Model.DType})");
+        PeakSoFar("load");
 
         Stage("warm-up");
         MeasureRoofs(r);
         await WarmUpAsync(session);
-        PeakSoFar("load and warm-up");
+        PeakSoFar("warm-up");
         bar.Advance();
         var (fixedRun, adaptiveRun, fullRun) = await EndToEndAsync(session, video, r);
         PeakSoFar("upload → answer");
