@@ -20,7 +20,7 @@ public sealed class BenchSmokeTests : IDisposable
         "e2e_adaptive_ms", "matmul_fp32_gflops", "memcpy_gb_per_s", "load_ms",
         "under_load_slowdown_vision", "under_load_slowdown_compression", "under_load_slowdown_prefill", "under_load_slowdown_decode",
         "vq_prefill_2f_ms", "vq_prefill_4f_ms", "scaling_2f_compression_ms", "scaling_4f_compression_ms", "scaling_4f_peak_rss_bytes",
-        "peak_rss_load_bytes", "peak_rss_warm_up_bytes", "peak_rss_upload_answer_bytes", "peak_rss_asks_bytes", "peak_rss_concurrency_bytes", "peak_rss_roofs_without_the_probes_buffers_bytes",
+        "peak_rss_load_bytes", "peak_rss_warm_up_bytes", "peak_rss_upload_answer_vq_bytes", "peak_rss_upload_answer_full_bytes", "peak_rss_re_ask_bytes", "peak_rss_asks_bytes", "peak_rss_upload_answer_adaptive_bytes", "peak_rss_concurrency_bytes", "peak_rss_roofs_without_the_probes_buffers_bytes",
     ];
 
     [Fact]
