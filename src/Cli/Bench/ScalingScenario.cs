@@ -28,6 +28,8 @@ public sealed class ScalingScenario(BenchSettings settings, Action<string> log)
         int perFrameFrom = 0;
         foreach (int frames in counts.Order())
         {
+            using var scope = NewDisposeScope();
+            var features = Synthesize(session, frames);   // before the reset: the generator's transients are the bench's, not the service's
             bool resetOk = HardwareProbe.ResetPeakRss();
             bool vision = frames <= settings.ScalingVisionUpTo;
             if (vision)
@@ -35,7 +37,8 @@ public sealed class ScalingScenario(BenchSettings settings, Action<string> log)
                 perFrame = await VisionMsPerFrameAsync(session, frames);
                 perFrameFrom = frames;
             }
-            var (compressionMs, encoding) = Compress(session, frames);
+            var (compressionMs, encoding) = Compress(features);
+            features.Dispose();
             var prefill = new List<double>();
             for (int i = 0; i < Math.Max(settings.Size == CheckpointSize.Tiny ? 9 : 3, settings.Repeats); i++)   // the tiny model's prefill is milliseconds: more repeats
                 prefill.Add((await session.AskAsync(session.NewKey("scaling"), encoding, usePrefixCache: false, tokens: 1)).PrefillMs);
@@ -71,12 +74,15 @@ public sealed class ScalingScenario(BenchSettings settings, Action<string> log)
         return encoding.VisionMs / frames;
     }
 
-    /// <summary>Fixed-K compression of [frames, P, D] synthetic clustered features (20 centres + noise), timed alone.</summary>
-    private (double Ms, VideoEncoding Encoding) Compress(BenchSession session, int frames)
+    /// <summary>[frames, P, D] synthetic clustered features (20 centres + noise) in place of the projected frames.</summary>
+    private static Tensor Synthesize(BenchSession session, int frames) =>
+        BenchCompressCommand.SyntheticTokens(frames, session.Config.Vision.NumPatches, session.Config.Text.HiddenSize, clusters: 20, noise: 1.0, seed: (ulong)frames);
+
+    /// <summary>Fixed-K compression of <paramref name="tokens"/>, timed alone.</summary>
+    private (double Ms, VideoEncoding Encoding) Compress(Tensor tokens)
     {
         using var scope = NewDisposeScope();
-        int patches = session.Config.Vision.NumPatches, dim = session.Config.Text.HiddenSize;
-        var tokens = BenchCompressCommand.SyntheticTokens(frames, patches, dim, clusters: 20, noise: 1.0, seed: (ulong)frames);
+        int frames = (int)tokens.shape[0], patches = (int)tokens.shape[1], dim = (int)tokens.shape[2];
         var compression = CompressionSettings.For(CompressionMode.VQTokenFixed, frames, settings.K, settings.MinK, settings.Elbow, settings.Tokens);
         var clock = Stopwatch.StartNew();
         var compressed = VideoCompressor.Compress(tokens, compression);
@@ -136,7 +142,7 @@ public sealed class ScalingScenario(BenchSettings settings, Action<string> log)
         var b = new StringBuilder();
         b.AppendLine("### Scaling with the frame count");
         b.AppendLine();
-        b.AppendLine(Invariant($"Vision runs the tower on random frames (measured where marked; larger counts use the per-frame time of the largest measured count: the tower sees each frame alone). Compression = fixed K = {s.K} on synthetic clustered features of the real shape (frames x 729 x hidden, 20 centres + noise), alone; VQ prefill = the {s.Tokens.WireName()} prompt of that compressed video, prefix cache off; peak RSS = the process's VmHWM reset before each point (weights included)."));
+        b.AppendLine(Invariant($"Vision runs the tower on random frames (measured where marked; larger counts use the per-frame time of the largest measured count: the tower sees each frame alone). Compression = fixed K = {s.K} on synthetic clustered features of the real shape (frames x 729 x hidden, 20 centres + noise), alone; VQ prefill = the {s.Tokens.WireName()} prompt of that compressed video, prefix cache off; peak RSS = the process's VmHWM from after the synthetic features exist (as the service holds the projected frames) to the end of the point (weights included)."));
         b.AppendLine();
         b.AppendLine("| model | frames | vision per frame | compression | visual tokens (full tokens would be) | VQ prefill | peak RSS |");
         b.AppendLine("|---|---|---|---|---|---|---|");
