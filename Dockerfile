@@ -57,9 +57,12 @@ WORKDIR /app
 COPY --from=build --chown=root:root /app/ /app/
 
 # Defaults; every one can be overridden with -e / compose / a ConfigMap (Section__Key = Section:Key).
+# OMP_WAIT_POLICY=PASSIVE: libtorch's idle OpenMP workers sleep instead of spinning against ffmpeg and other
+# requests (the service also sets it itself when unset; docs/BENCHMARKS.md has the measurements).
 ENV ASPNETCORE_HTTP_PORTS=8080 \
     DOTNET_CLI_TELEMETRY_OPTOUT=1 \
     DOTNET_gcServer=1 \
+    OMP_WAIT_POLICY=PASSIVE \
     HOME=/var/lib/vqtoken \
     Model__Repo=haichaozhang/VQ-Token-llava-ov-0.5b \
     Model__Revision=main \

@@ -6,7 +6,9 @@ using VQToken.Api.Search;
 using VQToken.Api.ServiceDefaults;
 using VQToken.Api.Videos;
 using VQToken.Api.Videos.Clusters;
+using VQToken.Engine.Runtime;
 
+OpenMpWaitPolicy.Apply();   // before TorchSharp loads libgomp: idle OpenMP workers sleep, not spin
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddApplicationServices();

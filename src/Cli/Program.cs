@@ -4,5 +4,9 @@ namespace VQToken.Cli;
 /// assemblies that reference both).</summary>
 internal static class Program
 {
-    private static int Main(string[] args) => VQTokenCli.Run(args);
+    private static int Main(string[] args)
+    {
+        VQToken.Engine.Runtime.OpenMpWaitPolicy.Apply();   // before TorchSharp loads libgomp
+        return VQTokenCli.Run(args);
+    }
 }

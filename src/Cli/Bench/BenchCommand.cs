@@ -32,6 +32,10 @@ public sealed class BenchCommand : CliCommand
     private readonly Option<int?> _threads = CliOptions.OptionalInt("--threads", "libtorch threads (default 0: one per core)", min: 0);
     private readonly Option<string> _docs = CliOptions.Text("--docs", "Markdown file whose benchmark section is updated (default: docs/BENCHMARKS.md when present; smoke: none)", "FILE");
     private readonly Option<bool> _noDocs = CliOptions.Flag("--no-docs", "leave the docs alone");
+    private readonly Option<int?> _loadNeighbours = CliOptions.OptionalInt("--load-neighbours", "CPU-bound neighbour processes of the under-load scenario (default: one per core; 0 skips it)", min: 0);
+    private readonly Option<string> _scalingFrames = CliOptions.Text("--scaling-frames", "frame counts of the scaling scenario, comma-separated, or none (default 8,32,64,128,256; smoke 2,4)", "N,N,...");
+    private readonly Option<int?> _scalingVisionUpTo = CliOptions.OptionalInt("--scaling-vision-up-to", "run the vision tower in the scaling scenario up to this many frames (default 32; seconds per frame)", min: 0);
+    private readonly Option<string> _scalingTinyFrames = CliOptions.Text("--scaling-tiny-frames", "frame counts of the scaling scenario on the tiny model, or none (default 8,1024; smoke none)", "N,N,...");
     private readonly Option<string> _render = CliOptions.Text("--render", "only write the chart and the docs section of an earlier run's bench.json", "bench.json");
 
     public BenchCommand() : base("bench",
@@ -40,12 +44,17 @@ public sealed class BenchCommand : CliCommand
         foreach (var option in new Option[]
                  {
                      _out, _smoke, _checkpoint, _frames, _prefillFrames, _k, _minK, _tokens, _repeats, _fullPrefillRepeats, _tokenPath, _elbow,
-                     _concurrency, _device, _dtype, _threads, _docs, _noDocs, _render,
+                     _concurrency, _device, _dtype, _threads, _docs, _noDocs, _loadNeighbours, _scalingFrames, _scalingVisionUpTo, _scalingTinyFrames, _render,
                  })
             Add(option);
         Validators.Add(r =>
         {
             if (r.GetResult(_docs) is { Implicit: false } && r.GetValue(_noDocs)) r.AddError("--docs and --no-docs exclude each other");
+            foreach (var option in new[] { _scalingFrames, _scalingTinyFrames })
+            {
+                if (r.GetResult(option) is { Implicit: false } && !ScalingScenario.TryParseCounts(r.GetValue(option), out _))
+                    r.AddError($"{option.Name} takes frame counts separated by commas (e.g. 8,32), or none");
+            }
         });
     }
 
@@ -78,7 +87,13 @@ public sealed class BenchCommand : CliCommand
     {
         var bar = progress.AddBar("bench", BenchRunner.Stages + 2);
         bar.Describe("bench: checkpoint");
-        EnsureCheckpoint(settings, progress);
+        if (EnsureCheckpoint(settings, progress))
+        {
+            // The peak RSS goals measure the serving path, not the generator that ran in this process.
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            if (!HardwareProbe.ResetPeakRss()) BenchRunner.Log(progress, "could not reset the peak RSS: it includes the checkpoint generator");
+        }
         bar.Advance();
         var videoDir = Directory.CreateTempSubdirectory("vqtoken-bench-");
         try
@@ -141,22 +156,28 @@ public sealed class BenchCommand : CliCommand
             FullPrefillRepeats = parsed.GetValue(_fullPrefillRepeats) ?? b.FullPrefillRepeats, Concurrency = parsed.GetValue(_concurrency) ?? b.Concurrency,
             Device = parsed.GetRequiredValue(_device), DType = _dtype.ValueIn(parsed), Threads = parsed.GetValue(_threads) ?? b.Threads, DocsFile = docs,
             Tokens = _tokenPath.ValueIn(parsed), Elbow = _elbow.ValueIn(parsed),
+            LoadNeighbours = parsed.GetValue(_loadNeighbours) ?? b.LoadNeighbours,
+            ScalingFrames = ScalingScenario.TryParseCounts(parsed.GetValue(_scalingFrames), out var scaling) ? scaling : b.ScalingFrames,
+            ScalingVisionUpTo = parsed.GetValue(_scalingVisionUpTo) ?? b.ScalingVisionUpTo,
+            ScalingTinyFrames = ScalingScenario.TryParseCounts(parsed.GetValue(_scalingTinyFrames), out var tiny) ? tiny : b.ScalingTinyFrames,
         };
     }
 
     /// <summary>$XDG_CACHE_HOME/vqtoken/bench-{size} (or ~/.cache/…): generated once, reused by later runs.</summary>
-    private static string DefaultCheckpointDir(CheckpointSize size)
+    internal static string DefaultCheckpointDir(CheckpointSize size)
     {
         var cache = Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
         return Path.Combine(cache, "vqtoken", "bench-" + size.ToString().ToLowerInvariant());
     }
 
-    private static void EnsureCheckpoint(BenchSettings settings, CliProgress progress)
+    /// <returns>True when it had to generate the checkpoint.</returns>
+    internal static bool EnsureCheckpoint(BenchSettings settings, CliProgress progress)
     {
-        if (File.Exists(Path.Combine(settings.Checkpoint, LlavaConfig.FileName))) return;
+        if (File.Exists(Path.Combine(settings.Checkpoint, LlavaConfig.FileName))) return false;
         BenchRunner.Log(progress, $"generating a random {settings.Size.ToString().ToLowerInvariant()} checkpoint in {settings.Checkpoint}");
         RandomCheckpoint.Write(settings.Checkpoint, new RandomCheckpoint.Options(settings.Size, Seed: 1));
+        return true;
     }
 
     /// <summary>The command as run, without this machine's paths (it goes into the docs).</summary>

@@ -15,7 +15,7 @@ namespace VQToken.Cli.Bench;
 public sealed class BenchRunner(BenchSettings settings, CliProgress progress, CliProgressBar bar)
 {
     /// <summary>Stages <see cref="RunAsync"/> advances the bar by.</summary>
-    public const int Stages = 10;
+    public const int Stages = 12;
 
     public async Task<BenchResults> RunAsync(string video)
     {
@@ -27,6 +27,7 @@ public sealed class BenchRunner(BenchSettings settings, CliProgress progress, Cl
         Describe(r, session);
         r["load_ms"] = session.LoadMs;
         Log($"model loaded in {session.LoadMs / 1000:F1} s ({session.Model.WeightBytes / 1e9:F2} GB of weights as {session.Model.DType})");
+        PeakSoFar("load");
 
         Stage("warm-up");
         MeasureRoofs(r);
@@ -34,11 +35,11 @@ public sealed class BenchRunner(BenchSettings settings, CliProgress progress, Cl
         PeakSoFar("warm-up");
         bar.Advance();
         var (fixedRun, adaptiveRun, fullRun) = await EndToEndAsync(session, video, r);
-        PeakSoFar("upload → answer");
         Stage("re-ask");
         MeasureRoofs(r);
         await ReAskAsync(session, fixedRun, r);
         await EvidenceOverheadAsync(session, fixedRun, r);
+        PeakSoFar("re-ask");
         bar.Advance();
         Stage("asks without the prefix cache");
         await AskWithoutPrefixCacheAsync(session, fixedRun, fullRun, r);
@@ -47,7 +48,7 @@ public sealed class BenchRunner(BenchSettings settings, CliProgress progress, Cl
         Stage($"prefill at {settings.PrefillFrames} frames");
         MeasureRoofs(r);
         await PrefillAtPaperFramesAsync(session, r);
-        PeakSoFar("prefill at 32 frames");
+        PeakSoFar($"prefill at {settings.PrefillFrames} frames");
         bar.Advance();
         Stage($"library search over {settings.SearchVideos} videos");
         await SearchBench.RunAsync(session, settings, fixedRun.Encoding, r, Log);
@@ -56,20 +57,35 @@ public sealed class BenchRunner(BenchSettings settings, CliProgress progress, Cl
         await ConcurrencyAsync(session, fixedRun, r);
         PeakSoFar("concurrency");
         bar.Advance();
+        if (settings.LoadNeighbours > 0)
+        {
+            Stage($"under load ({settings.LoadNeighbours} busy neighbours)");
+            await new UnderLoadScenario(settings, session, Log).RunAsync(r);
+            PeakSoFar("under load");
+        }
+        bar.Advance();
         Stage("roofs");
         MeasureRoofs(r);
-        PeakSoFar("roofs");
+        PeakSoFar("roofs (without the probes' buffers)");
         bar.Advance();
         Log($"roofs (best of the run): fp32 matmul {r["matmul_fp32_gflops"]:F0} GFLOP/s, memcpy {r["memcpy_gb_per_s"]:F1} GB/s");
         Rooflines(session, r);
         Tokens(fixedRun, adaptiveRun, fullRun, r);
 
-        r["peak_rss_bytes"] = HardwareProbe.PeakRssBytes();
+        foreach (var (stage, bytes) in _stagePeaks) r[StagePeakKey(stage)] = bytes;
+        r["peak_rss_bytes"] = Math.Max(HardwareProbe.PeakRssBytes(), _stagePeaks.Max(p => p.Bytes));
         r["weight_bytes"] = session.Model.WeightBytes;
         r["peak_rss_over_weights"] = r["peak_rss_bytes"] / r["weight_bytes"];
         r["float32_weight_bytes"] = session.Model.Float32WeightBytes;
         r["peak_rss_over_fp32_weights"] = r["peak_rss_bytes"] / r["float32_weight_bytes"];
-        AddGoals(r);
+        // After the whole-run peak is read: the scaling points reset the peak to measure each one alone.
+        Stage("scaling with the frame count");
+        var scaling = new ScalingScenario(settings, Log);
+        await scaling.RunAsync(session, settings.ScalingFrames, "", r);
+        await scaling.RunTinyAsync(settings.ScalingTinyFrames, progress, r);
+        ScalingScenario.Summarise(r);
+        bar.Advance();
+        AddGoals(r, session);
         return r;
     }
 
@@ -79,15 +95,32 @@ public sealed class BenchRunner(BenchSettings settings, CliProgress progress, Cl
 
     internal static void Log(CliProgress progress, string line) => progress.Log($"[bench {DateTime.Now:HH:mm:ss}] {line}");
 
-    /// <summary>Logs the process's peak resident memory so far (which stage set the reported peak).</summary>
-    private void PeakSoFar(string stage) =>
-        Log($"peak RSS after {stage}: {HardwareProbe.PeakRssBytes() / 1e9:F2} GB (resident now {HardwareProbe.ResidentBytes() / 1e9:F2} GB)");
+    private readonly List<(string Stage, double Bytes)> _stagePeaks = [];
+    private long _carriedPeak;
+
+    /// <summary>Logs and keeps the peak resident memory of the stage that just ended, then resets the peak, so each
+    /// stage's own peak is known (which one sets the whole run's); the run's peak is the largest of them.</summary>
+    private void PeakSoFar(string stage)
+    {
+        long peak = Math.Max(_carriedPeak, HardwareProbe.PeakRssBytes());
+        _carriedPeak = 0;
+        _stagePeaks.Add((stage, peak));
+        Log($"peak RSS during {stage}: {peak / 1e9:F2} GB (resident now {HardwareProbe.ResidentBytes() / 1e9:F2} GB)");
+        HardwareProbe.ResetPeakRss();
+    }
+
+    /// <summary>bench.json key of a stage's peak: `peak_rss_{stage as a slug}_bytes`.</summary>
+    public static string StagePeakKey(string stage) =>
+        "peak_rss_" + string.Join('_', System.Text.RegularExpressions.Regex.Split(stage.ToLowerInvariant(), "[^a-z0-9]+").Where(w => w.Length > 0)) + "_bytes";
 
     /// <summary>The machine's roofs, measured between scenarios (the engine idle) and kept at their
     /// best: on a shared machine a roof measured once in a busy moment would flatter every fraction.</summary>
     private void MeasureRoofs(BenchResults r)
     {
+        // The probes' buffers (a 512 MB copy) are the bench's own: the stage's peak so far is kept, theirs is not.
+        _carriedPeak = Math.Max(_carriedPeak, HardwareProbe.PeakRssBytes());
         double flops = HardwareProbe.MatmulFlops(settings.MatmulSize, 3) / 1e9, bandwidth = HardwareProbe.MemcpyBandwidth(settings.MemcpyBytes, 5) / 1e9;
+        HardwareProbe.ResetPeakRss();
         r["matmul_fp32_gflops"] = Math.Max(flops, r.Values.GetValueOrDefault("matmul_fp32_gflops"));
         r["memcpy_gb_per_s"] = Math.Max(bandwidth, r.Values.GetValueOrDefault("memcpy_gb_per_s"));
     }
@@ -99,8 +132,11 @@ public sealed class BenchRunner(BenchSettings settings, CliProgress progress, Cl
         r.Machine["native_bf16"] = HardwareProbe.HasNativeBf16() ? "yes" : "no";
         r.Machine["device"] = session.Model.Device;
         r.Machine["dtype"] = session.Model.DType;
+        r.Machine["checkpoint"] = settings.Size.ToString().ToLowerInvariant() + " random";
         r.Machine["threads"] = settings.EffectiveThreads.ToString(CultureInfo.InvariantCulture);
         r.Machine["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription;
+        r.Machine["omp_wait_policy"] = Environment.GetEnvironmentVariable(Engine.Runtime.OpenMpWaitPolicy.Variable) is { Length: > 0 } policy ? policy
+            : $"libgomp default ({Engine.Runtime.OpenMpWaitPolicy.SpinCountVariable}={Environment.GetEnvironmentVariable(Engine.Runtime.OpenMpWaitPolicy.SpinCountVariable)})";
         r.Machine["torchsharp"] = typeof(torch).Assembly.GetName().Version?.ToString() ?? "?";
     }
 
@@ -124,6 +160,7 @@ public sealed class BenchRunner(BenchSettings settings, CliProgress progress, Cl
             Stage($"upload → answer {name}");
             var run = await session.UploadAndAskAsync(video, mode);
             runs[mode] = run;
+            PeakSoFar($"upload → answer {name}");
             bar.Advance();
             r[$"e2e_{name}_ms"] = run.TotalMs;
             r[$"sample_frames_{name}_ms"] = run.SampleMs;
@@ -281,7 +318,7 @@ public sealed class BenchRunner(BenchSettings settings, CliProgress progress, Cl
         r["answer_tokens"] = settings.AnswerTokens;
     }
 
-    private void AddGoals(BenchResults r)
+    private void AddGoals(BenchResults r, BenchSession session)
     {
         r.Goal("reask_speedup", "re-ask on the cached video vs first ask (upload → answer)", true, 20);
         r.Goal("vq_vs_full_prefill_speedup", $"LLM prefill at {settings.PrefillFrames} frames, VQToken vs full tokens", true, 50);
@@ -293,5 +330,10 @@ public sealed class BenchRunner(BenchSettings settings, CliProgress progress, Cl
         r.Goal("peak_rss_over_fp32_weights", "peak resident memory / the weights' float32 size", false, 0.9);
         r.Goal("evidence_overhead", "ask time with evidence / without − 1 (re-ask, VQToken)", false, 0.10);
         r.Goal("decode_over_bandwidth_bound", "batch-1 decode step / time to stream its weights once, as held", false, 1.3);
+        // Only where the run measured them (the smoke run's counts are smaller).
+        if (r.Values.ContainsKey("vq_prefill_1024_over_8"))
+            r.Goal("vq_prefill_1024_over_8", "VQ prefill at 1024 frames / at 8 frames (tiny model)", false, 1.2);
+        if (r.Values.ContainsKey("compression_256_frames_s"))
+            r.Goal("compression_256_frames_s", string.Create(CultureInfo.InvariantCulture, $"compression at 256 frames ({256 * session.Config.Vision.NumPatches:N0} x {session.Config.Text.HiddenSize} rows, K={settings.K}), seconds"), false, 3);
     }
 }

@@ -43,6 +43,16 @@ public sealed record BenchSettings
     /// <summary>Where docs/BENCHMARKS.md is updated; null leaves the docs alone.</summary>
     public string? DocsFile { get; init; }
     public bool Smoke { get; init; }
+    /// <summary>CPU-bound neighbour processes of the "under load" scenario (default: one per core).</summary>
+    public int LoadNeighbours { get; init; } = Environment.ProcessorCount;
+    /// <summary>Frames through the vision tower in each pass of the "under load" scenario.</summary>
+    public int LoadVisionFrames { get; init; } = 2;
+    /// <summary>Frame counts of the scaling scenario on the bench's model (empty: no scaling scenario).</summary>
+    public IReadOnlyList<int> ScalingFrames { get; init; } = [8, 32, 64, 128, 256];
+    /// <summary>The scaling scenario runs the vision tower up to this many frames (it costs seconds per frame).</summary>
+    public int ScalingVisionUpTo { get; init; } = 32;
+    /// <summary>Frame counts of the scaling scenario on the tiny model (the full one would take hours at 1024).</summary>
+    public IReadOnlyList<int> ScalingTinyFrames { get; init; } = [8, 1024];
 
     public int EffectiveThreads => Threads > 0 ? Threads : Environment.ProcessorCount;
 
@@ -50,6 +60,7 @@ public sealed record BenchSettings
     public static BenchSettings SmokeSettings(string checkpoint, string outDir) => new()
     {
         Size = CheckpointSize.Tiny, Checkpoint = checkpoint, OutDir = outDir, Frames = 2, PrefillFrames = 4, K = 8, MinK = 2,
-        AnswerTokens = 4, Repeats = 1, SearchFullSample = 1, MatmulSize = 256, MemcpyBytes = 8L << 20, Smoke = true,
+        AnswerTokens = 4, Repeats = 1, SearchFullSample = 1, MatmulSize = 256, MemcpyBytes = 8L << 20, Smoke = true, LoadVisionFrames = 1,
+        ScalingFrames = [2, 4], ScalingVisionUpTo = 2, ScalingTinyFrames = [],
     };
 }

@@ -65,6 +65,21 @@ public static class HardwareProbe
 
     /// <summary>Peak resident set of this process (VmHWM), bytes.</summary>
     public static long PeakRssBytes() => BenchIngestCommand.ReadStatusKb(Environment.ProcessId, "VmHWM:") * 1024;
+    /// <summary>Resets this process's peak resident set to the current one (Linux: "5" into /proc/self/clear_refs),
+    /// so a later <see cref="PeakRssBytes"/> is the peak since now; false where that is not possible.</summary>
+    public static bool ResetPeakRss()
+    {
+        try
+        {
+            File.WriteAllText("/proc/self/clear_refs", "5");
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Resident set of this process now (VmRSS), bytes.</summary>
     public static long ResidentBytes() => BenchIngestCommand.ReadStatusKb(Environment.ProcessId, "VmRSS:") * 1024;
 }

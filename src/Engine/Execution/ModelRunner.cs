@@ -160,7 +160,9 @@ internal sealed partial class ModelRunner(LlavaOneVision model, EngineOptions op
         var compressed = encoding.Compressed ?? throw new ArgumentException("VQToken encoding without codebook");
         if (compressed.Dim != model.Config.Text.HiddenSize)
             throw new ArgumentException($"the cached codebook has width {compressed.Dim}, the model {model.Config.Text.HiddenSize}: re-encode the video");
-        return model.VQTokens(compressed.IndexMapTensor(), compressed.CodebookTensor(), compressed.TokenPath);
+        // The index map (T·g·g labels) only feeds VQ-Attention: on the codebook path building it would make every ask cost O(frames).
+        var indexMap = compressed.TokenPath == TokenPath.Attention ? compressed.IndexMapTensor() : null;
+        return model.VQTokens(indexMap, compressed.CodebookTensor(), compressed.TokenPath);
     }
 
     /// <summary>Drops the cached prompt prefixes of a video.</summary>

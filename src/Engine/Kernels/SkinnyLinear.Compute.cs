@@ -60,6 +60,9 @@ internal static unsafe partial class SkinnyLinear
         public int Count => Parts.Length;
         /// <summary>Another kernel's work (<see cref="RunParts"/>): part i runs Body(i) instead of <see cref="Compute"/>.</summary>
         public Action<int>? Body;
+        /// <summary>Per part: free, claimed or done (<see cref="Workers"/>); whoever claims a part runs it.</summary>
+        public int[]? Claims;
+        public Exception?[]? Errors;
     }
 
     /// <summary>Runs <paramref name="body"/>(0..parts-1) on the calling thread and the kernel's helper

@@ -55,8 +55,10 @@ internal static unsafe partial class SkinnyLinear
 
     /// <summary>Helper threads for the kernel: the caller runs part 0 and each helper one more part.
     /// Helpers spin briefly after a job (the next linear of the step follows within microseconds), then
-    /// sleep until woken. One job at a time: a second engine in the process (tests run several) waits
-    /// for the helpers instead of handing them a job over another's.</summary>
+    /// sleep until woken. A part is claimed by whoever reaches it first: the caller, done with its own,
+    /// runs the parts no helper has started, so a helper waiting for a core (busy neighbours) never holds
+    /// the step up. One job at a time: a second engine in the process (tests run several) waits for the
+    /// helpers instead of handing them a job over another's.</summary>
     private static class Workers
     {
         private static readonly object Gate = new();
@@ -72,6 +74,8 @@ internal static unsafe partial class SkinnyLinear
             lock (Gate)
             {
                 while (Helpers.Count < job.Count - 1) Helpers.Add(new Helper(Helpers.Count + 1));
+                job.Claims = new int[job.Count];
+                job.Errors = new Exception?[job.Count];
                 for (int t = 1; t < job.Count; t++) Helpers[t - 1].Start(job);
                 Exception? error = null;
                 try
@@ -82,14 +86,37 @@ internal static unsafe partial class SkinnyLinear
                 {
                     error = e;
                 }
-                // Every helper is waited for, whatever failed: none may still be writing when the call returns.
                 for (int t = 1; t < job.Count; t++)
                 {
-                    var failed = Helpers[t - 1].Join();
-                    error ??= failed;
+                    if (TryClaim(job, t)) Finish(job, t);
+                }
+                // Every claimed part is waited for, whatever failed: none may still be writing when the call returns.
+                for (int t = 1; t < job.Count; t++)
+                {
+                    var spin = new SpinWait();
+                    while (Volatile.Read(ref job.Claims![t]) != Done) spin.SpinOnce();
+                    error ??= job.Errors![t];
                 }
                 if (error is not null) throw new InvalidOperationException("the few-row GEMM failed", error);
             }
+        }
+
+        private const int Free = 0, Claimed = 1, Done = 2;
+
+        private static bool TryClaim(Job job, int part) => Interlocked.CompareExchange(ref job.Claims![part], Claimed, Free) == Free;
+
+        /// <summary>Runs a claimed part and publishes its outcome (the outputs are visible once Done is).</summary>
+        private static void Finish(Job job, int part)
+        {
+            try
+            {
+                Execute(job, part);
+            }
+            catch (Exception e)
+            {
+                job.Errors![part] = e;
+            }
+            Volatile.Write(ref job.Claims![part], Done);
         }
 
         private sealed class Helper
@@ -97,8 +124,7 @@ internal static unsafe partial class SkinnyLinear
             private readonly int _part;
             private readonly SemaphoreSlim _wake = new(0);
             private Job? _job;
-            private int _posted, _done, _sleeping;
-            private Exception? _error;
+            private int _posted, _sleeping;
 
             public Helper(int part)
             {
@@ -108,19 +134,9 @@ internal static unsafe partial class SkinnyLinear
 
             public void Start(Job job)
             {
-                _job = job;
+                Volatile.Write(ref _job, job);
                 Interlocked.Increment(ref _posted);   // full fences: the helper's "going to sleep" is seen here
                 if (Volatile.Read(ref _sleeping) == 1) _wake.Release();
-            }
-
-            /// <summary>Waits for the posted job; returns its failure, if any.</summary>
-            public Exception? Join()
-            {
-                var spin = new SpinWait();
-                while (Volatile.Read(ref _done) != Volatile.Read(ref _posted)) spin.SpinOnce(sleep1Threshold: -1);
-                var error = _error;
-                _error = null;
-                return error;
             }
 
             private void Loop()
@@ -141,16 +157,9 @@ internal static unsafe partial class SkinnyLinear
                         if (Volatile.Read(ref _posted) == seen) _wake.Wait(50);
                         Interlocked.Exchange(ref _sleeping, 0);
                     }
-                    seen = Volatile.Read(ref _posted);
-                    try
-                    {
-                        Execute(_job!, _part);
-                    }
-                    catch (Exception e)
-                    {
-                        _error = e;
-                    }
-                    Volatile.Write(ref _done, seen);
+                    seen = Volatile.Read(ref _posted);   // before the job: a later post is never missed
+                    var job = Volatile.Read(ref _job)!;
+                    if (TryClaim(job, _part)) Finish(job, _part);
                 }
             }
         }

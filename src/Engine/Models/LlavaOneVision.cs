@@ -110,13 +110,14 @@ public sealed class LlavaOneVision : IDisposable
     /// <summary>VQToken visual tokens followed by the image_newline: the codebook [K, D] itself → [K + 1, D]
     /// (the published path), or VQ-Attention(index map [T, P], codebook) → [max(T, K) + 1, D].</summary>
     /// <exception cref="ArgumentException">The attention path on a checkpoint without VQ-Attention weights.</exception>
-    public Tensor VQTokens(Tensor indexMap, Tensor codebook, TokenPath path)
+    public Tensor VQTokens(Tensor? indexMap, Tensor codebook, TokenPath path)
     {
         if (path == TokenPath.Attention && VQAttention is null)
             throw new ArgumentException("the checkpoint has no VQ-Attention weights (model.cross_attention.*): use the codebook token path");
         using var scope = NewDisposeScope();
         var book = codebook.to(DType, Device);
-        var tokens = path == TokenPath.Codebook ? book : VQAttention!.forward(indexMap.to(Device).reshape(indexMap.shape[0], -1), book);
+        if (path == TokenPath.Attention && indexMap is null) throw new ArgumentNullException(nameof(indexMap), "the attention token path reads the index map");
+        var tokens = path == TokenPath.Codebook ? book : VQAttention!.forward(indexMap!.to(Device).reshape(indexMap.shape[0], -1), book);
         return cat([tokens, ImageNewline.view(1, -1)], 0).MoveToOuterDisposeScope();
     }
 

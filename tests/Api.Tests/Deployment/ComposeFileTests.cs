@@ -31,6 +31,7 @@ public sealed class ComposeFileTests
             Assert.Equal("redis", service.Text("environment", "Storage__Kind"));
             Assert.Equal("redis:6379", service.Text("environment", "Storage__Redis"));
             Assert.Equal("http://otel-collector:4317", service.Text("environment", "OTEL_EXPORTER_OTLP_ENDPOINT"));
+            Assert.Equal(VQToken.Engine.Runtime.OpenMpWaitPolicy.Chosen, service.Text("environment", "OMP_WAIT_POLICY"));
             Assert.Equal(new IngestionOptions().MaxUploadBytes.ToString(), service.Text("environment", "Video__MaxUploadBytes"));
             Assert.Equal("2", service.Text("deploy", "replicas"));
             var volumes = service.Items("volumes").Select(VolumeSource).ToList();

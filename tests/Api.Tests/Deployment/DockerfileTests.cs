@@ -68,4 +68,8 @@ public sealed class DockerfileTests
         Assert.Contains(Lines, l => l.Contains("Model__CacheDir=/var/lib/vqtoken/models"));
         Assert.Contains(Lines, l => l.StartsWith("RUN ") && l.Contains("ffmpeg"));
     }
+
+    [Fact]
+    public void Image_starts_the_service_with_idle_openmp_workers_sleeping() =>
+        Assert.Contains(Lines, l => l.StartsWith("ENV ") && l.Contains($"OMP_WAIT_POLICY={VQToken.Engine.Runtime.OpenMpWaitPolicy.Chosen} "));
 }

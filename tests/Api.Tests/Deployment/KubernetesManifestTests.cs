@@ -46,6 +46,7 @@ public sealed class KubernetesManifestTests
         var configMap = container.Items("envFrom").Select(e => e.Text("configMapRef", "name")).Single(n => n is not null)!;
         var secret = container.Items("envFrom").Select(e => e.Text("secretRef", "name")).Single(n => n is not null)!;
         Assert.Equal("redis", Object("ConfigMap", configMap).Text("data", "Storage__Kind"));
+        Assert.Equal(VQToken.Engine.Runtime.OpenMpWaitPolicy.Chosen, Object("ConfigMap", configMap).Text("data", "OMP_WAIT_POLICY"));
         Assert.NotNull(Object("Secret", secret).At("stringData", "HF_TOKEN"));
 
         var mounts = container.Items("volumeMounts").ToDictionary(m => m.Text("name")!, m => m.Text("mountPath")!);

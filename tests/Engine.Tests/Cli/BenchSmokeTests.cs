@@ -20,6 +20,9 @@ public sealed class BenchSmokeTests : IDisposable
         "e2e_adaptive_ms", "matmul_fp32_gflops", "memcpy_gb_per_s", "load_ms",
         "evidence_overhead", "ask_evidence_ms",
         "search_100_videos_s", "search_speedup_vs_full_tokens", "search_ms_per_video", "search_full_tokens_s_per_video",
+        "under_load_slowdown_vision", "under_load_slowdown_compression", "under_load_slowdown_prefill", "under_load_slowdown_decode",
+        "vq_prefill_2f_ms", "vq_prefill_4f_ms", "scaling_2f_compression_ms", "scaling_4f_compression_ms", "scaling_4f_peak_rss_bytes",
+        "peak_rss_load_bytes", "peak_rss_warm_up_bytes", "peak_rss_upload_answer_vq_bytes", "peak_rss_upload_answer_full_bytes", "peak_rss_re_ask_bytes", "peak_rss_asks_bytes", "peak_rss_upload_answer_adaptive_bytes", "peak_rss_concurrency_bytes", "peak_rss_roofs_without_the_probes_buffers_bytes",
     ];
 
     [Fact]
@@ -41,6 +44,7 @@ public sealed class BenchSmokeTests : IDisposable
         Assert.Equal(12, goals.Count);
         Assert.All(goals, g => Assert.Contains(g, RequiredKeys));
         Assert.True(new FileInfo(Path.Combine(outDir, "bench-ratios.png")).Length > 1000);
+        Assert.True(new FileInfo(Path.Combine(outDir, "bench-scaling.png")).Length > 1000);
         Assert.Equal(2, root.GetProperty("settings").GetProperty("frames").GetInt32());
         Assert.Equal("codebook", root.GetProperty("settings").GetProperty("tokens").GetString());
         Assert.Equal("official", root.GetProperty("settings").GetProperty("elbow").GetString());
@@ -55,6 +59,8 @@ public sealed class BenchSmokeTests : IDisposable
         Assert.Contains("## Video ingestion\n\nkept as it is", text);
         Assert.Equal(1, text.Split("## Model benchmark").Length - 1);
         Assert.Contains("| `reask_speedup` |", text);
+        Assert.Contains("### Under load", text);
+        Assert.Contains("### Scaling with the frame count", text);
         Assert.DoesNotContain(_dir.FullName, text);
         Assert.True(File.Exists(Path.Combine(_dir.FullName, "bench-ratios.png")));
     }

@@ -11,7 +11,7 @@ namespace VQToken.Engine.Tests.Cli;
 public sealed class CommandLineTests
 {
     private static readonly string[] AllCommands =
-        ["bench", "bench-compress", "bench-ingest", "bench-linear", "compress", "download-model", "eval", "frames", "load", "make-checkpoint", "parity", "search"];
+        ["bench", "bench-compress", "bench-ingest", "bench-linear", "bench-load", "compress", "download-model", "eval", "frames", "load", "make-checkpoint", "parity", "search"];
 
     [Fact]
     public void Root_help_lists_every_command_and_exits_0()
@@ -69,6 +69,18 @@ public sealed class CommandLineTests
         Assert.Contains(option, error);
         Assert.Contains($"'{value}'", error);
         Assert.Equal("", output);                         // stdout is for results only
+    }
+
+    [Theory]
+    [InlineData("--scaling-frames", "8,x")]
+    [InlineData("--scaling-tiny-frames", "0,1024")]
+    public void Bad_frame_count_list_of_the_bench_names_the_option_and_exits_2(string option, string value)
+    {
+        var (code, output, error) = Capture(() => VQTokenCli.Run(["bench", "--out", "out", option, value]));
+
+        Assert.Equal(2, code);
+        Assert.Contains(option, error);
+        Assert.Equal("", output);
     }
 
     [Fact]
