@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -95,24 +94,14 @@ public static class Bf16RowsKernel
     /// <summary>Row blocks of the packed input: 8 rows, the last one 2, 4 or 8 (padding rows are zeros).</summary>
     private static int BlockHeight(int remaining) => remaining > 4 ? 8 : remaining > 2 ? 4 : 2;
 
-    [ThreadStatic] private static unsafe float* t_packed;
-    [ThreadStatic] private static int t_packedFloats;
-
     /// <summary>x [rows, k] as blocks of <see cref="BlockHeight"/> rows, each [k/16][height][16] (the depth
-    /// tail under 16 stays in x): the calling thread's native buffer, kept for the next call.</summary>
+    /// tail under 16 stays in x), in the calling thread's kernel scratch (SkinnyLinear's: neither kernel runs
+    /// inside the other).</summary>
     private static unsafe float* Pack(float* x, int rows, int k)
     {
         int chunks = k / 16, floats = 0;
         for (int r = 0; r < rows; r += 8) floats += chunks * 16 * BlockHeight(rows - r);
-        if (t_packedFloats < floats)
-        {
-            NativeMemory.AlignedFree(t_packed);
-            t_packed = null;
-            t_packedFloats = 0;
-            t_packed = (float*)NativeMemory.AlignedAlloc((nuint)Math.Max(floats, 16) * sizeof(float), 64);
-            t_packedFloats = Math.Max(floats, 16);
-        }
-        float* into = t_packed;
+        float* packed = SkinnyLinear.Buffers.Input(Math.Max(floats, 16)), into = packed;
         for (int r0 = 0; r0 < rows; r0 += 8)
         {
             int height = BlockHeight(rows - r0), count = Math.Min(height, rows - r0);
@@ -123,7 +112,7 @@ public static class Bf16RowsKernel
                     else Vector512.Store(Vector512<float>.Zero, into);
                 }
         }
-        return t_packed;
+        return packed;
     }
 
     private readonly unsafe struct Job(float* x, float* packed, ushort* w, float* bias, float* y, int rows, int k, int n)
