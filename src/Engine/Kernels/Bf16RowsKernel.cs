@@ -83,7 +83,7 @@ public static class Bf16RowsKernel
     }
 
     /// <summary>Part <paramref name="part"/> of <paramref name="parts"/> of [0, n), in multiples of 24 (whole
-    /// 3-output tiles, and 8 for the one-row groups) where possible.</summary>
+    /// 3-output tiles and 4-output one-row groups) where possible.</summary>
     internal static (int Start, int End) Split(int n, int parts, int part)
     {
         int blocks = (n + 23) / 24;
