@@ -66,7 +66,9 @@ public static class Bf16RowsKernel
     internal static unsafe void Run(float* x, ushort* weight, float* bias, float* y, int rows, int inFeatures, int outFeatures,
         int threads, Action<int, Action<int>> runParts)
     {
-        var job = new Job(x, weight, bias, y, rows, inFeatures, outFeatures);
+        // Several rows on the AVX-512 path: the rows interleaved per 16 columns of depth, so one pointer walks them all.
+        float* packed = rows > 1 && Path == "avx512" ? Pack(x, rows, inFeatures) : null;
+        var job = new Job(x, packed, weight, bias, y, rows, inFeatures, outFeatures);
         int parts = Math.Clamp(threads, 1, Math.Max(1, outFeatures / 64));
         if (parts == 1)
         {
@@ -80,34 +82,75 @@ public static class Bf16RowsKernel
         });
     }
 
-    /// <summary>Part <paramref name="part"/> of <paramref name="parts"/> of [0, n), in multiples of 8 where possible.</summary>
+    /// <summary>Part <paramref name="part"/> of <paramref name="parts"/> of [0, n), in multiples of 24 (whole
+    /// 3-output tiles and 4-output one-row groups) where possible.</summary>
     internal static (int Start, int End) Split(int n, int parts, int part)
     {
-        int blocks = (n + 7) / 8;
-        int start = (int)((long)blocks * part / parts) * 8, end = (int)((long)blocks * (part + 1) / parts) * 8;
+        int blocks = (n + 23) / 24;
+        int start = (int)((long)blocks * part / parts) * 24, end = (int)((long)blocks * (part + 1) / parts) * 24;
         return (Math.Min(start, n), Math.Min(end, n));
     }
 
-    private readonly unsafe struct Job(float* x, ushort* w, float* bias, float* y, int rows, int k, int n)
+    /// <summary>Row blocks of the packed input: 8 rows, the last one 2, 4 or 8 (padding rows are zeros).</summary>
+    private static int BlockHeight(int remaining) => remaining > 4 ? 8 : remaining > 2 ? 4 : 2;
+
+    /// <summary>x [rows, k] as blocks of <see cref="BlockHeight"/> rows, each [k/16][height][16] (the depth
+    /// tail under 16 stays in x), in the calling thread's kernel scratch (SkinnyLinear's: neither kernel runs
+    /// inside the other).</summary>
+    private static unsafe float* Pack(float* x, int rows, int k)
+    {
+        int chunks = k / 16, floats = 0;
+        for (int r = 0; r < rows; r += 8) floats += chunks * 16 * BlockHeight(rows - r);
+        float* packed = SkinnyLinear.Buffers.Input(Math.Max(floats, 16)), into = packed;
+        for (int r0 = 0; r0 < rows; r0 += 8)
+        {
+            int height = BlockHeight(rows - r0), count = Math.Min(height, rows - r0);
+            for (int c = 0; c < chunks; c++)
+                for (int i = 0; i < height; i++, into += 16)
+                {
+                    if (i < count) Vector512.Store(Vector512.Load(x + (long)(r0 + i) * k + c * 16), into);
+                    else Vector512.Store(Vector512<float>.Zero, into);
+                }
+        }
+        return packed;
+    }
+
+    private readonly unsafe struct Job(float* x, float* packed, ushort* w, float* bias, float* y, int rows, int k, int n)
     {
         public void Run(int start, int end)
         {
-            int o = start;
             string path = Path;
             if (path == "avx512")
             {
+                int o = start;
                 if (rows == 1)
+                {
                     for (; o + 4 <= end; o += 4) Avx512OneRowFourOutputs(o);
-                for (; o < end; o++)
-                    for (int r = 0; r < rows; r += 4) Avx512FourRowsOneOutput(o, r);
+                    for (; o < end; o++) Avx512OneRowOneOutput(o);
+                    return;
+                }
+                // Output tiles outside, row blocks inside: a tile's weight rows stay in L1 for every row block.
+                for (; o < end; o += 3)
+                {
+                    int outs = Math.Min(3, end - o);
+                    float* block = packed;
+                    for (int r = 0; r < rows; r += 8)
+                    {
+                        int height = BlockHeight(rows - r), count = Math.Min(height, rows - r);
+                        if (height == 8) Avx512Rows8(block, r, count, o, outs);
+                        else if (height == 4) Avx512Rows4(block, r, count, o, outs);
+                        else Avx512Rows2(block, r, count, o, outs);
+                        block += (k / 16) * 16 * height;
+                    }
+                }
             }
             else if (path == "avx2")
             {
-                for (; o < end; o++) Avx2Row(o);
+                for (int o = start; o < end; o++) Avx2Row(o);
             }
             else
             {
-                for (; o < end; o++) ScalarRow(o);
+                for (int o = start; o < end; o++) ScalarRow(o);
             }
         }
 
@@ -129,35 +172,150 @@ public static class Bf16RowsKernel
                 a2 = Avx512F.FusedMultiplyAdd(xv, Widen(w2 + kk), a2);
                 a3 = Avx512F.FusedMultiplyAdd(xv, Widen(w3 + kk), a3);
             }
-            Store(0, o, Vector512.Sum(a0), w0, kk);
-            Store(0, o + 1, Vector512.Sum(a1), w1, kk);
-            Store(0, o + 2, Vector512.Sum(a2), w2, kk);
-            Store(0, o + 3, Vector512.Sum(a3), w3, kk);
+            Store(0, o, Sum(a0), w0, kk);
+            Store(0, o + 1, Sum(a1), w1, kk);
+            Store(0, o + 2, Sum(a2), w2, kk);
+            Store(0, o + 3, Sum(a3), w3, kk);
         }
 
-        /// <summary>Rows r..r+3 (fewer at the end) against output o: the weight row is widened once per
-        /// 16 columns and stays in L1 for the next block of rows; the four sums stay in registers.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void Avx512FourRowsOneOutput(int o, int r)
+        /// <summary>One row, output o (the last outputs of a part).</summary>
+        private void Avx512OneRowOneOutput(int o)
         {
-            ushort* wr = w + (long)o * k;
-            int n4 = Math.Min(4, rows - r);
-            // Missing rows repeat the last real one; their sums are discarded.
-            float* x0 = x + r * k, x1 = x + (r + Math.Min(1, n4 - 1)) * k, x2 = x + (r + Math.Min(2, n4 - 1)) * k, x3 = x + (r + n4 - 1) * k;
-            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            ushort* w0 = w + (long)o * k;
+            Vector512<float> a0 = default;
             int kk = 0;
-            for (; kk + 16 <= k; kk += 16)
+            for (; kk + 16 <= k; kk += 16) a0 = Avx512F.FusedMultiplyAdd(Vector512.Load(x + kk), Widen(w0 + kk), a0);
+            Store(0, o, Sum(a0), w0, kk);
+        }
+
+        /// <summary>Rows r..r+7 (packed, fewer real ones at the end) × outputs o..o+2 (fewer at the end): each
+        /// widened weight vector feeds 8 rows' sums, 24 accumulators in registers.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void Avx512Rows8(float* packed, int r, int count, int o, int outs)
+        {
+            ushort* w0 = w + (long)o * k, w1 = outs > 1 ? w0 + k : w0, w2 = outs > 2 ? w0 + 2L * k : w1;   // missing outputs repeat the last
+            Vector512<float> a00, a01, a02, a10, a11, a12, a20, a21, a22, a30, a31, a32, a40, a41, a42, a50, a51, a52, a60, a61, a62, a70, a71, a72;
+            a00 = default; a01 = default; a02 = default; a10 = default; a11 = default; a12 = default; a20 = default; a21 = default; a22 = default; a30 = default; a31 = default; a32 = default; a40 = default; a41 = default; a42 = default; a50 = default; a51 = default; a52 = default; a60 = default; a61 = default; a62 = default; a70 = default; a71 = default; a72 = default;
+            float* xc = packed;
+            for (int kk = 0; kk + 16 <= k; kk += 16, xc += 128)
             {
-                var wf = Widen(wr + kk);
-                a0 = Avx512F.FusedMultiplyAdd(Vector512.Load(x0 + kk), wf, a0);
-                a1 = Avx512F.FusedMultiplyAdd(Vector512.Load(x1 + kk), wf, a1);
-                a2 = Avx512F.FusedMultiplyAdd(Vector512.Load(x2 + kk), wf, a2);
-                a3 = Avx512F.FusedMultiplyAdd(Vector512.Load(x3 + kk), wf, a3);
+                var v0 = Widen(w0 + kk);
+                var v1 = Widen(w1 + kk);
+                var v2 = Widen(w2 + kk);
+                var x0 = Vector512.Load(xc + 0); a00 = Avx512F.FusedMultiplyAdd(x0, v0, a00); a01 = Avx512F.FusedMultiplyAdd(x0, v1, a01); a02 = Avx512F.FusedMultiplyAdd(x0, v2, a02);
+                var x1 = Vector512.Load(xc + 16); a10 = Avx512F.FusedMultiplyAdd(x1, v0, a10); a11 = Avx512F.FusedMultiplyAdd(x1, v1, a11); a12 = Avx512F.FusedMultiplyAdd(x1, v2, a12);
+                var x2 = Vector512.Load(xc + 32); a20 = Avx512F.FusedMultiplyAdd(x2, v0, a20); a21 = Avx512F.FusedMultiplyAdd(x2, v1, a21); a22 = Avx512F.FusedMultiplyAdd(x2, v2, a22);
+                var x3 = Vector512.Load(xc + 48); a30 = Avx512F.FusedMultiplyAdd(x3, v0, a30); a31 = Avx512F.FusedMultiplyAdd(x3, v1, a31); a32 = Avx512F.FusedMultiplyAdd(x3, v2, a32);
+                var x4 = Vector512.Load(xc + 64); a40 = Avx512F.FusedMultiplyAdd(x4, v0, a40); a41 = Avx512F.FusedMultiplyAdd(x4, v1, a41); a42 = Avx512F.FusedMultiplyAdd(x4, v2, a42);
+                var x5 = Vector512.Load(xc + 80); a50 = Avx512F.FusedMultiplyAdd(x5, v0, a50); a51 = Avx512F.FusedMultiplyAdd(x5, v1, a51); a52 = Avx512F.FusedMultiplyAdd(x5, v2, a52);
+                var x6 = Vector512.Load(xc + 96); a60 = Avx512F.FusedMultiplyAdd(x6, v0, a60); a61 = Avx512F.FusedMultiplyAdd(x6, v1, a61); a62 = Avx512F.FusedMultiplyAdd(x6, v2, a62);
+                var x7 = Vector512.Load(xc + 112); a70 = Avx512F.FusedMultiplyAdd(x7, v0, a70); a71 = Avx512F.FusedMultiplyAdd(x7, v1, a71); a72 = Avx512F.FusedMultiplyAdd(x7, v2, a72);
             }
-            Store(r, o, Vector512.Sum(a0), wr, kk);
-            if (n4 > 1) Store(r + 1, o, Vector512.Sum(a1), wr, kk);
-            if (n4 > 2) Store(r + 2, o, Vector512.Sum(a2), wr, kk);
-            if (n4 > 3) Store(r + 3, o, Vector512.Sum(a3), wr, kk);
+            // Sums of all accumulators at once (lane l of the result: accumulator 4·(l % 4) + l / 4 of its 16).
+            var sums = stackalloc float[32];
+            Reduce16(a00, a01, a02, a10, a11, a12, a20, a21, a22, a30, a31, a32, a40, a41, a42, a50, sums);
+            Reduce16(a51, a52, a60, a61, a62, a70, a71, a72, default, default, default, default, default, default, default, default, sums + 16);
+            StoreTile(sums, r, count, o, outs, w0, w1, w2);
+        }
+
+        /// <summary>Rows r..r+3 (packed, fewer real ones at the end) × outputs o..o+2 (fewer at the end): each
+        /// widened weight vector feeds 4 rows' sums, 12 accumulators in registers.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void Avx512Rows4(float* packed, int r, int count, int o, int outs)
+        {
+            ushort* w0 = w + (long)o * k, w1 = outs > 1 ? w0 + k : w0, w2 = outs > 2 ? w0 + 2L * k : w1;   // missing outputs repeat the last
+            Vector512<float> a00, a01, a02, a10, a11, a12, a20, a21, a22, a30, a31, a32;
+            a00 = default; a01 = default; a02 = default; a10 = default; a11 = default; a12 = default; a20 = default; a21 = default; a22 = default; a30 = default; a31 = default; a32 = default;
+            float* xc = packed;
+            for (int kk = 0; kk + 16 <= k; kk += 16, xc += 64)
+            {
+                var v0 = Widen(w0 + kk);
+                var v1 = Widen(w1 + kk);
+                var v2 = Widen(w2 + kk);
+                var x0 = Vector512.Load(xc + 0); a00 = Avx512F.FusedMultiplyAdd(x0, v0, a00); a01 = Avx512F.FusedMultiplyAdd(x0, v1, a01); a02 = Avx512F.FusedMultiplyAdd(x0, v2, a02);
+                var x1 = Vector512.Load(xc + 16); a10 = Avx512F.FusedMultiplyAdd(x1, v0, a10); a11 = Avx512F.FusedMultiplyAdd(x1, v1, a11); a12 = Avx512F.FusedMultiplyAdd(x1, v2, a12);
+                var x2 = Vector512.Load(xc + 32); a20 = Avx512F.FusedMultiplyAdd(x2, v0, a20); a21 = Avx512F.FusedMultiplyAdd(x2, v1, a21); a22 = Avx512F.FusedMultiplyAdd(x2, v2, a22);
+                var x3 = Vector512.Load(xc + 48); a30 = Avx512F.FusedMultiplyAdd(x3, v0, a30); a31 = Avx512F.FusedMultiplyAdd(x3, v1, a31); a32 = Avx512F.FusedMultiplyAdd(x3, v2, a32);
+            }
+            // Sums of all accumulators at once (lane l of the result: accumulator 4·(l % 4) + l / 4 of its 16).
+            var sums = stackalloc float[32];
+            Reduce16(a00, a01, a02, a10, a11, a12, a20, a21, a22, a30, a31, a32, default, default, default, default, sums);
+            StoreTile(sums, r, count, o, outs, w0, w1, w2);
+        }
+
+        /// <summary>Rows r..r+1 (packed, fewer real ones at the end) × outputs o..o+2 (fewer at the end): each
+        /// widened weight vector feeds 2 rows' sums, 6 accumulators in registers.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void Avx512Rows2(float* packed, int r, int count, int o, int outs)
+        {
+            ushort* w0 = w + (long)o * k, w1 = outs > 1 ? w0 + k : w0, w2 = outs > 2 ? w0 + 2L * k : w1;   // missing outputs repeat the last
+            Vector512<float> a00, a01, a02, a10, a11, a12;
+            a00 = default; a01 = default; a02 = default; a10 = default; a11 = default; a12 = default;
+            float* xc = packed;
+            for (int kk = 0; kk + 16 <= k; kk += 16, xc += 32)
+            {
+                var v0 = Widen(w0 + kk);
+                var v1 = Widen(w1 + kk);
+                var v2 = Widen(w2 + kk);
+                var x0 = Vector512.Load(xc + 0); a00 = Avx512F.FusedMultiplyAdd(x0, v0, a00); a01 = Avx512F.FusedMultiplyAdd(x0, v1, a01); a02 = Avx512F.FusedMultiplyAdd(x0, v2, a02);
+                var x1 = Vector512.Load(xc + 16); a10 = Avx512F.FusedMultiplyAdd(x1, v0, a10); a11 = Avx512F.FusedMultiplyAdd(x1, v1, a11); a12 = Avx512F.FusedMultiplyAdd(x1, v2, a12);
+            }
+            // Sums of all accumulators at once (lane l of the result: accumulator 4·(l % 4) + l / 4 of its 16).
+            var sums = stackalloc float[32];
+            Reduce16(a00, a01, a02, a10, a11, a12, default, default, default, default, default, default, default, default, default, default, sums);
+            StoreTile(sums, r, count, o, outs, w0, w1, w2);
+        }
+
+        /// <summary>Writes a tile's real rows × outputs from <paramref name="sums"/> (accumulator 3·row + output,
+        /// laid out as <see cref="Reduce16"/> leaves them).</summary>
+        private void StoreTile(float* sums, int r, int count, int o, int outs, ushort* w0, ushort* w1, ushort* w2)
+        {
+            int from = k & ~15;
+            for (int i = 0; i < count; i++)
+                for (int j = 0; j < outs; j++)
+                {
+                    int a = 3 * i + j, group = a & ~15, within = a & 15;
+                    Store(r + i, o + j, sums[group + 4 * (within & 3) + (within >> 2)], j == 0 ? w0 : j == 1 ? w1 : w2, from);
+                }
+        }
+
+        /// <summary>The lane sums of 16 accumulators in one transposing tree (~45 instructions instead of ~16 × 28
+        /// for separate sums); each sum adds its lanes in <see cref="Sum"/>'s order, so every path gives the same bits.
+        /// Lane 4·b + i of the result holds accumulator 4·i + b.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Reduce16(Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3,
+            Vector512<float> a4, Vector512<float> a5, Vector512<float> a6, Vector512<float> a7,
+            Vector512<float> a8, Vector512<float> a9, Vector512<float> a10, Vector512<float> a11,
+            Vector512<float> a12, Vector512<float> a13, Vector512<float> a14, Vector512<float> a15, float* into)
+        {
+            var u0 = Quads(Halves(a0, a1), Halves(a2, a3));
+            var u1 = Quads(Halves(a4, a5), Halves(a6, a7));
+            var u2 = Quads(Halves(a8, a9), Halves(a10, a11));
+            var u3 = Quads(Halves(a12, a13), Halves(a14, a15));
+            var v01 = Avx512F.Add(Avx512F.UnpackLow(u0, u1), Avx512F.UnpackHigh(u0, u1));
+            var v23 = Avx512F.Add(Avx512F.UnpackLow(u2, u3), Avx512F.UnpackHigh(u2, u3));
+            Vector512.Store(Avx512F.Add(Avx512F.Shuffle(v01, v23, 0x44), Avx512F.Shuffle(v01, v23, 0xEE)), into);
+        }
+
+        /// <summary>[a.B0+a.B2, a.B1+a.B3, b.B0+b.B2, b.B1+b.B3] over 128-bit blocks B.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Halves(Vector512<float> a, Vector512<float> b) =>
+            Avx512F.Add(Avx512F.Shuffle4x128(a, b, 0x44), Avx512F.Shuffle4x128(a, b, 0xEE));
+
+        /// <summary>From two <see cref="Halves"/> results: block i holds the 4-lane partial of the i-th accumulator.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Quads(Vector512<float> ab, Vector512<float> cd) =>
+            Avx512F.Add(Avx512F.Shuffle4x128(ab, cd, 0x88), Avx512F.Shuffle4x128(ab, cd, 0xDD));
+
+        /// <summary>One accumulator's lane sum in the order <see cref="Reduce16"/> adds them.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static float Sum(Vector512<float> a)
+        {
+            Vector256<float> lo = a.GetLower(), hi = a.GetUpper();
+            var t = lo + hi;                                  // blocks 0+2, 1+3
+            var u = t.GetLower() + t.GetUpper();              // (0+2) + (1+3)
+            var p = u + Sse.Shuffle(u, u, 0xEE);              // lanes 0+2, 1+3
+            return p.ToScalar() + p.GetElement(1);
         }
 
         /// <summary>Adds the columns from <paramref name="from"/> on (the tail under 16) and the bias, and writes y[r, o].</summary>

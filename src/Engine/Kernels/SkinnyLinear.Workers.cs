@@ -19,8 +19,9 @@ internal static unsafe partial class SkinnyLinear
     }
 
     /// <summary>Native scratch memory of the calling (engine) thread: the padded input and the partial
-    /// sums of depth slices. Grows to the largest call and is kept (a few MB at most).</summary>
-    private static class Buffers
+    /// sums of depth slices (and <see cref="Bf16RowsKernel"/>'s packed rows). Grows to the largest call and is
+    /// kept (a few MB at most).</summary>
+    internal static class Buffers
     {
         [ThreadStatic] private static Scratch? t_scratch;
 

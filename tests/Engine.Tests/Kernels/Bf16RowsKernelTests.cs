@@ -35,6 +35,45 @@ public class Bf16RowsKernelTests
         Assert.True(diff <= tolerance, $"max abs diff {diff:E2} over {tolerance:E2} ({Bf16RowsKernel.Path})");
     }
 
+    /// <summary>Every row count of the register-blocked tiles (blocks of 8, 4 and 2 rows), with output counts
+    /// that leave 1 and 2 outputs of a 3-output tile and depths with and without a tail under 16.</summary>
+    public static TheoryData<int, int, int> EveryRowCount()
+    {
+        var data = new TheoryData<int, int, int>();
+        for (int rows = 1; rows <= Bf16RowsKernel.MaxRows; rows++)
+        {
+            data.Add(rows, 896, 70 + rows % 3);    // 70, 71, 72 outputs: tiles with 1, 2 and 0 left over
+            data.Add(rows, 33 + 2 * rows, 97);     // odd depths, tails of 1 to 15 columns
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(EveryRowCount))]
+    public void Each_row_count_matches_libtorch_with_output_and_depth_tails(int rows, int depth, int outputs) =>
+        Matches_a_float32_linear_over_the_same_bf16_weights(rows, depth, outputs);
+
+    [Fact]
+    public void A_row_gives_the_same_bits_alone_and_in_any_batch()
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator(13);
+        const int depth = 200, outputs = 131;
+        var x = randn([Bf16RowsKernel.MaxRows, depth], generator: generator).data<float>().ToArray();
+        var bits = Bits(randn([outputs, depth], generator: generator).to(ScalarType.BFloat16));
+        var b = randn([outputs], generator: generator).data<float>().ToArray();
+        var alone = new float[Bf16RowsKernel.MaxRows * outputs];
+        for (int r = 0; r < Bf16RowsKernel.MaxRows; r++)
+            Bf16RowsKernel.Forward(x.AsSpan(r * depth, depth), bits, b, alone.AsSpan(r * outputs, outputs), 1, depth, outputs, threads: 1);
+
+        for (int rows = 2; rows <= Bf16RowsKernel.MaxRows; rows++)
+        {
+            var batch = new float[rows * outputs];
+            Bf16RowsKernel.Forward(x.AsSpan(0, rows * depth), bits, b, batch, rows, depth, outputs, threads: 2);
+            Assert.Equal(alone.AsSpan(0, rows * outputs).ToArray(), batch);
+        }
+    }
+
     [Fact]
     public void Without_bias_and_on_one_thread_gives_the_same_result_as_with_threads()
     {
