@@ -25,9 +25,12 @@ public sealed class FrameSampler(VideoProbe probe)
     public Task<VideoInfo> ProbeAsync(string path, CancellationToken cancellationToken = default) => probe.ProbeAsync(path, cancellationToken);
 
     /// <summary>Samples a file already probed by <see cref="VideoProbe"/>, all frames at once (the CLI, the cluster picture).</summary>
-    public async Task<SampledFrames> SampleAsync(string path, VideoInfo info, FrameRequest? request, CancellationToken cancellationToken = default)
+    public Task<SampledFrames> SampleAsync(string path, VideoInfo info, FrameRequest? request, CancellationToken cancellationToken = default) =>
+        SampleAsync(path, info, ChooseIndices(info, request ?? new FrameRequest()), cancellationToken);
+
+    /// <summary>Samples the source frames <paramref name="indices"/> (from <see cref="ChooseIndices"/>, or some of them) of a probed file.</summary>
+    public async Task<SampledFrames> SampleAsync(string path, VideoInfo info, int[] indices, CancellationToken cancellationToken = default)
     {
-        var indices = ChooseIndices(info, request ?? new FrameRequest());
         var size = Options.FrameSize;
         long frameBytes = (long)size * size * 3;
         var frames = new RgbFrames(indices.Length, size, new byte[indices.Length * frameBytes]);   // [N, S, S, 3]

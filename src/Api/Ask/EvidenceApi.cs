@@ -46,7 +46,7 @@ public static class EvidenceApi
         }
         var picture = await s.Pictures.GetAsync(id, "evidence-" + etag.Tag, async timeout =>
         {
-            var sampled = source is null ? null : await ClustersApi.SampleOrNullAsync(s, source, record, kept.Frames, timeout);
+            var sampled = source is null ? null : await ClustersApi.SampleOrNullAsync(s, source, record, kept.Frames, ClusterPicture.Hottest(kept.CellScores, kept.Frames, kept.Grid), timeout);
             return new ClusterPng(ClusterPicture.RenderHeat(kept.CellScores, kept.Frames, kept.Grid, sampled?.Rgb, kept.FrameTimes), sampled is not null);
         }, cancellationToken, key: "evidence|" + evidenceId);
         context.Response.Headers[BackgroundHeader] = picture.OverFrames ? "frames" : "cells";

@@ -59,6 +59,14 @@ public partial class LongVideoTests
             long growth = peakOfLong - peakOfEight;
             Assert.True(growth < MaxPeakGrowthBytes,
                 $"the peak resident memory grew by {growth / (1024 * 1024)} MB from the 8-frame video to the 1024-frame one ({peakOfEight / (1024 * 1024)} MB → {peakOfLong / (1024 * 1024)} MB)");
+
+            // Its cluster picture shows 64 of the 1024 frames over the decoded frames: bounded in size and decoding.
+            using var picture = await client.GetAsync($"/videos/{(string)longBody["id"]!}/clusters.png");
+            Assert.Equal(HttpStatusCode.OK, picture.StatusCode);
+            Assert.Equal("frames", picture.Headers.GetValues(VQToken.Api.Videos.Clusters.ClustersApi.BackgroundHeader).Single());
+            using var bitmap = SkiaSharp.SKBitmap.Decode(await picture.Content.ReadAsByteArrayAsync());
+            int tile = (bitmap.Width - VQToken.Api.Videos.Clusters.ClusterPicture.Gap) / VQToken.Api.Videos.Clusters.ClusterPicture.MaxColumns;
+            Assert.Equal(8 * (tile + VQToken.Api.Videos.Clusters.ClusterPicture.CaptionHeight) + VQToken.Api.Videos.Clusters.ClusterPicture.Gap, bitmap.Height);
         }
         finally
         {

@@ -19,6 +19,9 @@ public static class ClusterPicture
     /// <summary>Height of the caption strip under each tile.</summary>
     public const int CaptionHeight = 14;
     public const int MaxColumns = 8;
+    /// <summary>Most tiles one picture draws: a long video's picture shows a choice of its frames, so its size and
+    /// the frames decoded for it stay bounded whatever the frame count.</summary>
+    public const int MaxTiles = 64;
     /// <summary>Opacity of the cluster colour over a frame.</summary>
     public const byte TintAlpha = 140;
     /// <summary>Opacity of the hottest evidence cell over a frame (cells without attention stay clear).</summary>
@@ -36,11 +39,12 @@ public static class ClusterPicture
     /// <summary>PNG of <paramref name="entry"/>'s index map [T, H, W] over <paramref name="frames"/>
     /// ([T, S, S, 3] RGB, the frames the index map was computed from), or the cells alone when null; captions
     /// give <paramref name="frameTimes"/> (seconds) when known.</summary>
+    /// <remarks><paramref name="frames"/> holds the <see cref="Shown"/> frames only.</remarks>
     public static byte[] Render(CompressedVideo entry, RgbFrames? frames, IReadOnlyList<double>? frameTimes = null)
     {
         var colours = Enumerable.Range(0, Math.Max(1, entry.K)).Select(ClusterPalette.Color).ToArray();
         var indexMap = entry.IndexMapValues.ToArray();
-        return Draw(entry.Frames, entry.Grid, frames, t => Caption(t, frameTimes, null),
+        return Draw(Shown(entry.Frames), entry.Grid, frames, t => Caption(t, frameTimes, null),
             (canvas, t, origin, alpha) =>
             {
                 DrawCells(canvas, entry.Grid, origin, c => colours[indexMap[t * entry.Grid * entry.Grid + c]].WithAlpha(alpha ?? TintAlpha));
@@ -49,7 +53,8 @@ public static class ClusterPicture
     }
 
     /// <summary>PNG of an answer's evidence: <paramref name="cellScores"/> [T·g·g] as heat over the frames (or alone),
-    /// scaled to the hottest cell; each caption gives the frame's time and its share of the frames' total score.</summary>
+    /// scaled to the hottest cell; each caption gives the frame's time and its share of the frames' total score.
+    /// <paramref name="frames"/> holds the <see cref="Hottest"/> frames only.</summary>
     public static byte[] RenderHeat(ReadOnlySpan<float> cellScores, int frameCount, int grid, RgbFrames? frames, IReadOnlyList<double>? frameTimes)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(frameCount, 1);
@@ -58,15 +63,30 @@ public static class ClusterPicture
         if (cellScores.Length != frameCount * plane) throw new ArgumentException($"{cellScores.Length} cell scores for {frameCount} frames of {grid}x{grid}", nameof(cellScores));
         var scores = cellScores.ToArray();
         double max = scores.Max(), total = scores.Sum(s => (double)s);
-        var shares = Enumerable.Range(0, frameCount)
-            .Select(t => total > 0 ? new ArraySegment<float>(scores, t * plane, plane).Sum(s => (double)s) / total : 0).ToArray();
-        return Draw(frameCount, grid, frames, t => Caption(t, frameTimes, shares[t]),
+        var shares = FrameShares(scores, frameCount, plane, total);
+        return Draw(Hottest(cellScores, frameCount, grid), grid, frames, t => Caption(t, frameTimes, shares[t]),
             (canvas, t, origin, alpha) => DrawCells(canvas, grid, origin, c =>
             {
                 double heat = max > 0 ? Math.Clamp(scores[t * plane + c] / max, 0, 1) : 0;
                 return Heat(heat).WithAlpha(alpha ?? (byte)Math.Round(HeatAlpha * Math.Sqrt(heat)));
             }));
     }
+
+    /// <summary>The frames a cluster picture of <paramref name="frameCount"/> frames draws: all, or
+    /// <see cref="MaxTiles"/> spread evenly (first and last included).</summary>
+    public static int[] Shown(int frameCount) =>
+        frameCount <= MaxTiles ? Enumerable.Range(0, frameCount).ToArray() : FrameSelection.Uniform(frameCount, MaxTiles);
+
+    /// <summary>The frames an evidence picture draws: all, or the <see cref="MaxTiles"/> with the most evidence, in time order.</summary>
+    public static int[] Hottest(ReadOnlySpan<float> cellScores, int frameCount, int grid)
+    {
+        if (frameCount <= MaxTiles) return Enumerable.Range(0, frameCount).ToArray();
+        var shares = FrameShares(cellScores.ToArray(), frameCount, grid * grid, 1);
+        return Enumerable.Range(0, frameCount).OrderByDescending(t => shares[t]).ThenBy(t => t).Take(MaxTiles).Order().ToArray();
+    }
+
+    private static double[] FrameShares(float[] scores, int frameCount, int plane, double total) => Enumerable.Range(0, frameCount)
+        .Select(t => total > 0 ? new ArraySegment<float>(scores, t * plane, plane).Sum(s => (double)s) / total : 0).ToArray();
 
     /// <summary>The heat colour of <paramref name="heat"/> in [0, 1]: dark blue through red to yellow.</summary>
     public static SKColor Heat(double heat)
@@ -77,23 +97,24 @@ public static class ClusterPicture
 
     /// <summary>The tile grid: frames (or the background), the cells drawn by <paramref name="cells"/> (its alpha
     /// argument is 255 for cells alone, null over a frame), the captions.</summary>
-    private static byte[] Draw(int t, int g, RgbFrames? frames, Func<int, string> caption, Action<SKCanvas, int, SKPointI, byte?> cells)
+    private static byte[] Draw(int[] shown, int g, RgbFrames? frames, Func<int, string> caption, Action<SKCanvas, int, SKPointI, byte?> cells)
     {
-        if (frames is not null && frames.Count != t)
-            throw new ArgumentException($"{frames.Count} frames for a picture of {t}", nameof(frames));
-        int width = Columns(t) * (g * CellPixels + Gap) + Gap;
-        int height = Rows(t) * (g * CellPixels + CaptionHeight + Gap) + Gap;
+        if (frames is not null && frames.Count != shown.Length)
+            throw new ArgumentException($"{frames.Count} frames for a picture of {shown.Length}", nameof(frames));
+        int width = Columns(shown.Length) * (g * CellPixels + Gap) + Gap;
+        int height = Rows(shown.Length) * (g * CellPixels + CaptionHeight + Gap) + Gap;
         using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul));
         using (var canvas = new SKCanvas(bitmap))
         {
             canvas.Clear(Background);
-            for (int frame = 0; frame < t; frame++)
+            for (int tile = 0; tile < shown.Length; tile++)
             {
-                var origin = TileOrigin(frame, g, g);
+                var origin = TileOrigin(tile, g, g);
+                int frame = shown[tile];
                 if (frames is null) cells(canvas, frame, origin, 255);
                 else
                 {
-                    DrawFrame(canvas, frames, frame, SKRect.Create(origin.X, origin.Y, g * CellPixels, g * CellPixels));
+                    DrawFrame(canvas, frames, tile, SKRect.Create(origin.X, origin.Y, g * CellPixels, g * CellPixels));
                     cells(canvas, frame, origin, null);
                 }
                 PixelFont.Draw(canvas, caption(frame), origin.X + 1, origin.Y + g * CellPixels + (CaptionHeight - PixelFont.Height) / 2, g * CellPixels - 2);

@@ -13,7 +13,7 @@ namespace VQToken.Api.Videos.Clusters;
 public static class ClustersApi
 {
     public const string BackgroundHeader = "X-Clusters-Background";
-    private const int RenderVersion = 2;   // bump when the drawing changes, so cached pictures are refetched
+    private const int RenderVersion = 3;   // bump when the drawing changes, so cached pictures are refetched
 
     public static RouteHandlerBuilder MapClustersApi(this IEndpointRouteBuilder app) =>
         app.MapGet("/videos/{id}/clusters.png", GetClusters)
@@ -61,7 +61,7 @@ public static class ClustersApi
         // All render slots busy: ClusterRendersBusyException, a 429 with Retry-After from the error boundary.
         var picture = await s.Pictures.GetAsync(id, etag.Tag.ToString(), async timeout =>
         {
-            var sampled = source is null ? null : await SampleOrNullAsync(s, source, record, entry.Encoding.Frames, timeout);
+            var sampled = source is null ? null : await SampleOrNullAsync(s, source, record, entry.Encoding.Frames, ClusterPicture.Shown(entry.Encoding.Frames), timeout);
             return new ClusterPng(ClusterPicture.Render(entry.Encoding.Compressed!, sampled?.Rgb, record.FrameTimes ?? entry.FrameTimes), sampled is not null);
         }, cancellationToken);
         context.Response.Headers[BackgroundHeader] = picture.OverFrames ? "frames" : "cells";
@@ -69,17 +69,18 @@ public static class ClustersApi
         return TypedResults.File(picture.Png, "image/png", entityTag: etag);
     }
 
-    /// <summary>The frames the index map was computed from: the same sampler and frame count as processing,
-    /// so the same frame indices. Null (cells only) when the source cannot be decoded any more, or not
-    /// within <see cref="ClustersOptions.RenderTimeout"/> (<paramref name="timeout"/>).</summary>
-    internal static async Task<SampledFrames?> SampleOrNullAsync(ClusterServices s, string source, VideoRecord record, int frames, CancellationToken timeout)
+    /// <summary>The <paramref name="shown"/> frames of those the index map was computed from: the same sampler and
+    /// settings as processing, so the same frame indices. Null (cells only) when the source cannot be decoded any
+    /// more, or not within <see cref="ClustersOptions.RenderTimeout"/> (<paramref name="timeout"/>).</summary>
+    internal static async Task<SampledFrames?> SampleOrNullAsync(ClusterServices s, string source, VideoRecord record, int frames, int[] shown, CancellationToken timeout)
     {
         var log = s.Loggers.CreateLogger(typeof(ClustersApi));
         try
         {
-            var sampled = await s.Sampler.SampleAsync(source, record.Settings.ToFrameRequest(), timeout);
-            if (sampled.Rgb.Count == frames) return sampled;
-            log.LogWarning("Video {VideoId}: {Sampled} frames sampled for a picture of {Frames}; drawing the cells alone", record.Id, sampled.Rgb.Count, frames);
+            var info = await s.Sampler.ProbeAsync(source, timeout);
+            var indices = s.Sampler.ChooseIndices(info, record.Settings.ToFrameRequest());
+            if (indices.Length == frames) return await s.Sampler.SampleAsync(source, info, shown.Select(t => indices[t]).ToArray(), timeout);
+            log.LogWarning("Video {VideoId}: {Sampled} frames sampled for a picture of {Frames}; drawing the cells alone", record.Id, indices.Length, frames);
         }
         catch (VideoIngestException e)
         {

@@ -153,6 +153,38 @@ public class ClustersImageTests(VideosApiFixture service) : IClassFixture<Videos
         Assert.Throws<ArgumentException>(() => ClusterPicture.RenderHeat(scores.AsSpan(1), 2, grid, null, null));
     }
 
+    [Fact]
+    public void A_long_videos_pictures_draw_at_most_64_tiles_spread_evenly_or_the_hottest_frames_in_time_order()
+    {
+        const int grid = 2, frames = 1024;
+        var entry = CompressedVideo.FromArrays(frames, grid, 2, 2, new float[2 * 2], new short[frames * grid * grid], CompressionSettings.Fixed(frames, 2));
+        using var clusters = SKBitmap.Decode(ClusterPicture.Render(entry, null));
+        int tile = grid * ClusterPicture.CellPixels;
+        Assert.Equal(ClusterPicture.MaxColumns * (tile + ClusterPicture.Gap) + ClusterPicture.Gap, clusters.Width);
+        Assert.Equal(ClusterPicture.MaxTiles / ClusterPicture.MaxColumns * (tile + ClusterPicture.CaptionHeight + ClusterPicture.Gap) + ClusterPicture.Gap, clusters.Height);
+        var shown = ClusterPicture.Shown(frames);
+        Assert.Equal(ClusterPicture.MaxTiles, shown.Length);
+        Assert.Equal(0, shown[0]);
+        Assert.Equal(frames - 1, shown[^1]);
+        Assert.Equal(Enumerable.Range(0, 10), ClusterPicture.Shown(10));
+
+        // Evidence on 100 frames: frames 3, 50 and 99 hold the most; every one of the 64 drawn is at least as hot as any left out.
+        var scores = new float[100 * grid * grid];
+        for (int t = 0; t < 100; t++) scores[t * grid * grid] = t % 7 + 1;
+        scores[3 * grid * grid] = scores[50 * grid * grid + 1] = scores[99 * grid * grid + 3] = 100;
+        var hottest = ClusterPicture.Hottest(scores, 100, grid);
+        Assert.Equal(ClusterPicture.MaxTiles, hottest.Length);
+        Assert.Equal(hottest.Order(), hottest);
+        Assert.Contains(3, hottest);
+        Assert.Contains(50, hottest);
+        Assert.Contains(99, hottest);
+        float FrameScore(int t) => scores.AsSpan(t * grid * grid, grid * grid).ToArray().Sum();
+        Assert.True(hottest.Min(FrameScore) >= Enumerable.Range(0, 100).Except(hottest).Max(FrameScore), "a colder frame was drawn instead of a hotter one");
+        using var heat = SKBitmap.Decode(ClusterPicture.RenderHeat(scores, 100, grid, null, null));
+        Assert.Equal(clusters.Height, heat.Height);
+        Assert.Equal(Enumerable.Range(0, 5), ClusterPicture.Hottest(scores.AsSpan(0, 5 * grid * grid), 5, grid));
+    }
+
     private static bool SameArea(SKBitmap a, SKBitmap b, int x, int y, int width, int height)
     {
         for (int py = y; py < y + height; py++)
