@@ -64,7 +64,7 @@ public static class ClusterPicture
         var scores = cellScores.ToArray();
         double max = scores.Max(), total = scores.Sum(s => (double)s);
         var shares = FrameShares(scores, frameCount, plane, total);
-        return Draw(Hottest(cellScores, frameCount, grid), grid, frames, t => Caption(t, frameTimes, shares[t]),
+        return Draw(HottestOf(shares), grid, frames, t => Caption(t, frameTimes, shares[t]),
             (canvas, t, origin, alpha) => DrawCells(canvas, grid, origin, c =>
             {
                 double heat = max > 0 ? Math.Clamp(scores[t * plane + c] / max, 0, 1) : 0;
@@ -78,12 +78,12 @@ public static class ClusterPicture
         frameCount <= MaxTiles ? Enumerable.Range(0, frameCount).ToArray() : FrameSelection.Uniform(frameCount, MaxTiles);
 
     /// <summary>The frames an evidence picture draws: all, or the <see cref="MaxTiles"/> with the most evidence, in time order.</summary>
-    public static int[] Hottest(ReadOnlySpan<float> cellScores, int frameCount, int grid)
-    {
-        if (frameCount <= MaxTiles) return Enumerable.Range(0, frameCount).ToArray();
-        var shares = FrameShares(cellScores.ToArray(), frameCount, grid * grid, 1);
-        return Enumerable.Range(0, frameCount).OrderByDescending(t => shares[t]).ThenBy(t => t).Take(MaxTiles).Order().ToArray();
-    }
+    public static int[] Hottest(ReadOnlySpan<float> cellScores, int frameCount, int grid) =>
+        frameCount <= MaxTiles ? Enumerable.Range(0, frameCount).ToArray() : HottestOf(FrameShares(cellScores.ToArray(), frameCount, grid * grid, 1));
+
+    private static int[] HottestOf(double[] shares) => shares.Length <= MaxTiles
+        ? Enumerable.Range(0, shares.Length).ToArray()
+        : Enumerable.Range(0, shares.Length).OrderByDescending(t => shares[t]).ThenBy(t => t).Take(MaxTiles).Order().ToArray();
 
     private static double[] FrameShares(float[] scores, int frameCount, int plane, double total) => Enumerable.Range(0, frameCount)
         .Select(t => total > 0 ? new ArraySegment<float>(scores, t * plane, plane).Sum(s => (double)s) / total : 0).ToArray();
