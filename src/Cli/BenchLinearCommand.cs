@@ -72,7 +72,7 @@ public sealed class BenchLinearCommand : CliCommand
                 y.to_type(ScalarType.Float32).Dispose();
             });
             string kernel = "—";
-            if (rows <= Bf16RowsKernel.MaxRows)
+            if (Bf16RowsKernel.Takes(rows))
             {
                 var xs = x.data<float>().ToArray();
                 var bits = w16.to_type(ScalarType.Float32).data<float>().Select(v => (ushort)(BitConverter.SingleToUInt32Bits(v) >> 16)).ToArray();

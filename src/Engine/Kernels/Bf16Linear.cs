@@ -4,10 +4,10 @@ using static TorchSharp.torch;
 namespace VQToken.Engine.Kernels;
 
 /// <summary>x·Wᵀ (+ b) in float32 for a bf16-resident weight W [out, in] (row-major, the checkpoint's
-/// layout): 1–16 rows on CPU stream W through <see cref="Bf16RowsKernel"/> (half the bytes of float32);
-/// more rows (prefill, vision) widen W to float32 in a reused per-thread buffer, a slice of output rows
-/// at a time, and run libtorch's float32 GEMM. bf16 → float32 is exact, so both give the float32
-/// layer's result up to summation order.</summary>
+/// layout): on CPU, <see cref="Bf16RowsKernel"/> (any rows with AVX-512, 1–16 elsewhere) widens W in
+/// registers; otherwise W is widened to float32 in a reused per-thread buffer, a slice of output rows at
+/// a time, for libtorch's float32 GEMM. bf16 → float32 is exact, so both give the float32 layer's result
+/// up to summation order.</summary>
 internal static unsafe class Bf16Linear
 {
     /// <summary>Floats of the widening buffer (32 MiB): every decoder and vision linear fits whole, the
@@ -25,7 +25,7 @@ internal static unsafe class Bf16Linear
     {
         long outputs = weight.shape[0], inputs = weight.shape[1];
         long rows = inputs == 0 ? 0 : x.NumberOfElements / inputs;
-        bool kernel = rows is >= 1 and <= Bf16RowsKernel.MaxRows && x.device_type == DeviceType.CPU && weight.is_contiguous()
+        bool kernel = Bf16RowsKernel.Takes(rows) && x.device_type == DeviceType.CPU && weight.is_contiguous()
                       && x.dtype == ScalarType.Float32 && (bias is null || bias.dtype == ScalarType.Float32);
         return kernel ? Kernel(x, weight, bias, (int)rows) : Widened(x, weight, bias);
     }

@@ -5,14 +5,16 @@ using System.Runtime.Intrinsics.X86;
 namespace VQToken.Engine.Kernels;
 
 /// <summary>
-/// y = x·Wᵀ (+ b) for 1–16 rows with W held as bfloat16 [out, in] (the checkpoint's values and layout) and
+/// y = x·Wᵀ (+ b) for any rows (AVX-512; 1–16 on the AVX2 and scalar paths) with W held as bfloat16 [out, in] (the checkpoint's values and layout) and
 /// everything else float32: each bf16 weight is widened to float32 in registers (a 16-bit shift, exact), so
 /// the result equals a float32 linear over the same weights up to summation order while reading half the
-/// bytes. A decode step is bound by streaming the weights, so half the bytes is the point.
+/// bytes. A decode step is bound by streaming the weights, so half the bytes is the point; for prefill and
+/// vision the register tiles outrun libtorch's float32 GEMM on CPUs where MKL takes a slow path.
 /// Managed memory only (no TorchSharp): callers pin or copy tensors' data.
 /// </summary>
 public static class Bf16RowsKernel
 {
+    /// <summary>The most rows the AVX2 and scalar paths take (decode); the AVX-512 path takes any number.</summary>
     public const int MaxRows = 16;
 
     /// <summary>Which instruction path <see cref="Forward"/> takes on this CPU.</summary>
@@ -42,14 +44,13 @@ public static class Bf16RowsKernel
     public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<ushort> weight, ReadOnlySpan<float> bias, Span<float> y,
         int rows, int inFeatures, int outFeatures, int threads = 1)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(rows, MaxRows);
+        if (!Takes(rows)) throw new ArgumentOutOfRangeException(nameof(rows), rows, $"the {Path} path takes 1 to {(Path == "avx512" ? "any number of" : MaxRows)} rows");
         ArgumentOutOfRangeException.ThrowIfLessThan(inFeatures, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(outFeatures, 1);
-        if (x.Length < rows * inFeatures) throw new ArgumentException($"x holds {x.Length} values, expected {rows} x {inFeatures}");
+        if (x.Length < (long)rows * inFeatures) throw new ArgumentException($"x holds {x.Length} values, expected {rows} x {inFeatures}");
         if (weight.Length < (long)outFeatures * inFeatures) throw new ArgumentException($"weight holds {weight.Length} values, expected {outFeatures} x {inFeatures}");
         if (bias.Length != 0 && bias.Length < outFeatures) throw new ArgumentException($"bias holds {bias.Length} values, expected {outFeatures}");
-        if (y.Length < rows * outFeatures) throw new ArgumentException($"y holds {y.Length} values, expected {rows} x {outFeatures}");
+        if (y.Length < (long)rows * outFeatures) throw new ArgumentException($"y holds {y.Length} values, expected {rows} x {outFeatures}");
         unsafe
         {
             fixed (float* px = x, pb = bias, py = y)
@@ -66,8 +67,8 @@ public static class Bf16RowsKernel
     internal static unsafe void Run(float* x, ushort* weight, float* bias, float* y, int rows, int inFeatures, int outFeatures,
         int threads, Action<int, Action<int>> runParts)
     {
-        // Several rows on the AVX-512 path: the rows interleaved per 16 columns of depth, so one pointer walks them all.
-        float* packed = rows > 1 && Path == "avx512" ? Pack(x, rows, inFeatures) : null;
+        // One group of rows (decode steps, short prompts): packed once here and shared by the parts.
+        float* packed = rows > 1 && rows <= GroupRows(inFeatures) && Path == "avx512" ? Pack(x, rows, inFeatures) : null;
         var job = new Job(x, packed, weight, bias, y, rows, inFeatures, outFeatures);
         int parts = Math.Clamp(threads, 1, Math.Max(1, outFeatures / 64));
         if (parts == 1)
@@ -82,8 +83,12 @@ public static class Bf16RowsKernel
         });
     }
 
+    /// <summary>Whether <see cref="Run"/> takes <paramref name="rows"/> rows on this CPU: any number on the
+    /// AVX-512 path (prefill and vision too), up to <see cref="MaxRows"/> on the others.</summary>
+    public static bool Takes(long rows) => rows >= 1 && (rows <= MaxRows || Path == "avx512");
+
     /// <summary>Part <paramref name="part"/> of <paramref name="parts"/> of [0, n), in multiples of 24 (whole
-    /// 3-output tiles and 4-output one-row groups) where possible.</summary>
+    /// 3-output tiles) where possible.</summary>
     internal static (int Start, int End) Split(int n, int parts, int part)
     {
         int blocks = (n + 23) / 24;
@@ -94,9 +99,13 @@ public static class Bf16RowsKernel
     /// <summary>Row blocks of the packed input: 8 rows, the last one 2, 4 or 8 (padding rows are zeros).</summary>
     private static int BlockHeight(int remaining) => remaining > 4 ? 8 : remaining > 2 ? 4 : 2;
 
+    /// <summary>Rows packed and computed together: as many as keep the packed rows in ~512 KB (L2), so each
+    /// output tile's weights, read once from memory into L1, serve all of them.</summary>
+    internal static int GroupRows(int k) => Math.Clamp(131072 / Math.Max(1, k) / 8 * 8, 8, 128);
+
     /// <summary>x [rows, k] as blocks of <see cref="BlockHeight"/> rows, each [k/16][height][16] (the depth
-    /// tail under 16 stays in x), in the calling thread's kernel scratch (SkinnyLinear's: neither kernel runs
-    /// inside the other).</summary>
+    /// tail under 16 stays in x), in the executing thread's kernel scratch (SkinnyLinear's: neither kernel
+    /// runs inside the other).</summary>
     private static unsafe float* Pack(float* x, int rows, int k)
     {
         int chunks = k / 16, floats = 0;
@@ -115,32 +124,39 @@ public static class Bf16RowsKernel
         return packed;
     }
 
-    private readonly unsafe struct Job(float* x, float* packed, ushort* w, float* bias, float* y, int rows, int k, int n)
+    private readonly unsafe struct Job(float* x, float* shared, ushort* w, float* bias, float* y, int rows, int k, int n)
     {
         public void Run(int start, int end)
         {
             string path = Path;
             if (path == "avx512")
             {
-                int o = start;
+                // One row: each weight row streamed whole, one after the other (one sequential stream per
+                // thread reads memory faster than several side by side).
                 if (rows == 1)
                 {
-                    for (; o + 4 <= end; o += 4) Avx512OneRowFourOutputs(o);
-                    for (; o < end; o++) Avx512OneRowOneOutput(o);
+                    for (int o = start; o < end; o++) Avx512OneRowOneOutput(o);
                     return;
                 }
-                // Output tiles outside, row blocks inside: a tile's weight rows stay in L1 for every row block.
-                for (; o < end; o += 3)
+                // Groups of rows packed by this thread; output tiles outside, row blocks inside, so a tile's
+                // weight rows stay in L1 for every row block of the group.
+                int group = GroupRows(k);
+                for (int g = 0; g < rows; g += group)
                 {
-                    int outs = Math.Min(3, end - o);
-                    float* block = packed;
-                    for (int r = 0; r < rows; r += 8)
+                    int groupRows = Math.Min(group, rows - g);
+                    float* packed = shared != null ? shared : Pack(x + (long)g * k, groupRows, k);
+                    for (int o = start; o < end; o += 3)
                     {
-                        int height = BlockHeight(rows - r), count = Math.Min(height, rows - r);
-                        if (height == 8) Avx512Rows8(block, r, count, o, outs);
-                        else if (height == 4) Avx512Rows4(block, r, count, o, outs);
-                        else Avx512Rows2(block, r, count, o, outs);
-                        block += (k / 16) * 16 * height;
+                        int outs = Math.Min(3, end - o);
+                        float* block = packed;
+                        for (int r = 0; r < groupRows; r += 8)
+                        {
+                            int height = BlockHeight(groupRows - r), count = Math.Min(height, groupRows - r);
+                            if (height == 8) Avx512Rows8(block, g + r, count, o, outs);
+                            else if (height == 4) Avx512Rows4(block, g + r, count, o, outs);
+                            else Avx512Rows2(block, g + r, count, o, outs);
+                            block += (k / 16) * 16 * height;
+                        }
                     }
                 }
             }
@@ -157,28 +173,8 @@ public static class Bf16RowsKernel
         private static Vector512<float> Widen(ushort* p) =>
             Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512UInt32(Vector256.Load(p)), 16).AsSingle();   // 16 x bf16 → f32
 
-        /// <summary>One row, outputs o..o+3: four weight rows streamed side by side, sums in registers.</summary>
+        /// <summary>One row, output o.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void Avx512OneRowFourOutputs(int o)
-        {
-            ushort* w0 = w + (long)o * k, w1 = w0 + k, w2 = w1 + k, w3 = w2 + k;
-            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            int kk = 0;
-            for (; kk + 16 <= k; kk += 16)
-            {
-                var xv = Vector512.Load(x + kk);
-                a0 = Avx512F.FusedMultiplyAdd(xv, Widen(w0 + kk), a0);
-                a1 = Avx512F.FusedMultiplyAdd(xv, Widen(w1 + kk), a1);
-                a2 = Avx512F.FusedMultiplyAdd(xv, Widen(w2 + kk), a2);
-                a3 = Avx512F.FusedMultiplyAdd(xv, Widen(w3 + kk), a3);
-            }
-            Store(0, o, Sum(a0), w0, kk);
-            Store(0, o + 1, Sum(a1), w1, kk);
-            Store(0, o + 2, Sum(a2), w2, kk);
-            Store(0, o + 3, Sum(a3), w3, kk);
-        }
-
-        /// <summary>One row, output o (the last outputs of a part).</summary>
         private void Avx512OneRowOneOutput(int o)
         {
             ushort* w0 = w + (long)o * k;
@@ -321,8 +317,8 @@ public static class Bf16RowsKernel
         /// <summary>Adds the columns from <paramref name="from"/> on (the tail under 16) and the bias, and writes y[r, o].</summary>
         private void Store(int r, int o, float sum, ushort* wr, int from)
         {
-            for (int t = from; t < k; t++) sum += x[r * k + t] * FromBf16(wr[t]);
-            y[r * n + o] = sum + (bias == null ? 0 : bias[o]);
+            for (int t = from; t < k; t++) sum += x[(long)r * k + t] * FromBf16(wr[t]);
+            y[(long)r * n + o] = sum + (bias == null ? 0 : bias[o]);
         }
 
         private void Avx2Row(int o)
@@ -336,11 +332,11 @@ public static class Bf16RowsKernel
                 {
                     var wide = Avx2.ConvertToVector256Int32(Vector128.Load(wr + kk));                       // 8 x u16 → i32
                     var wf = Avx2.ShiftLeftLogical(wide, 16).AsSingle();
-                    acc = Fma.MultiplyAdd(Vector256.Load(x + r * k + kk), wf, acc);
+                    acc = Fma.MultiplyAdd(Vector256.Load(x + (long)r * k + kk), wf, acc);
                 }
                 float sum = Vector256.Sum(acc);
-                for (; kk < k; kk++) sum += x[r * k + kk] * FromBf16(wr[kk]);
-                y[r * n + o] = sum + (bias == null ? 0 : bias[o]);
+                for (; kk < k; kk++) sum += x[(long)r * k + kk] * FromBf16(wr[kk]);
+                y[(long)r * n + o] = sum + (bias == null ? 0 : bias[o]);
             }
         }
 
@@ -350,8 +346,8 @@ public static class Bf16RowsKernel
             for (int r = 0; r < rows; r++)
             {
                 float sum = 0;
-                for (int kk = 0; kk < k; kk++) sum += x[r * k + kk] * FromBf16(wr[kk]);
-                y[r * n + o] = sum + (bias == null ? 0 : bias[o]);
+                for (int kk = 0; kk < k; kk++) sum += x[(long)r * k + kk] * FromBf16(wr[kk]);
+                y[(long)r * n + o] = sum + (bias == null ? 0 : bias[o]);
             }
         }
     }

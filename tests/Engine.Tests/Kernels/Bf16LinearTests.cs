@@ -5,8 +5,8 @@ using static TorchSharp.torch;
 namespace VQToken.Engine.Tests.Kernels;
 
 /// <summary>The linear layer over bf16-resident weights (<see cref="ColumnMajorLinear.Apply"/>) against
-/// libtorch's float32 linear over the same weights widened: the bf16 kernel for 1–16 rows, the widened
-/// float32 GEMM beyond.</summary>
+/// libtorch's float32 linear over the same weights widened: the bf16 kernel for any rows on AVX-512 (1–16
+/// elsewhere), the widened float32 GEMM beyond.</summary>
 [Collection(VQToken.Engine.Tests.Cli.WholeProcessCollection.Name)]   // regions switch libtorch's thread count
 public sealed class Bf16LinearTests
 {
@@ -43,8 +43,30 @@ public sealed class Bf16LinearTests
     [Theory]
     [InlineData(17, 64, 96, true)]
     [InlineData(100, 896, 4864, false)]
+    [InlineData(300, 4864, 200, true)]        // many groups of rows
+    public void More_rows_run_the_kernel_on_avx512_and_match_libtorch(int rows, int inputs, int outputs, bool withBias)
+    {
+        if (Bf16RowsKernel.Path != "avx512") throw new InvalidOperationException("this CPU has no AVX-512: the many-row kernel cannot be checked here");
+        MoreRows(rows, inputs, outputs, withBias, widen: false);
+    }
+
+    [Theory]
+    [InlineData(17, 64, 96, true)]
+    [InlineData(100, 896, 4864, false)]
     [InlineData(40, 512, 20_000, true)]       // more than the widening buffer holds: widened a slice of rows at a time
-    public void More_rows_widen_the_weight_and_match_libtorch(int rows, int inputs, int outputs, bool withBias)
+    public void More_rows_without_avx512_widen_the_weight_and_match_libtorch(int rows, int inputs, int outputs, bool withBias)
+    {
+        lock (KernelPath)
+        {
+            Bf16RowsKernel.Forced = "avx2";
+            try { MoreRows(rows, inputs, outputs, withBias, widen: true); }
+            finally { Bf16RowsKernel.Forced = null; }
+        }
+    }
+
+    private static readonly object KernelPath = new();
+
+    private static void MoreRows(int rows, int inputs, int outputs, bool withBias, bool widen)
     {
         using var scope = NewDisposeScope();
         using var generator = new Generator((ulong)(rows * 10_000 + inputs + outputs));
@@ -55,10 +77,10 @@ public sealed class Bf16LinearTests
 
         long kernelCalls = Bf16Linear.KernelCallsOnThisThread, widened = Bf16Linear.WidenedCallsOnThisThread;
         var actual = ColumnMajorLinear.Apply(x, weight, bias);
-        var again = ColumnMajorLinear.Apply(x, weight, bias);   // the reused buffer gives the same result
+        var again = ColumnMajorLinear.Apply(x, weight, bias);   // reused buffers give the same result
 
-        Assert.Equal(kernelCalls, Bf16Linear.KernelCallsOnThisThread);
-        Assert.Equal(widened + 2, Bf16Linear.WidenedCallsOnThisThread);
+        Assert.Equal(kernelCalls + (widen ? 0 : 2), Bf16Linear.KernelCallsOnThisThread);
+        Assert.Equal(widened + (widen ? 2 : 0), Bf16Linear.WidenedCallsOnThisThread);
         AssertClose(expected, actual);
         Assert.Equal(0f, (actual - again).abs().max().item<float>());
     }

@@ -16,8 +16,13 @@ public class Bf16RowsKernelTests
     [InlineData(9, 48, 11)]
     [InlineData(16, 4864, 64)]
     [InlineData(16, 15, 1)]
+    [InlineData(17, 64, 40)]     // past the decode rows: AVX-512 takes any number (prefill, vision)
+    [InlineData(130, 896, 100)]  // two groups of rows (128 per group at this depth)
+    [InlineData(301, 4864, 50)]  // many groups (24 rows each at this depth), the last ragged
+    [InlineData(729, 1150, 31)]  // a frame's patches, depth tail 14
     public void Matches_a_float32_linear_over_the_same_bf16_weights(int rows, int depth, int outputs)
     {
+        if (!Bf16RowsKernel.Takes(rows)) throw new InvalidOperationException($"the {Bf16RowsKernel.Path} path takes at most {Bf16RowsKernel.MaxRows} rows: this case needs AVX-512");
         using var scope = NewDisposeScope();
         var generator = new Generator((ulong)(rows * 1000 + depth * 10 + outputs));
         var x = randn([rows, depth], generator: generator);
@@ -53,20 +58,23 @@ public class Bf16RowsKernelTests
     public void Each_row_count_matches_libtorch_with_output_and_depth_tails(int rows, int depth, int outputs) =>
         Matches_a_float32_linear_over_the_same_bf16_weights(rows, depth, outputs);
 
+    /// <summary>Up to 40 rows at depth 4864 (groups of 24 rows, so a batch crosses groups): every row's bits
+    /// equal its bits computed alone, so an answer never depends on what else was in the batch.</summary>
     [Fact]
     public void A_row_gives_the_same_bits_alone_and_in_any_batch()
     {
         using var scope = NewDisposeScope();
         var generator = new Generator(13);
-        const int depth = 200, outputs = 131;
-        var x = randn([Bf16RowsKernel.MaxRows, depth], generator: generator).data<float>().ToArray();
+        const int depth = 4864, outputs = 131, most = 40;
+        int largest = Bf16RowsKernel.Takes(most) ? most : Bf16RowsKernel.MaxRows;
+        var x = randn([largest, depth], generator: generator).data<float>().ToArray();
         var bits = Bits(randn([outputs, depth], generator: generator).to(ScalarType.BFloat16));
         var b = randn([outputs], generator: generator).data<float>().ToArray();
-        var alone = new float[Bf16RowsKernel.MaxRows * outputs];
-        for (int r = 0; r < Bf16RowsKernel.MaxRows; r++)
+        var alone = new float[largest * outputs];
+        for (int r = 0; r < largest; r++)
             Bf16RowsKernel.Forward(x.AsSpan(r * depth, depth), bits, b, alone.AsSpan(r * outputs, outputs), 1, depth, outputs, threads: 1);
 
-        for (int rows = 2; rows <= Bf16RowsKernel.MaxRows; rows++)
+        for (int rows = 2; rows <= largest; rows++)
         {
             var batch = new float[rows * outputs];
             Bf16RowsKernel.Forward(x.AsSpan(0, rows * depth), bits, b, batch, rows, depth, outputs, threads: 2);
@@ -131,12 +139,22 @@ public class Bf16RowsKernelTests
     }
 
     [Theory]
-    [InlineData(0, 4, 4)]
-    [InlineData(17, 4, 4)]
-    public void Row_counts_outside_1_to_16_are_refused(int rows, int depth, int outputs)
+    [InlineData(0, null)]
+    [InlineData(17, "avx2")]
+    [InlineData(17, "scalar")]
+    public void Row_counts_a_path_does_not_take_are_refused(int rows, string? path)
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() =>
-            Bf16RowsKernel.Forward(new float[64 * 4], new ushort[16], [], new float[64 * 4], rows, depth, outputs));
+        lock (PathLock)
+        {
+            Bf16RowsKernel.Forced = path;
+            try
+            {
+                Assert.False(Bf16RowsKernel.Takes(rows));
+                Assert.Throws<ArgumentOutOfRangeException>(() =>
+                    Bf16RowsKernel.Forward(new float[64 * 4], new ushort[16], [], new float[64 * 4], rows, 4, 4));
+            }
+            finally { Bf16RowsKernel.Forced = null; }
+        }
     }
 
     [Fact]
