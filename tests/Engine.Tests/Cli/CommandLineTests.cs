@@ -11,7 +11,7 @@ namespace VQToken.Engine.Tests.Cli;
 public sealed class CommandLineTests
 {
     private static readonly string[] AllCommands =
-        ["bench", "bench-compress", "bench-ingest", "bench-linear", "bench-load", "compress", "download-model", "eval", "frames", "load", "make-checkpoint", "parity", "search"];
+        ["bench", "bench-compress", "bench-ingest", "bench-linear", "bench-load", "bench-peer", "compress", "download-model", "eval", "frames", "load", "make-checkpoint", "parity", "search"];
 
     [Fact]
     public void Root_help_lists_every_command_and_exits_0()
@@ -191,7 +191,7 @@ public sealed class CommandLineTests
         Assert.Contains("\u001b[", text);                                // drawn with cursor control, not plain lines
     }
 
-    private static (T Result, string Output, string Error) Capture<T>(Func<T> run)
+    internal static (T Result, string Output, string Error) Capture<T>(Func<T> run)
     {
         var (previousOut, previousError) = (Console.Out, Console.Error);
         var (output, error) = (new StringWriter(), new StringWriter());
