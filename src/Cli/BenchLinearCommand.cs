@@ -28,6 +28,8 @@ public sealed class BenchLinearCommand : CliCommand
         (95, 4864, 896, "short VQ prompt, Qwen2 gate/up"),
         (729, 4304, 1152, "one frame, SigLIP fc1"),
         (729, 1152, 1152, "one frame, SigLIP q/k/v/o"),
+        (729, 1152, 4304, "one frame, SigLIP fc2"),
+        (63, 896, 4864, "VQ prompt, Qwen2 down"),
         (1, 4864, 896, "decode, 1 row"),
         (8, 4864, 896, "decode, 8 rows"),
     ];

@@ -103,6 +103,9 @@ public static class Bf16RowsKernel
     /// output tile's weights, read once from memory into L1, serve all of them.</summary>
     internal static int GroupRows(int k) => Math.Clamp(131072 / Math.Max(1, k) / 8 * 8, 8, 128);
 
+    /// <summary>Outputs computed together: as many whole 3-output tiles as keep their bf16 weights in ~256 KB.</summary>
+    internal static int OutputBlock(int k) => Math.Max(3, 131072 / Math.Max(1, k) / 3 * 3);
+
     /// <summary>x [rows, k] as blocks of <see cref="BlockHeight"/> rows, each [k/16][height][16] (the depth
     /// tail under 16 stays in x), in the executing thread's kernel scratch (SkinnyLinear's: neither kernel
     /// runs inside the other).</summary>
@@ -138,27 +141,32 @@ public static class Bf16RowsKernel
                     for (int o = start; o < end; o++) Avx512OneRowOneOutput(o);
                     return;
                 }
-                // Groups of rows packed by this thread; output tiles outside, row blocks inside, so a tile's
-                // weight rows stay in L1 for every row block of the group.
-                int group = GroupRows(k);
+                // Groups of rows (in L2) packed once; then blocks of outputs whose weights fit in L2 beside them: a
+                // block comes from memory once, and each row block (in L1) walks it tile by tile.
+                int group = GroupRows(k), outputBlock = OutputBlock(k);
                 for (int g = 0; g < rows; g += group)
                 {
                     int groupRows = Math.Min(group, rows - g);
                     float* packed = shared != null ? shared : Pack(x + (long)g * k, groupRows, k);
-                    for (int o = start; o < end; o += 3)
+                    for (int ob = start; ob < end; ob += outputBlock)
                     {
-                        int outs = Math.Min(3, end - o);
+                        int obEnd = Math.Min(ob + outputBlock, end);
                         float* block = packed;
                         for (int r = 0; r < groupRows; r += 8)
                         {
                             int height = BlockHeight(groupRows - r), count = Math.Min(height, groupRows - r);
-                            if (height == 8) Avx512Rows8(block, g + r, count, o, outs);
-                            else if (height == 4) Avx512Rows4(block, g + r, count, o, outs);
-                            else Avx512Rows2(block, g + r, count, o, outs);
+                            for (int o = ob; o < obEnd; o += 3)
+                            {
+                                int outs = Math.Min(3, obEnd - o);
+                                if (height == 8) Avx512Rows8(block, g + r, count, o, outs);
+                                else if (height == 4) Avx512Rows4(block, g + r, count, o, outs);
+                                else Avx512Rows2(block, g + r, count, o, outs);
+                            }
                             block += (k / 16) * 16 * height;
                         }
                     }
                 }
+                return;
             }
             else if (path == "avx2")
             {
