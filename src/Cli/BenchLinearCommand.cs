@@ -9,8 +9,8 @@ using static TorchSharp.torch;
 namespace VQToken.Cli;
 
 /// <summary>`bench-linear`: times the model's linear shapes with bf16-held weights computed three ways —
-/// widened to float32 then libtorch's float32 GEMM (the engine's prefill and vision path), libtorch's
-/// bf16 GEMM, and the float32-resident weight — and decode rows through the bf16 kernel; prints Markdown.</summary>
+/// widened to float32 then libtorch's float32 GEMM (the path without AVX-512), libtorch's
+/// bf16 GEMM, and the float32-resident weight — and through the bf16 kernel (the engine's path); prints Markdown.</summary>
 public sealed class BenchLinearCommand : CliCommand
 {
     private readonly Option<int> _threads = CliOptions.Int("--threads", "libtorch (and kernel) threads", 2, min: 1);
@@ -35,7 +35,7 @@ public sealed class BenchLinearCommand : CliCommand
     ];
 
     public BenchLinearCommand() : base("bench-linear",
-        "Time bf16-held linear weights: widened to float32 + float32 GEMM vs libtorch's bf16 GEMM vs float32-held (and the bf16 kernel for decode rows); prints a Markdown table.")
+        "Time bf16-held linear weights: widened to float32 + float32 GEMM vs libtorch's bf16 GEMM vs float32-held (and the bf16 kernel, the engine's path on AVX-512); prints a Markdown table.")
     {
         Add(_threads);
         Add(_repeat);

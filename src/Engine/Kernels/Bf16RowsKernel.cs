@@ -99,9 +99,10 @@ public static class Bf16RowsKernel
     /// <summary>Row blocks of the packed input: 8 rows, the last one 2, 4 or 8 (padding rows are zeros).</summary>
     private static int BlockHeight(int remaining) => remaining > 4 ? 8 : remaining > 2 ? 4 : 2;
 
-    /// <summary>Rows packed and computed together: as many as keep the packed rows in ~512 KB (L2), so each
-    /// output tile's weights, read once from memory into L1, serve all of them.</summary>
-    internal static int GroupRows(int k) => Math.Clamp(131072 / Math.Max(1, k) / 8 * 8, 8, 128);
+    /// <summary>Rows packed and computed together: up to ~1.5 MB of packed rows (L3; a row block at a time
+    /// lands in L1/L2), so a weight is read from memory once per group, and a 1024-row prefill chunk or a
+    /// frame batch still packs little.</summary>
+    internal static int GroupRows(int k) => Math.Clamp(393216 / Math.Max(1, k) / 8 * 8, 8, 512);
 
     /// <summary>Outputs computed together: as many whole 3-output tiles as keep their bf16 weights in ~256 KB.</summary>
     internal static int OutputBlock(int k) => Math.Max(3, 131072 / Math.Max(1, k) / 3 * 3);
@@ -141,8 +142,8 @@ public static class Bf16RowsKernel
                     for (int o = start; o < end; o++) Avx512OneRowOneOutput(o);
                     return;
                 }
-                // Groups of rows (in L2) packed once; then blocks of outputs whose weights fit in L2 beside them: a
-                // block comes from memory once, and each row block (in L1) walks it tile by tile.
+                // Groups of rows packed once; then blocks of outputs whose weights fit in L2: a block comes from
+                // memory once, and each row block (8 rows, in L1 or L2) walks it tile by tile.
                 int group = GroupRows(k), outputBlock = OutputBlock(k);
                 for (int g = 0; g < rows; g += group)
                 {

@@ -16,7 +16,7 @@ public sealed class SigLipVisionTower : nn.Module<Tensor, Tensor>
 
     public SigLipConfig Config { get; }
 
-    /// <param name="weightDType">bfloat16: the encoder's linear weights stay bf16 (widened per layer for compute).</param>
+    /// <param name="weightDType">bfloat16: the encoder's linear weights stay bf16 (computed in float32 by the bf16 kernel).</param>
     public SigLipVisionTower(SigLipConfig config, ScalarType dtype, Device device, ScalarType? weightDType = null) : base(nameof(SigLipVisionTower))
     {
         Config = config;
