@@ -104,6 +104,19 @@ public static class Bf16RowsKernel
     /// frame batch still packs little.</summary>
     internal static int GroupRows(int k) => Math.Clamp(393216 / Math.Max(1, k) / 8 * 8, 8, 512);
 
+    /// <summary>Depth chunks (16 columns each) of a slice: all of them while a packed 8-row block fits in ~32 KB
+    /// (L1), else 16 (256 columns).</summary>
+    internal static int SliceChunks(int k) => k * 8 * sizeof(float) <= 32768 ? Math.Max(1, k / 16) : 16;
+
+    /// <summary>A register tile's work: packed rows at <see cref="X"/> (already at chunk <see cref="C0"/>), rows
+    /// R.. (Count real), outputs O.. (Outs), depth chunks [C0, C1); sums start from <see cref="From"/> (or zero)
+    /// and go to <see cref="Into"/> (or, after the last slice, reduced into y).</summary>
+    private readonly unsafe struct Tile(float* x, int r, int count, int o, int outs, int c0, int c1, float* from, float* into)
+    {
+        public readonly float* X = x, From = from, Into = into;
+        public readonly int R = r, Count = count, O = o, Outs = outs, C0 = c0, C1 = c1;
+    }
+
     /// <summary>Outputs computed together: as many whole 3-output tiles as keep their bf16 weights in ~256 KB.</summary>
     internal static int OutputBlock(int k) => Math.Max(3, 131072 / Math.Max(1, k) / 3 * 3);
 
@@ -144,7 +157,8 @@ public static class Bf16RowsKernel
                 }
                 // Groups of rows packed once; then blocks of outputs whose weights fit in L2: a block comes from
                 // memory once, and each row block (8 rows, in L1 or L2) walks it tile by tile.
-                int group = GroupRows(k), outputBlock = OutputBlock(k);
+                int group = GroupRows(k), outputBlock = OutputBlock(k), chunks = k / 16, slice = SliceChunks(k);
+                float* partials = chunks > slice ? SkinnyLinear.Buffers.Partial(1, (outputBlock / 3 + 1) * 24 * 16) : null;
                 for (int g = 0; g < rows; g += group)
                 {
                     int groupRows = Math.Min(group, rows - g);
@@ -156,14 +170,23 @@ public static class Bf16RowsKernel
                         for (int r = 0; r < groupRows; r += 8)
                         {
                             int height = BlockHeight(groupRows - r), count = Math.Min(height, groupRows - r);
-                            for (int o = ob; o < obEnd; o += 3)
+                            // Deep rows go a depth slice at a time (the block's slice stays in L1); the tiles' sums
+                            // wait in the partial buffer between slices, so every sum still adds its depth in order.
+                            for (int c0 = 0; c0 < chunks || c0 == 0; c0 += slice)
                             {
-                                int outs = Math.Min(3, obEnd - o);
-                                if (height == 8) Avx512Rows8(block, g + r, count, o, outs);
-                                else if (height == 4) Avx512Rows4(block, g + r, count, o, outs);
-                                else Avx512Rows2(block, g + r, count, o, outs);
+                                int c1 = Math.Min(chunks, c0 + slice);
+                                bool last = c1 == chunks;
+                                float* partial = partials;
+                                for (int o = ob; o < obEnd; o += 3, partial += 24 * 16)
+                                {
+                                    int outs = Math.Min(3, obEnd - o);
+                                    var tile = new Tile(block + (long)c0 * 16 * height, g + r, count, o, outs, c0, c1, c0 == 0 ? null : partial, last ? null : partial);
+                                    if (height == 8) Avx512Rows8(tile);
+                                    else if (height == 4) Avx512Rows4(tile);
+                                    else Avx512Rows2(tile);
+                                }
                             }
-                            block += (k / 16) * 16 * height;
+                            block += chunks * 16 * height;
                         }
                     }
                 }
@@ -196,13 +219,20 @@ public static class Bf16RowsKernel
         /// <summary>Rows r..r+7 (packed, fewer real ones at the end) × outputs o..o+2 (fewer at the end): each
         /// widened weight vector feeds 8 rows' sums, 24 accumulators in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void Avx512Rows8(float* packed, int r, int count, int o, int outs)
+        private void Avx512Rows8(in Tile t)
         {
-            ushort* w0 = w + (long)o * k, w1 = outs > 1 ? w0 + k : w0, w2 = outs > 2 ? w0 + 2L * k : w1;   // missing outputs repeat the last
+            ushort* w0 = w + (long)t.O * k, w1 = t.Outs > 1 ? w0 + k : w0, w2 = t.Outs > 2 ? w0 + 2L * k : w1;   // missing outputs repeat the last
             Vector512<float> a00, a01, a02, a10, a11, a12, a20, a21, a22, a30, a31, a32, a40, a41, a42, a50, a51, a52, a60, a61, a62, a70, a71, a72;
-            a00 = default; a01 = default; a02 = default; a10 = default; a11 = default; a12 = default; a20 = default; a21 = default; a22 = default; a30 = default; a31 = default; a32 = default; a40 = default; a41 = default; a42 = default; a50 = default; a51 = default; a52 = default; a60 = default; a61 = default; a62 = default; a70 = default; a71 = default; a72 = default;
-            float* xc = packed;
-            for (int kk = 0; kk + 16 <= k; kk += 16, xc += 128)
+            if (t.From != null)
+            {
+                a00 = Vector512.Load(t.From + 0); a01 = Vector512.Load(t.From + 16); a02 = Vector512.Load(t.From + 32); a10 = Vector512.Load(t.From + 48); a11 = Vector512.Load(t.From + 64); a12 = Vector512.Load(t.From + 80); a20 = Vector512.Load(t.From + 96); a21 = Vector512.Load(t.From + 112); a22 = Vector512.Load(t.From + 128); a30 = Vector512.Load(t.From + 144); a31 = Vector512.Load(t.From + 160); a32 = Vector512.Load(t.From + 176); a40 = Vector512.Load(t.From + 192); a41 = Vector512.Load(t.From + 208); a42 = Vector512.Load(t.From + 224); a50 = Vector512.Load(t.From + 240); a51 = Vector512.Load(t.From + 256); a52 = Vector512.Load(t.From + 272); a60 = Vector512.Load(t.From + 288); a61 = Vector512.Load(t.From + 304); a62 = Vector512.Load(t.From + 320); a70 = Vector512.Load(t.From + 336); a71 = Vector512.Load(t.From + 352); a72 = Vector512.Load(t.From + 368);
+            }
+            else
+            {
+                a00 = default; a01 = default; a02 = default; a10 = default; a11 = default; a12 = default; a20 = default; a21 = default; a22 = default; a30 = default; a31 = default; a32 = default; a40 = default; a41 = default; a42 = default; a50 = default; a51 = default; a52 = default; a60 = default; a61 = default; a62 = default; a70 = default; a71 = default; a72 = default;
+            }
+            float* xc = t.X;
+            for (int kk = t.C0 * 16; kk < t.C1 * 16; kk += 16, xc += 128)
             {
                 var v0 = Widen(w0 + kk);
                 var v1 = Widen(w1 + kk);
@@ -216,23 +246,35 @@ public static class Bf16RowsKernel
                 var x6 = Vector512.Load(xc + 96); a60 = Avx512F.FusedMultiplyAdd(x6, v0, a60); a61 = Avx512F.FusedMultiplyAdd(x6, v1, a61); a62 = Avx512F.FusedMultiplyAdd(x6, v2, a62);
                 var x7 = Vector512.Load(xc + 112); a70 = Avx512F.FusedMultiplyAdd(x7, v0, a70); a71 = Avx512F.FusedMultiplyAdd(x7, v1, a71); a72 = Avx512F.FusedMultiplyAdd(x7, v2, a72);
             }
+            if (t.Into != null)
+            {
+                Vector512.Store(a00, t.Into + 0); Vector512.Store(a01, t.Into + 16); Vector512.Store(a02, t.Into + 32); Vector512.Store(a10, t.Into + 48); Vector512.Store(a11, t.Into + 64); Vector512.Store(a12, t.Into + 80); Vector512.Store(a20, t.Into + 96); Vector512.Store(a21, t.Into + 112); Vector512.Store(a22, t.Into + 128); Vector512.Store(a30, t.Into + 144); Vector512.Store(a31, t.Into + 160); Vector512.Store(a32, t.Into + 176); Vector512.Store(a40, t.Into + 192); Vector512.Store(a41, t.Into + 208); Vector512.Store(a42, t.Into + 224); Vector512.Store(a50, t.Into + 240); Vector512.Store(a51, t.Into + 256); Vector512.Store(a52, t.Into + 272); Vector512.Store(a60, t.Into + 288); Vector512.Store(a61, t.Into + 304); Vector512.Store(a62, t.Into + 320); Vector512.Store(a70, t.Into + 336); Vector512.Store(a71, t.Into + 352); Vector512.Store(a72, t.Into + 368);
+                return;
+            }
             // Sums of all accumulators at once (lane l of the result: accumulator 4·(l % 4) + l / 4 of its 16).
             var sums = stackalloc float[32];
             Reduce16(a00, a01, a02, a10, a11, a12, a20, a21, a22, a30, a31, a32, a40, a41, a42, a50, sums);
             Reduce16(a51, a52, a60, a61, a62, a70, a71, a72, default, default, default, default, default, default, default, default, sums + 16);
-            StoreTile(sums, r, count, o, outs, w0, w1, w2);
+            StoreTile(sums, t.R, t.Count, t.O, t.Outs, w0, w1, w2);
         }
 
         /// <summary>Rows r..r+3 (packed, fewer real ones at the end) × outputs o..o+2 (fewer at the end): each
         /// widened weight vector feeds 4 rows' sums, 12 accumulators in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void Avx512Rows4(float* packed, int r, int count, int o, int outs)
+        private void Avx512Rows4(in Tile t)
         {
-            ushort* w0 = w + (long)o * k, w1 = outs > 1 ? w0 + k : w0, w2 = outs > 2 ? w0 + 2L * k : w1;   // missing outputs repeat the last
+            ushort* w0 = w + (long)t.O * k, w1 = t.Outs > 1 ? w0 + k : w0, w2 = t.Outs > 2 ? w0 + 2L * k : w1;   // missing outputs repeat the last
             Vector512<float> a00, a01, a02, a10, a11, a12, a20, a21, a22, a30, a31, a32;
-            a00 = default; a01 = default; a02 = default; a10 = default; a11 = default; a12 = default; a20 = default; a21 = default; a22 = default; a30 = default; a31 = default; a32 = default;
-            float* xc = packed;
-            for (int kk = 0; kk + 16 <= k; kk += 16, xc += 64)
+            if (t.From != null)
+            {
+                a00 = Vector512.Load(t.From + 0); a01 = Vector512.Load(t.From + 16); a02 = Vector512.Load(t.From + 32); a10 = Vector512.Load(t.From + 48); a11 = Vector512.Load(t.From + 64); a12 = Vector512.Load(t.From + 80); a20 = Vector512.Load(t.From + 96); a21 = Vector512.Load(t.From + 112); a22 = Vector512.Load(t.From + 128); a30 = Vector512.Load(t.From + 144); a31 = Vector512.Load(t.From + 160); a32 = Vector512.Load(t.From + 176);
+            }
+            else
+            {
+                a00 = default; a01 = default; a02 = default; a10 = default; a11 = default; a12 = default; a20 = default; a21 = default; a22 = default; a30 = default; a31 = default; a32 = default;
+            }
+            float* xc = t.X;
+            for (int kk = t.C0 * 16; kk < t.C1 * 16; kk += 16, xc += 64)
             {
                 var v0 = Widen(w0 + kk);
                 var v1 = Widen(w1 + kk);
@@ -242,22 +284,34 @@ public static class Bf16RowsKernel
                 var x2 = Vector512.Load(xc + 32); a20 = Avx512F.FusedMultiplyAdd(x2, v0, a20); a21 = Avx512F.FusedMultiplyAdd(x2, v1, a21); a22 = Avx512F.FusedMultiplyAdd(x2, v2, a22);
                 var x3 = Vector512.Load(xc + 48); a30 = Avx512F.FusedMultiplyAdd(x3, v0, a30); a31 = Avx512F.FusedMultiplyAdd(x3, v1, a31); a32 = Avx512F.FusedMultiplyAdd(x3, v2, a32);
             }
+            if (t.Into != null)
+            {
+                Vector512.Store(a00, t.Into + 0); Vector512.Store(a01, t.Into + 16); Vector512.Store(a02, t.Into + 32); Vector512.Store(a10, t.Into + 48); Vector512.Store(a11, t.Into + 64); Vector512.Store(a12, t.Into + 80); Vector512.Store(a20, t.Into + 96); Vector512.Store(a21, t.Into + 112); Vector512.Store(a22, t.Into + 128); Vector512.Store(a30, t.Into + 144); Vector512.Store(a31, t.Into + 160); Vector512.Store(a32, t.Into + 176);
+                return;
+            }
             // Sums of all accumulators at once (lane l of the result: accumulator 4·(l % 4) + l / 4 of its 16).
             var sums = stackalloc float[32];
             Reduce16(a00, a01, a02, a10, a11, a12, a20, a21, a22, a30, a31, a32, default, default, default, default, sums);
-            StoreTile(sums, r, count, o, outs, w0, w1, w2);
+            StoreTile(sums, t.R, t.Count, t.O, t.Outs, w0, w1, w2);
         }
 
         /// <summary>Rows r..r+1 (packed, fewer real ones at the end) × outputs o..o+2 (fewer at the end): each
         /// widened weight vector feeds 2 rows' sums, 6 accumulators in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void Avx512Rows2(float* packed, int r, int count, int o, int outs)
+        private void Avx512Rows2(in Tile t)
         {
-            ushort* w0 = w + (long)o * k, w1 = outs > 1 ? w0 + k : w0, w2 = outs > 2 ? w0 + 2L * k : w1;   // missing outputs repeat the last
+            ushort* w0 = w + (long)t.O * k, w1 = t.Outs > 1 ? w0 + k : w0, w2 = t.Outs > 2 ? w0 + 2L * k : w1;   // missing outputs repeat the last
             Vector512<float> a00, a01, a02, a10, a11, a12;
-            a00 = default; a01 = default; a02 = default; a10 = default; a11 = default; a12 = default;
-            float* xc = packed;
-            for (int kk = 0; kk + 16 <= k; kk += 16, xc += 32)
+            if (t.From != null)
+            {
+                a00 = Vector512.Load(t.From + 0); a01 = Vector512.Load(t.From + 16); a02 = Vector512.Load(t.From + 32); a10 = Vector512.Load(t.From + 48); a11 = Vector512.Load(t.From + 64); a12 = Vector512.Load(t.From + 80);
+            }
+            else
+            {
+                a00 = default; a01 = default; a02 = default; a10 = default; a11 = default; a12 = default;
+            }
+            float* xc = t.X;
+            for (int kk = t.C0 * 16; kk < t.C1 * 16; kk += 16, xc += 32)
             {
                 var v0 = Widen(w0 + kk);
                 var v1 = Widen(w1 + kk);
@@ -265,10 +319,15 @@ public static class Bf16RowsKernel
                 var x0 = Vector512.Load(xc + 0); a00 = Avx512F.FusedMultiplyAdd(x0, v0, a00); a01 = Avx512F.FusedMultiplyAdd(x0, v1, a01); a02 = Avx512F.FusedMultiplyAdd(x0, v2, a02);
                 var x1 = Vector512.Load(xc + 16); a10 = Avx512F.FusedMultiplyAdd(x1, v0, a10); a11 = Avx512F.FusedMultiplyAdd(x1, v1, a11); a12 = Avx512F.FusedMultiplyAdd(x1, v2, a12);
             }
+            if (t.Into != null)
+            {
+                Vector512.Store(a00, t.Into + 0); Vector512.Store(a01, t.Into + 16); Vector512.Store(a02, t.Into + 32); Vector512.Store(a10, t.Into + 48); Vector512.Store(a11, t.Into + 64); Vector512.Store(a12, t.Into + 80);
+                return;
+            }
             // Sums of all accumulators at once (lane l of the result: accumulator 4·(l % 4) + l / 4 of its 16).
             var sums = stackalloc float[32];
             Reduce16(a00, a01, a02, a10, a11, a12, default, default, default, default, default, default, default, default, default, default, sums);
-            StoreTile(sums, r, count, o, outs, w0, w1, w2);
+            StoreTile(sums, t.R, t.Count, t.O, t.Outs, w0, w1, w2);
         }
 
         /// <summary>Writes a tile's real rows × outputs from <paramref name="sums"/> (accumulator 3·row + output,
