@@ -79,6 +79,7 @@ public sealed class BenchPeerCommand : CliCommand
             {
                 using var scope = NewDisposeScope();
                 using var cache = model.Language.NewCache(positions);
+                using var region = model.PrefillRegion(positions);   // as the engine runs it
                 model.Language.Forward(embeds, cache, lastOnly: true);
             });
         }

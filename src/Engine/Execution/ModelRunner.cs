@@ -77,6 +77,7 @@ internal sealed partial class ModelRunner(LlavaOneVision model, EngineOptions op
         var (ask, length) = chunk;
         var sequence = _sequences[ask];
         using (NewDisposeScope())
+        using (model.PrefillRegion(length))
             model.Language.Forward(sequence.PrefixEmbeds!.narrow(1, ask.PrefixDone, length), sequence.Cache!, lastOnly: true);
         if (ask.PrefixDone + length < ask.PrefixLength) return;
         sequence.PrefixEmbeds!.Dispose();
@@ -95,6 +96,7 @@ internal sealed partial class ModelRunner(LlavaOneVision model, EngineOptions op
         // (for a scoring request, the answer's log-probabilities).
         foreach (var chunk in chunks)
             if (chunk.Completes && _sequences[chunk.Ask] is { Probe: { } probe } evidence) evidence.Cache!.Probe = probe;
+        using var region = model.PrefillRegion((long)ids.Count * ids.Max(i => i.Length));   // padded to the longest
         var logits = model.Language.PrefillBatch(ids, chunks.Select(c => _sequences[c.Ask].Cache!).ToList());   // [B, V]
         var first = new long?[chunks.Count];
         for (int i = 0; i < chunks.Count; i++)

@@ -42,6 +42,16 @@ public sealed class LlavaOneVision : IDisposable
     /// runner opens it (for tools timing decode steps outside the engine).</summary>
     public IDisposable DecodeRegion(int rows) => Kernels.SkinnyLinear.For(rows, Device.type, DType, Bf16Resident);
 
+    /// <summary>Positions up to which a prefill runs like a decode step (libtorch on the calling thread, the bf16
+    /// kernel on its helpers): its norms and attention are too small to be worth waking libtorch's threads.</summary>
+    public const int ShortPrefill = 256;
+
+    /// <summary>The kernel region a prefill of <paramref name="positions"/> runs in: a decode-like region for a
+    /// short prefill over bf16-held weights on a CPU with AVX-512 (the kernel takes every linear), else none.</summary>
+    public IDisposable PrefillRegion(long positions) =>
+        Bf16Resident && positions <= ShortPrefill && Kernels.Bf16RowsKernel.Takes(positions)
+            ? Kernels.SkinnyLinear.For(1, Device.type, DType, bf16Weights: true) : default(Kernels.SkinnyLinear.Region);
+
     /// <summary>Loads a checkpoint directory (config.json + safetensors, single or sharded).</summary>
     /// <param name="residency">With <see cref="WeightResidency.Auto"/>, float32 compute on the CPU over a
     /// bf16 checkpoint keeps the linear weights and the embedding table in bf16.</param>

@@ -65,6 +65,21 @@ public sealed class Bf16ResidencyTests : IDisposable
     }
 
     [Fact]
+    public void A_short_prefill_over_bf16_weights_runs_in_a_kernel_region_and_a_long_one_does_not()
+    {
+        if (!SkinnyLinear.Supported || Bf16RowsKernel.Path != "avx512") throw new InvalidOperationException("no AVX-512 or no OpenMP entry points: the region cannot be checked here");
+        int Threads(LlavaOneVision model, long positions)
+        {
+            using (model.PrefillRegion(positions)) return SkinnyLinear.RegionThreads;
+        }
+        Assert.True(Threads(_bf16, 63) > 0);
+        Assert.True(Threads(_bf16, LlavaOneVision.ShortPrefill) > 0);
+        Assert.Equal(0, Threads(_bf16, LlavaOneVision.ShortPrefill + 1));   // long: libtorch keeps its threads for attention
+        Assert.Equal(0, Threads(_float32, 63));                              // float32-held: libtorch's GEMM needs its threads
+        Assert.Equal(0, SkinnyLinear.RegionThreads);                         // closed again
+    }
+
+    [Fact]
     public void A_float32_checkpoint_stays_float32_under_auto_residency()
     {
         using var model = LlavaOneVision.Load(TestPaths.FixtureModel(Fixture), CPU, ScalarType.Float32);
