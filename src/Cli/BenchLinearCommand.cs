@@ -83,8 +83,33 @@ public sealed class BenchLinearCommand : CliCommand
             }
             Console.WriteLine($"| {rows} x {outputs} x {inputs} ({what}) | {f32} | {widened} | {widenedColumns} | {bf16} | {kernel} |");
         }
+        if (!parsed.GetValue(_decodeOnly)) Attention(repeat);
         if (parsed.GetValue(_model) is { } model) DecodeSteps(model, repeat);
         return 0;
+    }
+
+    /// <summary>SigLIP's attention for 1 and 4 frames (16 heads × 729 patches × 72): libtorch's fused
+    /// scaled_dot_product_attention against scores, softmax and a second batched matmul.</summary>
+    private static void Attention(int repeat)
+    {
+        Console.WriteLine();
+        Console.WriteLine("| attention [frames x heads x patches x head dim] | scaled_dot_product_attention ms | matmul, softmax, matmul ms |");
+        Console.WriteLine("|---|---|---|");
+        foreach (int frames in new[] { 1, 4 })
+        {
+            using var scope = NewDisposeScope();
+            using var generator = new Generator(2);
+            var q = randn([frames, 16, 729, 72], generator: generator);
+            var k = randn([frames, 16, 729, 72], generator: generator);
+            var v = randn([frames, 16, 729, 72], generator: generator);
+            string fused = Time(repeat, () => nn.functional.scaled_dot_product_attention(q, k, v).Dispose());
+            string plain = Time(repeat, () =>
+            {
+                using var inner = NewDisposeScope();
+                q.matmul(k.transpose(-1, -2)).mul_(1.0 / Math.Sqrt(72)).softmax(-1).matmul(v);
+            });
+            Console.WriteLine($"| {frames} x 16 x 729 x 72 | {fused} | {plain} |");
+        }
     }
 
     /// <summary>Median decode step of 1 and 8 sequences (100 cached positions each), as the model runner
