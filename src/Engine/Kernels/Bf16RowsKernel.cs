@@ -104,9 +104,9 @@ public static class Bf16RowsKernel
     /// frame batch still packs little.</summary>
     internal static int GroupRows(int k) => Math.Clamp(393216 / Math.Max(1, k) / 8 * 8, 8, 512);
 
-    /// <summary>Depth chunks (16 columns each) of a slice: all of them while a packed 8-row block fits in ~32 KB
-    /// (L1), else 16 (256 columns).</summary>
-    internal static int SliceChunks(int k) => k * 8 * sizeof(float) <= 32768 ? Math.Max(1, k / 16) : 16;
+    /// <summary>Depth chunks (16 columns each) of a slice: all of them while a packed 8-row block fits in ~40 KB
+    /// (L1, with a tile's weights), else 32 (512 columns).</summary>
+    internal static int SliceChunks(int k) => k * 8 * sizeof(float) <= 40960 ? Math.Max(1, k / 16) : 32;
 
     /// <summary>A register tile's work: packed rows at <see cref="X"/> (already at chunk <see cref="C0"/>), rows
     /// R.. (Count real), outputs O.. (Outs), depth chunks [C0, C1); sums start from <see cref="From"/> (or zero)

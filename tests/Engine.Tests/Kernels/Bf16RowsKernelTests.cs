@@ -19,9 +19,10 @@ public class Bf16RowsKernelTests
     [InlineData(17, 64, 40)]     // past the decode rows: AVX-512 takes any number (prefill, vision)
     [InlineData(600, 896, 100)]  // two groups of rows (432 per group at this depth)
     [InlineData(301, 4864, 50)]  // four groups (80 rows each at this depth), the last ragged
-    [InlineData(729, 1150, 31)]  // a frame's patches, depth in slices (past 1024) with a tail of 14
-    [InlineData(3, 2000, 20)]    // 4-row block, 8 depth slices, tail 0
-    [InlineData(10, 1100, 7)]    // 8 + 2 rows, slices and a tail of 12
+    [InlineData(729, 1150, 31)]  // a frame's patches, depth tail 14
+    [InlineData(3, 2000, 20)]    // 4-row block, depth in slices (past 1280), tail 0
+    [InlineData(10, 1300, 7)]    // 8 + 2 rows, depth slices and a tail of 4
+    [InlineData(40, 1500, 33)]   // 5 row blocks, 3 slices, a tail of 12
     public void Matches_a_float32_linear_over_the_same_bf16_weights(int rows, int depth, int outputs)
     {
         if (!Bf16RowsKernel.Takes(rows)) throw new InvalidOperationException($"the {Bf16RowsKernel.Path} path takes at most {Bf16RowsKernel.MaxRows} rows: this case needs AVX-512");
