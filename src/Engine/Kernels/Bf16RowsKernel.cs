@@ -56,8 +56,7 @@ public static class Bf16RowsKernel
             fixed (float* px = x, pb = bias, py = y)
             fixed (ushort* pw = weight)
             {
-                Run(px, pw, bias.Length == 0 ? null : pb, py, rows, inFeatures, outFeatures, threads,
-                    (parts, body) => Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, body));
+                Run(px, pw, bias.Length == 0 ? null : pb, py, rows, inFeatures, outFeatures, threads, SkinnyLinear.RunParts);   // the engine's helpers
             }
         }
     }

@@ -74,7 +74,10 @@ internal static unsafe partial class SkinnyLinear
             body(0);
             return;
         }
-        Workers.Run(new Job(Math.Min(parts, Environment.ProcessorCount)) { Body = body });
+        int threads = Math.Min(parts, Environment.ProcessorCount);
+        // More parts than cores: each thread runs every threads-th part, so none is left out.
+        Action<int> run = threads == parts ? body : thread => { for (int part = thread; part < parts; part += threads) body(part); };
+        Workers.Run(new Job(threads) { Body = run });
     }
 
     private static void Execute(Job job, int part)

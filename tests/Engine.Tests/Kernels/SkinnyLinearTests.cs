@@ -11,6 +11,15 @@ namespace VQToken.Engine.Tests.Kernels;
 [Collection(VQToken.Engine.Tests.Cli.WholeProcessCollection.Name)]   // it switches libtorch's thread count
 public sealed class SkinnyLinearTests(TinyCheckpointFixture tiny) : IClassFixture<TinyCheckpointFixture>
 {
+    [Fact]
+    public void Helper_threads_run_every_part_once_even_with_more_parts_than_cores()
+    {
+        int parts = 2 * Environment.ProcessorCount + 1;
+        var runs = new int[parts];
+        SkinnyLinear.RunParts(parts, part => Interlocked.Increment(ref runs[part]));
+        Assert.All(runs, count => Assert.Equal(1, count));
+    }
+
     /// <summary>A column-major weight [out, in] (the transpose of a contiguous [in, out]), as the model keeps it.</summary>
     private static Tensor ColumnMajorWeight(long outputs, long inputs, Generator generator) =>
         (randn([inputs, outputs], generator: generator) * 0.1).t();
