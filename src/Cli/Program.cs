@@ -7,6 +7,7 @@ internal static class Program
     private static int Main(string[] args)
     {
         VQToken.Engine.Runtime.OpenMpWaitPolicy.Apply();   // before TorchSharp loads libgomp
+        VQToken.Engine.Runtime.HeapTrim.LimitArenas();     // before threads allocate
         return VQTokenCli.Run(args);
     }
 }

@@ -81,7 +81,11 @@ internal sealed class EngineCore
     private TaskCompletionSource _frames = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private void Wake() => Interlocked.Exchange(ref _frames, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
-    internal void Forget(string videoKey) => _runner!.Forget(videoKey);
+    internal void Forget(string videoKey)
+    {
+        _runner!.Forget(videoKey);
+        _workedSinceTrim = true;   // the forgotten prefixes' memory goes back at the next idle moment, not after the next work
+    }
 
     private void Run()
     {

@@ -51,7 +51,7 @@ internal sealed partial class ModelRunner(LlavaOneVision model, EngineOptions op
         var request = ((IAskInput)ask).Request;
         if (ask is IScoreInput score && (Outside(score.YesId) || Outside(score.NoId)))
             throw new ArgumentException($"the answer ids {score.YesId} and {score.NoId} must lie in the vocabulary (0..{model.Config.Text.VocabSize - 1})");
-        var cached = ask.UsePrefixCache ? _prefixes.TryClone(ask.PrefixKey) : null;
+        var cached = ask.UsePrefixCache ? _prefixes.TryClone(ask.PrefixKey, ask.QuestionIds.Length + ask.MaxNewTokens) : null;
         Interlocked.Increment(ref cached is not null ? ref _prefixHits : ref _prefixMisses);
         metrics.PrefixCacheLookups.Add(1, new KeyValuePair<string, object?>("result", cached is not null ? "hit" : "miss"));
         var sequence = new Sequence

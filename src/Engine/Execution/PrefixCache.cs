@@ -14,14 +14,16 @@ internal sealed class PrefixCache(long maxBytes) : IDisposable
     public int Count => _lru.Count;
     public bool Enabled => _lru.Enabled;
 
-    /// <summary>A private copy of the cached prefix (the caller extends and disposes it).</summary>
-    public KvCache? TryClone(string key) => _lru.TryGet(key, out var cache) ? cache.Clone() : null;
+    /// <summary>A private copy of the cached prefix with room for <paramref name="room"/> more positions (the caller
+    /// extends and disposes it).</summary>
+    public KvCache? TryClone(string key, long room) => _lru.TryGet(key, out var cache) ? cache.Clone(room: room) : null;
 
-    /// <summary>Stores a copy of <paramref name="prefix"/> (when it fits the budget at all).</summary>
+    /// <summary>Stores an exact-size copy of <paramref name="prefix"/> (when it fits the budget at all): spare room
+    /// in a stored prefix would only hold memory and crowd other prefixes out of the budget.</summary>
     public void Put(string key, KvCache prefix)
     {
         if (!Enabled || _lru.ContainsKey(key)) return;
-        var copy = prefix.Clone();
+        var copy = prefix.Clone(room: 0);
         if (!_lru.TryAdd(key, copy)) copy.Dispose();
     }
 

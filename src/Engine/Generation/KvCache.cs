@@ -46,12 +46,14 @@ public sealed class KvCache : IDisposable
 
     public void Advance(long n) => Length += n;
 
-    /// <summary>A copy of the first <paramref name="length"/> positions (for prefix caching).</summary>
-    public KvCache Clone(long? length = null)
+    /// <summary>A copy of the first <paramref name="length"/> positions (for prefix caching), with room for
+    /// <paramref name="room"/> more before it grows: a stored prefix needs none, an ask its question and answer.</summary>
+    public KvCache Clone(long? length = null, long room = 64)
     {
         long len = length ?? Length;
         if (len > Length) throw new ArgumentOutOfRangeException(nameof(length));
-        var copy = new KvCache(Layers, _kvHeads, _headDim, _dtype, _device, Math.Max(len, 1) + 64);
+        ArgumentOutOfRangeException.ThrowIfNegative(room);
+        var copy = new KvCache(Layers, _kvHeads, _headDim, _dtype, _device, Math.Max(len + room, 1));
         for (int i = 0; i < Layers; i++)
         {
             if (_keys[i] is null) continue;

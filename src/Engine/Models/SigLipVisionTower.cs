@@ -25,11 +25,27 @@ public sealed class SigLipVisionTower : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>Frames through the encoder at a time on the CPU: each frame attends only within itself, so passes of
+    /// a few frames keep the activations of a few, not of the whole batch, at the same speed; a GPU takes the batch.</summary>
+    internal const int CpuFramesPerPass = 4;
+
     /// <summary>pixels [T, 3, S, S] in [-1, 1] → features [T, P, Dv] (P = (S/patch)²).</summary>
     public override Tensor forward(Tensor pixels)
     {
         using var scope = NewDisposeScope();
-        return encoder.forward(embeddings.forward(pixels)).MoveToOuterDisposeScope();
+        long frames = pixels.shape[0];
+        long step = pixels.device_type == DeviceType.CPU ? CpuFramesPerPass : frames;
+        if (frames <= step) return encoder.forward(embeddings.forward(pixels)).MoveToOuterDisposeScope();
+        Tensor? features = null;
+        for (long from = 0; from < frames; from += step)
+        {
+            using var pass = NewDisposeScope();
+            long count = Math.Min(step, frames - from);
+            var part = encoder.forward(embeddings.forward(pixels.narrow(0, from, count)));   // [count, P, Dv]
+            features ??= empty([frames, part.shape[1], part.shape[2]], part.dtype, part.device).MoveToOuterDisposeScope();
+            features.narrow(0, from, count).copy_(part);
+        }
+        return features!.MoveToOuterDisposeScope();
     }
 }
 
@@ -95,12 +111,18 @@ internal sealed class SigLipEncoderLayer : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>x + attn(norm1(x)), then + mlp(norm2(·)); each temporary is freed as soon as it is used.</summary>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        x = x + self_attn.forward(layer_norm1.forward(x));
-        x = x + mlp.forward(layer_norm2.forward(x));
-        return x.MoveToOuterDisposeScope();
+        var normed = layer_norm1.forward(x);
+        var hidden = self_attn.forward(normed).add_(x);
+        normed.Dispose();
+        normed = layer_norm2.forward(hidden);
+        var output = mlp.forward(normed).add_(hidden);
+        normed.Dispose();
+        hidden.Dispose();
+        return output.MoveToOuterDisposeScope();
     }
 }
 
@@ -124,9 +146,14 @@ internal sealed class SigLipAttention : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         long t = x.shape[0], p = x.shape[1], d = x.shape[2];
         Tensor Heads(Tensor y) => y.view(t, p, _heads, d / _heads).transpose(1, 2); // [T, H, P, hd]
-        var attended = nn.functional.scaled_dot_product_attention(
-            Heads(q_proj.forward(x)), Heads(k_proj.forward(x)), Heads(v_proj.forward(x)));
-        return out_proj.forward(attended.transpose(1, 2).reshape(t, p, d)).MoveToOuterDisposeScope();
+        Tensor merged;
+        using (NewDisposeScope())   // q, k, v and the heads' output go as soon as they are merged
+        {
+            var attended = nn.functional.scaled_dot_product_attention(
+                Heads(q_proj.forward(x)), Heads(k_proj.forward(x)), Heads(v_proj.forward(x)));
+            merged = attended.transpose(1, 2).reshape(t, p, d).MoveToOuterDisposeScope();
+        }
+        return out_proj.forward(merged).MoveToOuterDisposeScope();
     }
 }
 
@@ -144,6 +171,6 @@ internal sealed class SigLipMlp : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        return fc2.forward(nn.functional.gelu(fc1.forward(x), GELU.Approximate.tanh)).MoveToOuterDisposeScope();
+        return fc2.forward(fc1.forward(x).gelu_(GELU.Approximate.tanh)).MoveToOuterDisposeScope();   // in place: the widest activation once
     }
 }
