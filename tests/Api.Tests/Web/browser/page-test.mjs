@@ -4,7 +4,7 @@
 // again with the evidence box ticked and checks the heat picture under the answer loaded.
 // Prints one JSON line with what it saw; exits 1 (with {"ok": false, ...}) when a step fails.
 // Usage: node page-test.mjs <baseUrl> <video> <screenshot.png> <chromium> <userDataDir> <question> <maxNewTokens> [apiKey]
-import { chromium } from 'playwright-core';
+import { runPageTest } from './loopback-browser.mjs';
 
 const [baseUrl, video, screenshot, executablePath, userDataDir, question, maxNewTokens, apiKey] = process.argv.slice(2);
 if (!maxNewTokens) {
@@ -13,24 +13,7 @@ if (!maxNewTokens) {
 }
 
 const result = { ok: false, step: 'launch', blocked: [], pageErrors: [], consoleErrors: [] };
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath,
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--no-proxy-server'],
-  timeout: 60_000,
-});
-try {
-  // Only the service on the loopback: anything else is refused and reported.
-  await context.route('**/*', (route) => {
-    const url = new URL(route.request().url());
-    if (url.hostname === '127.0.0.1') return route.continue();
-    result.blocked.push(url.href);
-    return route.abort();
-  });
-  const page = context.pages()[0] ?? await context.newPage();
-  page.setDefaultTimeout(120_000);
-  page.on('pageerror', (error) => result.pageErrors.push(String(error)));
+await runPageTest({ executablePath, userDataDir, screenshot, result, screenshotOnFailure: true }, async (page) => {
   page.on('console', (message) => { if (message.type() === 'error') result.consoleErrors.push(message.text()); });
 
   result.step = 'open the page';
@@ -77,19 +60,4 @@ try {
   await page.locator(`#videos li[data-id="${result.videoId}"]`).waitFor();
   result.listedStatus = await page.locator(`#videos li[data-id="${result.videoId}"]`).getAttribute('data-status');
   result.errorBox = await page.locator('#error').isVisible() ? await page.locator('#error').textContent() : null;
-
-  result.step = 'screenshot';
-  await page.screenshot({ path: screenshot, fullPage: true });
-  result.ok = true;
-} catch (error) {
-  result.error = String(error?.message ?? error);
-  try {
-    const page = context.pages()[0];
-    result.errorBox = page ? await page.locator('#error').textContent({ timeout: 1000 }) : null;
-    if (page) await page.screenshot({ path: screenshot, fullPage: true, timeout: 5000 });
-  } catch { /* the failure itself is what matters */ }
-} finally {
-  await context.close();
-}
-console.log(JSON.stringify(result));
-process.exit(result.ok ? 0 : 1);
+});
