@@ -1,7 +1,7 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using TorchSharp;
+using VQToken.Cli.Bench;
 using VQToken.Engine.Kernels;
 using VQToken.Engine.Models;
 using static TorchSharp.torch;
@@ -146,13 +146,7 @@ public sealed class BenchLinearCommand : CliCommand
     private static string Time(int repeat, Action run)
     {
         run();
-        var times = new List<double>();
-        for (int i = 0; i < repeat; i++)
-        {
-            var clock = Stopwatch.StartNew();
-            run();
-            times.Add(clock.Elapsed.TotalMilliseconds);
-        }
+        var times = Percentiles.Sample(repeat, run);
         times.Sort();
         string Format(double ms) => ms.ToString(ms < 10 ? "F2" : "F1", CultureInfo.InvariantCulture);
         return $"{Format(times[times.Count / 2])} ({Format(times[0])})";

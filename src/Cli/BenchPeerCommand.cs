@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Text.Json;
 using TorchSharp;
 using VQToken.Cli.Bench;
@@ -122,17 +121,7 @@ public sealed class BenchPeerCommand : CliCommand
     }
 
     /// <summary>Median wall time in ms of <paramref name="runs"/> runs (the caller warms up).</summary>
-    private static double Median(int runs, Action run)
-    {
-        var times = new List<double>();
-        for (int i = 0; i < runs; i++)
-        {
-            var clock = Stopwatch.StartNew();
-            run();
-            times.Add(clock.Elapsed.TotalMilliseconds);
-        }
-        return Percentiles.Median(times);
-    }
+    private static double Median(int runs, Action run) => Percentiles.Median(Percentiles.Sample(runs, run));
 
     private static double Round(double value) => Math.Round(value, 1);
 }

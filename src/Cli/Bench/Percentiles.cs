@@ -12,4 +12,17 @@ public static class Percentiles
     }
 
     public static double Median(IReadOnlyCollection<double> samples) => Of(samples, 50);
+
+    /// <summary>Wall times in ms of <paramref name="runs"/> runs of <paramref name="run"/>, in run order (the caller warms up).</summary>
+    public static List<double> Sample(int runs, Action run)
+    {
+        var times = new List<double>(runs);
+        for (int i = 0; i < runs; i++)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            run();
+            times.Add(clock.Elapsed.TotalMilliseconds);
+        }
+        return times;
+    }
 }
