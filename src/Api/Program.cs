@@ -8,8 +8,7 @@ using VQToken.Api.Videos;
 using VQToken.Api.Videos.Clusters;
 using VQToken.Engine.Runtime;
 
-OpenMpWaitPolicy.Apply();   // before TorchSharp loads libgomp: idle OpenMP workers sleep, not spin
-HeapTrim.LimitArenas();     // before threads allocate: few glibc arenas, so freed tensor memory is not kept per thread
+ProcessStart.Prepare();     // first: OpenMP wait policy, glibc arenas
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddApplicationServices();

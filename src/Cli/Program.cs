@@ -6,8 +6,7 @@ internal static class Program
 {
     private static int Main(string[] args)
     {
-        VQToken.Engine.Runtime.OpenMpWaitPolicy.Apply();   // before TorchSharp loads libgomp
-        VQToken.Engine.Runtime.HeapTrim.LimitArenas();     // before threads allocate
+        VQToken.Engine.Runtime.ProcessStart.Prepare();     // first: OpenMP wait policy, glibc arenas
         return VQTokenCli.Run(args);
     }
 }

@@ -22,8 +22,8 @@ public static class HeapTrim
 
     /// <summary>Caps glibc's malloc arenas at <see cref="Arenas"/> unless the operator set MALLOC_ARENA_MAX or
     /// glibc.malloc.arena_max in GLIBC_TUNABLES. By default each allocating thread (the engine's, libtorch's OpenMP workers, the kernel pool)
-    /// can get its own arena, up to 8 per core, and each keeps its own freed tensor memory resident. Call it first
-    /// thing in Main, before those threads allocate. Returns whether the cap was set.</summary>
+    /// can get its own arena, up to 8 per core, and each keeps its own freed tensor memory resident. Called first
+    /// thing in Main (<see cref="ProcessStart.Prepare"/>), before those threads allocate. Returns whether the cap was set.</summary>
     public static bool LimitArenas()
     {
         if (_unavailable || !ShouldLimitArenas(Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX"), Environment.GetEnvironmentVariable("GLIBC_TUNABLES")))

@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 namespace VQToken.Engine.Runtime;
 
 /// <summary>libtorch's OpenMP (libgomp) reads OMP_WAIT_POLICY once, when it loads, and by default spins idle
-/// workers; next to ffmpeg, the web host and other requests that multiplies every stage's time. Call
-/// <see cref="Apply"/> first thing in Main, before anything touches TorchSharp.</summary>
+/// workers; next to ffmpeg, the web host and other requests that multiplies every stage's time.
+/// <see cref="Apply"/> runs first thing in Main (<see cref="ProcessStart.Prepare"/>), before anything touches TorchSharp.</summary>
 public static class OpenMpWaitPolicy
 {
     public const string Variable = "OMP_WAIT_POLICY";
