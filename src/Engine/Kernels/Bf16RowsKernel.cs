@@ -67,7 +67,7 @@ public static class Bf16RowsKernel
         int threads, Action<int, Action<int>> runParts)
     {
         // One group of rows (decode steps, short prompts): packed once here and shared by the parts.
-        float* packed = rows > 1 && rows <= GroupRows(inFeatures) && Path == "avx512" ? Pack(x, rows, inFeatures) : null;
+        float* packed = rows <= GroupRows(inFeatures) && Path == "avx512" ? Pack(x, rows, inFeatures, rows == 1 ? 1 : 0) : null;
         var job = new Job(x, packed, weight, bias, y, rows, inFeatures, outFeatures);
         int parts = Math.Clamp(threads, 1, Math.Max(1, outFeatures / 64));
         if (parts == 1)
@@ -103,39 +103,57 @@ public static class Bf16RowsKernel
     /// frame batch still packs little.</summary>
     internal static int GroupRows(int k) => Math.Clamp(393216 / Math.Max(1, k) / 8 * 8, 8, 512);
 
-    /// <summary>Depth chunks (16 columns each) of a slice: all of them while a packed 8-row block fits in ~40 KB
-    /// (L1, with a tile's weights), else 32 (512 columns).</summary>
-    internal static int SliceChunks(int k) => k * 8 * sizeof(float) <= 40960 ? Math.Max(1, k / 16) : 32;
+    /// <summary>Depth superchunks (32 columns each) of a slice: all of them while a packed 8-row block fits in ~40 KB
+    /// (L1, with a tile's weights), else 16 (512 columns).</summary>
+    internal static int SliceChunks(int k) => k * 8 * sizeof(float) <= 40960 ? Math.Max(1, k / 32) : 16;
 
-    /// <summary>A register tile's work: packed rows at <see cref="X"/> (already at chunk <see cref="C0"/>), rows
-    /// R.. (Count real), outputs O.. (Outs), depth chunks [C0, C1); sums start from <see cref="From"/> (or zero)
-    /// and go to <see cref="Into"/> (or, after the last slice, reduced into y).</summary>
-    private readonly unsafe struct Tile(float* x, int r, int count, int o, int outs, int c0, int c1, float* from, float* into)
+    /// <summary>A register tile's work: packed rows at <see cref="X"/> (already at superchunk <see cref="S0"/>), rows
+    /// R.. (Count real), outputs O.. (Outs), depth superchunks [S0, S1) and, with <see cref="Tail"/>, the 16 columns
+    /// after them; sums start from <see cref="From"/> (or zero) and go to <see cref="Into"/> (or, after the last
+    /// slice, reduced into y).</summary>
+    private readonly unsafe struct Tile(float* x, int r, int count, int o, int outs, int s0, int s1, bool tail, float* from, float* into)
     {
         public readonly float* X = x, From = from, Into = into;
-        public readonly int R = r, Count = count, O = o, Outs = outs, C0 = c0, C1 = c1;
+        public readonly int R = r, Count = count, O = o, Outs = outs, S0 = s0, S1 = s1;
+        public readonly bool Tail = tail;
     }
 
     /// <summary>Outputs computed together: as many whole 3-output tiles as keep their bf16 weights in ~256 KB.</summary>
     internal static int OutputBlock(int k) => Math.Max(3, 131072 / Math.Max(1, k) / 3 * 3);
 
-    /// <summary>x [rows, k] as blocks of <see cref="BlockHeight"/> rows, each [k/16][height][16] (the depth
-    /// tail under 16 stays in x), in the executing thread's kernel scratch (SkinnyLinear's: neither kernel
-    /// runs inside the other).</summary>
-    private static unsafe float* Pack(float* x, int rows, int k)
+    /// <summary>x [rows, k] as blocks of <paramref name="height"/> rows (<see cref="BlockHeight"/> when 0): per
+    /// 32-column superchunk each row's even columns then its odd ones ([k/32][height][2][16], matching <see cref="Even"/>
+    /// and <see cref="Odd"/>), then a 16-column tail as it is ([height][16]); the last under 16 stay in x. Padding
+    /// rows are zeros. In the executing thread's kernel scratch (SkinnyLinear's: neither kernel runs inside the other).</summary>
+    private static unsafe float* Pack(float* x, int rows, int k, int height = 0)
     {
-        int chunks = k / 16, floats = 0;
-        for (int r = 0; r < rows; r += 8) floats += chunks * 16 * BlockHeight(rows - r);
-        float* packed = SkinnyLinear.Buffers.Input(Math.Max(floats, 16)), into = packed;
+        int supers = k / 32, tail = k % 32 >= 16 ? 16 : 0, floats = 0;
+        for (int r = 0; r < rows; r += 8) floats += (supers * 32 + tail) * (height > 0 ? height : BlockHeight(rows - r));
+        float* packed = SkinnyLinear.Buffers.Input(Math.Max(floats, 32)), into = packed;
+        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var odd = even + Vector512<int>.One;
         for (int r0 = 0; r0 < rows; r0 += 8)
         {
-            int height = BlockHeight(rows - r0), count = Math.Min(height, rows - r0);
-            for (int c = 0; c < chunks; c++)
-                for (int i = 0; i < height; i++, into += 16)
+            int h = height > 0 ? height : BlockHeight(rows - r0), count = Math.Min(h, rows - r0);
+            for (int c = 0; c < supers; c++)
+                for (int i = 0; i < h; i++, into += 32)
                 {
-                    if (i < count) Vector512.Store(Vector512.Load(x + (long)(r0 + i) * k + c * 16), into);
-                    else Vector512.Store(Vector512<float>.Zero, into);
+                    if (i < count)
+                    {
+                        float* from = x + (long)(r0 + i) * k + c * 32;
+                        Vector512<float> lo = Vector512.Load(from), hi = Vector512.Load(from + 16);
+                        Vector512.Store(Avx512F.PermuteVar16x32x2(lo, even, hi), into);
+                        Vector512.Store(Avx512F.PermuteVar16x32x2(lo, odd, hi), into + 16);
+                    }
+                    else
+                    {
+                        Vector512.Store(Vector512<float>.Zero, into);
+                        Vector512.Store(Vector512<float>.Zero, into + 16);
+                    }
                 }
+            if (tail > 0)
+                for (int i = 0; i < h; i++, into += 16)
+                    Vector512.Store(i < count ? Vector512.Load(x + (long)(r0 + i) * k + supers * 32) : Vector512<float>.Zero, into);
         }
         return packed;
     }
@@ -156,8 +174,10 @@ public static class Bf16RowsKernel
                 }
                 // Groups of rows packed once; then blocks of outputs whose weights fit in L2: a block comes from
                 // memory once, and each row block (8 rows, in L1 or L2) walks it tile by tile.
-                int group = GroupRows(k), outputBlock = OutputBlock(k), chunks = k / 16, slice = SliceChunks(k);
-                float* partials = chunks > slice ? SkinnyLinear.Buffers.Partial(1, (outputBlock / 3 + 1) * 24 * 16) : null;
+                int group = GroupRows(k), outputBlock = OutputBlock(k), supers = k / 32, slice = SliceChunks(k);
+                bool tail16 = k % 32 >= 16;
+                int width = supers * 32 + (tail16 ? 16 : 0);
+                float* partials = supers > slice ? SkinnyLinear.Buffers.Partial(1, (outputBlock / 3 + 1) * 24 * 16) : null;
                 for (int g = 0; g < rows; g += group)
                 {
                     int groupRows = Math.Min(group, rows - g);
@@ -171,21 +191,21 @@ public static class Bf16RowsKernel
                             int height = BlockHeight(groupRows - r), count = Math.Min(height, groupRows - r);
                             // Deep rows go a depth slice at a time (the block's slice stays in L1); the tiles' sums
                             // wait in the partial buffer between slices, so every sum still adds its depth in order.
-                            for (int c0 = 0; c0 < chunks || c0 == 0; c0 += slice)
+                            for (int s0 = 0; s0 < supers || s0 == 0; s0 += slice)
                             {
-                                int c1 = Math.Min(chunks, c0 + slice);
-                                bool last = c1 == chunks;
+                                int s1 = Math.Min(supers, s0 + slice);
+                                bool last = s1 == supers;
                                 float* partial = partials;
                                 for (int o = ob; o < obEnd; o += 3, partial += 24 * 16)
                                 {
                                     int outs = Math.Min(3, obEnd - o);
-                                    var tile = new Tile(block + (long)c0 * 16 * height, g + r, count, o, outs, c0, c1, c0 == 0 ? null : partial, last ? null : partial);
+                                    var tile = new Tile(block + (long)s0 * 32 * height, g + r, count, o, outs, s0, s1, last && tail16, s0 == 0 ? null : partial, last ? null : partial);
                                     if (height == 8) Avx512Rows8(tile);
                                     else if (height == 4) Avx512Rows4(tile);
                                     else Avx512Rows2(tile);
                                 }
                             }
-                            block += chunks * 16 * height;
+                            block += width * height;
                         }
                     }
                 }
@@ -204,19 +224,37 @@ public static class Bf16RowsKernel
         private static Vector512<float> Widen(ushort* p) =>
             Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512UInt32(Vector256.Load(p)), 16).AsSingle();   // 16 x bf16 → f32
 
-        /// <summary>One row, output o.</summary>
+        /// <summary>The even-indexed of 32 bf16 values as float32 (the low halves of their 32-bit pairs, shifted up).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Even(ushort* p) => Avx512F.ShiftLeftLogical(Vector512.Load((uint*)p), 16).AsSingle();
+
+        /// <summary>The odd-indexed of 32 bf16 values as float32 (the high halves, low bits cleared).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Odd(ushort* p) => Avx512F.And(Vector512.Load((uint*)p), Vector512.Create(0xFFFF0000u)).AsSingle();
+
+        /// <summary>One row (packed alone, <see cref="Pack"/> with height 1), output o.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Avx512OneRowOneOutput(int o)
         {
             ushort* w0 = w + (long)o * k;
             Vector512<float> a0 = default;
             int kk = 0;
-            for (; kk + 16 <= k; kk += 16) a0 = Avx512F.FusedMultiplyAdd(Vector512.Load(x + kk), Widen(w0 + kk), a0);
+            float* xc = shared;
+            for (; kk + 32 <= k; kk += 32, xc += 32)
+            {
+                a0 = Avx512F.FusedMultiplyAdd(Vector512.Load(xc), Even(w0 + kk), a0);
+                a0 = Avx512F.FusedMultiplyAdd(Vector512.Load(xc + 16), Odd(w0 + kk), a0);
+            }
+            if (kk + 16 <= k)
+            {
+                a0 = Avx512F.FusedMultiplyAdd(Vector512.Load(xc), Widen(w0 + kk), a0);
+                kk += 16;
+            }
             Store(0, o, Sum(a0), w0, kk);
         }
 
         /// <summary>Rows r..r+7 (packed, fewer real ones at the end) × outputs o..o+2 (fewer at the end): each
-        /// widened weight vector feeds 8 rows' sums, 24 accumulators in registers.</summary>
+        /// pair of widened weight vectors feeds 8 rows' sums, 24 accumulators in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Avx512Rows8(in Tile t)
         {
@@ -231,11 +269,31 @@ public static class Bf16RowsKernel
                 a00 = default; a01 = default; a02 = default; a10 = default; a11 = default; a12 = default; a20 = default; a21 = default; a22 = default; a30 = default; a31 = default; a32 = default; a40 = default; a41 = default; a42 = default; a50 = default; a51 = default; a52 = default; a60 = default; a61 = default; a62 = default; a70 = default; a71 = default; a72 = default;
             }
             float* xc = t.X;
-            for (int kk = t.C0 * 16; kk < t.C1 * 16; kk += 16, xc += 128)
+            for (int kk = t.S0 * 32; kk < t.S1 * 32; kk += 32, xc += 256)
             {
-                var v0 = Widen(w0 + kk);
-                var v1 = Widen(w1 + kk);
-                var v2 = Widen(w2 + kk);
+                var v0 = Even(w0 + kk); var v1 = Even(w1 + kk); var v2 = Even(w2 + kk);
+                var x0 = Vector512.Load(xc + 0); a00 = Avx512F.FusedMultiplyAdd(x0, v0, a00); a01 = Avx512F.FusedMultiplyAdd(x0, v1, a01); a02 = Avx512F.FusedMultiplyAdd(x0, v2, a02);
+                var x1 = Vector512.Load(xc + 32); a10 = Avx512F.FusedMultiplyAdd(x1, v0, a10); a11 = Avx512F.FusedMultiplyAdd(x1, v1, a11); a12 = Avx512F.FusedMultiplyAdd(x1, v2, a12);
+                var x2 = Vector512.Load(xc + 64); a20 = Avx512F.FusedMultiplyAdd(x2, v0, a20); a21 = Avx512F.FusedMultiplyAdd(x2, v1, a21); a22 = Avx512F.FusedMultiplyAdd(x2, v2, a22);
+                var x3 = Vector512.Load(xc + 96); a30 = Avx512F.FusedMultiplyAdd(x3, v0, a30); a31 = Avx512F.FusedMultiplyAdd(x3, v1, a31); a32 = Avx512F.FusedMultiplyAdd(x3, v2, a32);
+                var x4 = Vector512.Load(xc + 128); a40 = Avx512F.FusedMultiplyAdd(x4, v0, a40); a41 = Avx512F.FusedMultiplyAdd(x4, v1, a41); a42 = Avx512F.FusedMultiplyAdd(x4, v2, a42);
+                var x5 = Vector512.Load(xc + 160); a50 = Avx512F.FusedMultiplyAdd(x5, v0, a50); a51 = Avx512F.FusedMultiplyAdd(x5, v1, a51); a52 = Avx512F.FusedMultiplyAdd(x5, v2, a52);
+                var x6 = Vector512.Load(xc + 192); a60 = Avx512F.FusedMultiplyAdd(x6, v0, a60); a61 = Avx512F.FusedMultiplyAdd(x6, v1, a61); a62 = Avx512F.FusedMultiplyAdd(x6, v2, a62);
+                var x7 = Vector512.Load(xc + 224); a70 = Avx512F.FusedMultiplyAdd(x7, v0, a70); a71 = Avx512F.FusedMultiplyAdd(x7, v1, a71); a72 = Avx512F.FusedMultiplyAdd(x7, v2, a72);
+                v0 = Odd(w0 + kk); v1 = Odd(w1 + kk); v2 = Odd(w2 + kk);
+                x0 = Vector512.Load(xc + 16); a00 = Avx512F.FusedMultiplyAdd(x0, v0, a00); a01 = Avx512F.FusedMultiplyAdd(x0, v1, a01); a02 = Avx512F.FusedMultiplyAdd(x0, v2, a02);
+                x1 = Vector512.Load(xc + 48); a10 = Avx512F.FusedMultiplyAdd(x1, v0, a10); a11 = Avx512F.FusedMultiplyAdd(x1, v1, a11); a12 = Avx512F.FusedMultiplyAdd(x1, v2, a12);
+                x2 = Vector512.Load(xc + 80); a20 = Avx512F.FusedMultiplyAdd(x2, v0, a20); a21 = Avx512F.FusedMultiplyAdd(x2, v1, a21); a22 = Avx512F.FusedMultiplyAdd(x2, v2, a22);
+                x3 = Vector512.Load(xc + 112); a30 = Avx512F.FusedMultiplyAdd(x3, v0, a30); a31 = Avx512F.FusedMultiplyAdd(x3, v1, a31); a32 = Avx512F.FusedMultiplyAdd(x3, v2, a32);
+                x4 = Vector512.Load(xc + 144); a40 = Avx512F.FusedMultiplyAdd(x4, v0, a40); a41 = Avx512F.FusedMultiplyAdd(x4, v1, a41); a42 = Avx512F.FusedMultiplyAdd(x4, v2, a42);
+                x5 = Vector512.Load(xc + 176); a50 = Avx512F.FusedMultiplyAdd(x5, v0, a50); a51 = Avx512F.FusedMultiplyAdd(x5, v1, a51); a52 = Avx512F.FusedMultiplyAdd(x5, v2, a52);
+                x6 = Vector512.Load(xc + 208); a60 = Avx512F.FusedMultiplyAdd(x6, v0, a60); a61 = Avx512F.FusedMultiplyAdd(x6, v1, a61); a62 = Avx512F.FusedMultiplyAdd(x6, v2, a62);
+                x7 = Vector512.Load(xc + 240); a70 = Avx512F.FusedMultiplyAdd(x7, v0, a70); a71 = Avx512F.FusedMultiplyAdd(x7, v1, a71); a72 = Avx512F.FusedMultiplyAdd(x7, v2, a72);
+            }
+            if (t.Tail)
+            {
+                int kk = t.S1 * 32;
+                var v0 = Widen(w0 + kk); var v1 = Widen(w1 + kk); var v2 = Widen(w2 + kk);
                 var x0 = Vector512.Load(xc + 0); a00 = Avx512F.FusedMultiplyAdd(x0, v0, a00); a01 = Avx512F.FusedMultiplyAdd(x0, v1, a01); a02 = Avx512F.FusedMultiplyAdd(x0, v2, a02);
                 var x1 = Vector512.Load(xc + 16); a10 = Avx512F.FusedMultiplyAdd(x1, v0, a10); a11 = Avx512F.FusedMultiplyAdd(x1, v1, a11); a12 = Avx512F.FusedMultiplyAdd(x1, v2, a12);
                 var x2 = Vector512.Load(xc + 32); a20 = Avx512F.FusedMultiplyAdd(x2, v0, a20); a21 = Avx512F.FusedMultiplyAdd(x2, v1, a21); a22 = Avx512F.FusedMultiplyAdd(x2, v2, a22);
@@ -258,7 +316,7 @@ public static class Bf16RowsKernel
         }
 
         /// <summary>Rows r..r+3 (packed, fewer real ones at the end) × outputs o..o+2 (fewer at the end): each
-        /// widened weight vector feeds 4 rows' sums, 12 accumulators in registers.</summary>
+        /// pair of widened weight vectors feeds 4 rows' sums, 12 accumulators in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Avx512Rows4(in Tile t)
         {
@@ -273,11 +331,23 @@ public static class Bf16RowsKernel
                 a00 = default; a01 = default; a02 = default; a10 = default; a11 = default; a12 = default; a20 = default; a21 = default; a22 = default; a30 = default; a31 = default; a32 = default;
             }
             float* xc = t.X;
-            for (int kk = t.C0 * 16; kk < t.C1 * 16; kk += 16, xc += 64)
+            for (int kk = t.S0 * 32; kk < t.S1 * 32; kk += 32, xc += 128)
             {
-                var v0 = Widen(w0 + kk);
-                var v1 = Widen(w1 + kk);
-                var v2 = Widen(w2 + kk);
+                var v0 = Even(w0 + kk); var v1 = Even(w1 + kk); var v2 = Even(w2 + kk);
+                var x0 = Vector512.Load(xc + 0); a00 = Avx512F.FusedMultiplyAdd(x0, v0, a00); a01 = Avx512F.FusedMultiplyAdd(x0, v1, a01); a02 = Avx512F.FusedMultiplyAdd(x0, v2, a02);
+                var x1 = Vector512.Load(xc + 32); a10 = Avx512F.FusedMultiplyAdd(x1, v0, a10); a11 = Avx512F.FusedMultiplyAdd(x1, v1, a11); a12 = Avx512F.FusedMultiplyAdd(x1, v2, a12);
+                var x2 = Vector512.Load(xc + 64); a20 = Avx512F.FusedMultiplyAdd(x2, v0, a20); a21 = Avx512F.FusedMultiplyAdd(x2, v1, a21); a22 = Avx512F.FusedMultiplyAdd(x2, v2, a22);
+                var x3 = Vector512.Load(xc + 96); a30 = Avx512F.FusedMultiplyAdd(x3, v0, a30); a31 = Avx512F.FusedMultiplyAdd(x3, v1, a31); a32 = Avx512F.FusedMultiplyAdd(x3, v2, a32);
+                v0 = Odd(w0 + kk); v1 = Odd(w1 + kk); v2 = Odd(w2 + kk);
+                x0 = Vector512.Load(xc + 16); a00 = Avx512F.FusedMultiplyAdd(x0, v0, a00); a01 = Avx512F.FusedMultiplyAdd(x0, v1, a01); a02 = Avx512F.FusedMultiplyAdd(x0, v2, a02);
+                x1 = Vector512.Load(xc + 48); a10 = Avx512F.FusedMultiplyAdd(x1, v0, a10); a11 = Avx512F.FusedMultiplyAdd(x1, v1, a11); a12 = Avx512F.FusedMultiplyAdd(x1, v2, a12);
+                x2 = Vector512.Load(xc + 80); a20 = Avx512F.FusedMultiplyAdd(x2, v0, a20); a21 = Avx512F.FusedMultiplyAdd(x2, v1, a21); a22 = Avx512F.FusedMultiplyAdd(x2, v2, a22);
+                x3 = Vector512.Load(xc + 112); a30 = Avx512F.FusedMultiplyAdd(x3, v0, a30); a31 = Avx512F.FusedMultiplyAdd(x3, v1, a31); a32 = Avx512F.FusedMultiplyAdd(x3, v2, a32);
+            }
+            if (t.Tail)
+            {
+                int kk = t.S1 * 32;
+                var v0 = Widen(w0 + kk); var v1 = Widen(w1 + kk); var v2 = Widen(w2 + kk);
                 var x0 = Vector512.Load(xc + 0); a00 = Avx512F.FusedMultiplyAdd(x0, v0, a00); a01 = Avx512F.FusedMultiplyAdd(x0, v1, a01); a02 = Avx512F.FusedMultiplyAdd(x0, v2, a02);
                 var x1 = Vector512.Load(xc + 16); a10 = Avx512F.FusedMultiplyAdd(x1, v0, a10); a11 = Avx512F.FusedMultiplyAdd(x1, v1, a11); a12 = Avx512F.FusedMultiplyAdd(x1, v2, a12);
                 var x2 = Vector512.Load(xc + 32); a20 = Avx512F.FusedMultiplyAdd(x2, v0, a20); a21 = Avx512F.FusedMultiplyAdd(x2, v1, a21); a22 = Avx512F.FusedMultiplyAdd(x2, v2, a22);
@@ -295,7 +365,7 @@ public static class Bf16RowsKernel
         }
 
         /// <summary>Rows r..r+1 (packed, fewer real ones at the end) × outputs o..o+2 (fewer at the end): each
-        /// widened weight vector feeds 2 rows' sums, 6 accumulators in registers.</summary>
+        /// pair of widened weight vectors feeds 2 rows' sums, 6 accumulators in registers.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Avx512Rows2(in Tile t)
         {
@@ -310,11 +380,19 @@ public static class Bf16RowsKernel
                 a00 = default; a01 = default; a02 = default; a10 = default; a11 = default; a12 = default;
             }
             float* xc = t.X;
-            for (int kk = t.C0 * 16; kk < t.C1 * 16; kk += 16, xc += 32)
+            for (int kk = t.S0 * 32; kk < t.S1 * 32; kk += 32, xc += 64)
             {
-                var v0 = Widen(w0 + kk);
-                var v1 = Widen(w1 + kk);
-                var v2 = Widen(w2 + kk);
+                var v0 = Even(w0 + kk); var v1 = Even(w1 + kk); var v2 = Even(w2 + kk);
+                var x0 = Vector512.Load(xc + 0); a00 = Avx512F.FusedMultiplyAdd(x0, v0, a00); a01 = Avx512F.FusedMultiplyAdd(x0, v1, a01); a02 = Avx512F.FusedMultiplyAdd(x0, v2, a02);
+                var x1 = Vector512.Load(xc + 32); a10 = Avx512F.FusedMultiplyAdd(x1, v0, a10); a11 = Avx512F.FusedMultiplyAdd(x1, v1, a11); a12 = Avx512F.FusedMultiplyAdd(x1, v2, a12);
+                v0 = Odd(w0 + kk); v1 = Odd(w1 + kk); v2 = Odd(w2 + kk);
+                x0 = Vector512.Load(xc + 16); a00 = Avx512F.FusedMultiplyAdd(x0, v0, a00); a01 = Avx512F.FusedMultiplyAdd(x0, v1, a01); a02 = Avx512F.FusedMultiplyAdd(x0, v2, a02);
+                x1 = Vector512.Load(xc + 48); a10 = Avx512F.FusedMultiplyAdd(x1, v0, a10); a11 = Avx512F.FusedMultiplyAdd(x1, v1, a11); a12 = Avx512F.FusedMultiplyAdd(x1, v2, a12);
+            }
+            if (t.Tail)
+            {
+                int kk = t.S1 * 32;
+                var v0 = Widen(w0 + kk); var v1 = Widen(w1 + kk); var v2 = Widen(w2 + kk);
                 var x0 = Vector512.Load(xc + 0); a00 = Avx512F.FusedMultiplyAdd(x0, v0, a00); a01 = Avx512F.FusedMultiplyAdd(x0, v1, a01); a02 = Avx512F.FusedMultiplyAdd(x0, v2, a02);
                 var x1 = Vector512.Load(xc + 16); a10 = Avx512F.FusedMultiplyAdd(x1, v0, a10); a11 = Avx512F.FusedMultiplyAdd(x1, v1, a11); a12 = Avx512F.FusedMultiplyAdd(x1, v2, a12);
             }
@@ -333,7 +411,19 @@ public static class Bf16RowsKernel
         /// laid out as <see cref="Reduce16"/> leaves them).</summary>
         private void StoreTile(float* sums, int r, int count, int o, int outs, ushort* w0, ushort* w1, ushort* w2)
         {
-            int from = k & ~15;
+            if ((k & 15) == 0)
+            {
+                // No depth tail: the sums back in accumulator order (3·row + output), each row's outputs stored at once.
+                var order = Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+                Vector512<float> p0 = Avx512F.PermuteVar16x32(Vector512.Load(sums), order), p1 = Avx512F.PermuteVar16x32(Vector512.Load(sums + 16), order);
+                var lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+                var mask = Vector512.LessThan(lane, Vector512.Create(outs)).AsSingle();
+                var b = bias == null ? Vector512<float>.Zero : Avx512F.MaskLoad(bias + o, mask, Vector512<float>.Zero);
+                for (int i = 0; i < count; i++)
+                    Avx512F.MaskStore(y + (long)(r + i) * n + o, mask, Avx512F.PermuteVar16x32x2(p0, lane + Vector512.Create(3 * i), p1) + b);
+                return;
+            }
+            int from = k / 32 * 32 + (k % 32 >= 16 ? 16 : 0);
             for (int i = 0; i < count; i++)
                 for (int j = 0; j < outs; j++)
                 {

@@ -19,7 +19,7 @@ public class Bf16RowsKernelTests
     [InlineData(17, 64, 40)]     // past the decode rows: AVX-512 takes any number (prefill, vision)
     [InlineData(600, 896, 100)]  // two groups of rows (432 per group at this depth)
     [InlineData(301, 4864, 50)]  // four groups (80 rows each at this depth), the last ragged
-    [InlineData(729, 1150, 31)]  // a frame's patches, depth tail 14
+    [InlineData(729, 1150, 31)]  // a frame's patches, depth tails of 16 and 14
     [InlineData(3, 2000, 20)]    // 4-row block, depth in slices (past 1280), tail 0
     [InlineData(10, 1300, 7)]    // 8 + 2 rows, depth slices and a tail of 4
     [InlineData(40, 1500, 33)]   // 5 row blocks, 3 slices, a tail of 12
@@ -51,7 +51,7 @@ public class Bf16RowsKernelTests
         for (int rows = 1; rows <= Bf16RowsKernel.MaxRows; rows++)
         {
             data.Add(rows, 896, 70 + rows % 3);    // 70, 71, 72 outputs: tiles with 1, 2 and 0 left over
-            data.Add(rows, 33 + 2 * rows, 97);     // odd depths, tails of 1 to 15 columns
+            data.Add(rows, 33 + 2 * rows, 97);     // odd depths, tails of 1 to 15 columns (with and without a 16-column one)
         }
         return data;
     }
@@ -61,14 +61,18 @@ public class Bf16RowsKernelTests
     public void Each_row_count_matches_libtorch_with_output_and_depth_tails(int rows, int depth, int outputs) =>
         Matches_a_float32_linear_over_the_same_bf16_weights(rows, depth, outputs);
 
-    /// <summary>Up to a group of rows and 16 more at depth 4864 (so a batch crosses groups): every row's bits
-    /// equal its bits computed alone, so an answer never depends on what else was in the batch.</summary>
-    [Fact]
-    public void A_row_gives_the_same_bits_alone_and_in_any_batch()
+    /// <summary>Up to a group of rows and 16 more (so a batch crosses groups): every row's bits equal its bits
+    /// computed alone, so an answer never depends on what else was in the batch. Depths: whole 32-column
+    /// superchunks in slices (4864), a 16-column tail (4304), a 16-column and a scalar tail (1150).</summary>
+    [Theory]
+    [InlineData(4864)]
+    [InlineData(4304)]
+    [InlineData(1150)]
+    public void A_row_gives_the_same_bits_alone_and_in_any_batch(int depth)
     {
         using var scope = NewDisposeScope();
         var generator = new Generator(13);
-        const int depth = 4864, outputs = 131;
+        const int outputs = 131;
         int most = Bf16RowsKernel.GroupRows(depth) + 16;
         int largest = Bf16RowsKernel.Takes(most) ? most : Bf16RowsKernel.MaxRows;
         var x = randn([largest, depth], generator: generator).data<float>().ToArray();
