@@ -89,12 +89,12 @@ public sealed class BenchLinearCommand : CliCommand
     }
 
     /// <summary>SigLIP's attention for 1 and 4 frames (16 heads × 729 patches × 72): libtorch's fused
-    /// scaled_dot_product_attention against scores, softmax and a second batched matmul.</summary>
+    /// scaled_dot_product_attention against scores, softmax and a second batched matmul, and the engine's kernel.</summary>
     private static void Attention(int repeat)
     {
         Console.WriteLine();
-        Console.WriteLine("| attention [frames x heads x patches x head dim] | scaled_dot_product_attention ms | matmul, softmax, matmul ms |");
-        Console.WriteLine("|---|---|---|");
+        Console.WriteLine("| attention [frames x heads x patches x head dim] | scaled_dot_product_attention ms | matmul, softmax, matmul ms | attention kernel ms |");
+        Console.WriteLine("|---|---|---|---|");
         foreach (int frames in new[] { 1, 4 })
         {
             using var scope = NewDisposeScope();
@@ -108,7 +108,10 @@ public sealed class BenchLinearCommand : CliCommand
                 using var inner = NewDisposeScope();
                 q.matmul(k.transpose(-1, -2)).mul_(1.0 / Math.Sqrt(72)).softmax(-1).matmul(v);
             });
-            Console.WriteLine($"| {frames} x 16 x 729 x 72 | {fused} | {plain} |");
+            Tensor Merged(Tensor y) => y.transpose(1, 2).reshape(frames, 729, 16 * 72).contiguous();
+            Tensor qm = Merged(q), km = Merged(k), vm = Merged(v);
+            string kernel = AttentionKernel.Takes(qm, km, vm, 16) ? Time(repeat, () => AttentionKernel.Forward(qm, km, vm, 16).Dispose()) : "—";
+            Console.WriteLine($"| {frames} x 16 x 729 x 72 | {fused} | {plain} | {kernel} |");
         }
     }
 

@@ -39,9 +39,8 @@ internal static unsafe class Bf16Linear
         using (var input = x.contiguous())
         using (var b = bias?.contiguous())
         {
-            int threads = SkinnyLinear.RegionThreads is > 0 and var t ? t : torch.get_num_threads();
             Bf16RowsKernel.Run(SkinnyLinear.Pointer(input), (ushort*)SkinnyLinear.Pointer(weight), b is null ? null : SkinnyLinear.Pointer(b),
-                SkinnyLinear.Pointer(y), rows, inputs, outputs, threads, SkinnyLinear.RunParts);
+                SkinnyLinear.Pointer(y), rows, inputs, outputs, SkinnyLinear.KernelThreads, SkinnyLinear.RunParts);
             GC.KeepAlive(input);   // their native memory was read through raw pointers
             GC.KeepAlive(weight);
             GC.KeepAlive(b);

@@ -125,6 +125,7 @@ public static class Bf16RowsKernel
     /// 32-column superchunk each row's even columns then its odd ones ([k/32][height][2][16], matching <see cref="Even"/>
     /// and <see cref="Odd"/>), then a 16-column tail as it is ([height][16]); the last under 16 stay in x. Padding
     /// rows are zeros. In the executing thread's kernel scratch (SkinnyLinear's: neither kernel runs inside the other).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe float* Pack(float* x, int rows, int k, int height = 0)
     {
         int supers = k / 32, tail = k % 32 >= 16 ? 16 : 0, floats = 0;

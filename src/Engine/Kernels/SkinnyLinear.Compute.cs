@@ -89,6 +89,9 @@ internal static unsafe partial class SkinnyLinear
     /// <summary>The thread count of the open region on this thread, or 0 outside one.</summary>
     internal static int RegionThreads => t_threads;
 
+    /// <summary>Threads a kernel call on this thread uses: the open region's, else libtorch's.</summary>
+    internal static int KernelThreads => t_threads > 0 ? t_threads : torch.get_num_threads();
+
     /// <summary>A depth slice [K0, K1) × column units [Unit0, Unit1) (32 columns each; the last may be
     /// a 16-column tail), summed into Output.</summary>
     internal readonly struct Part(int k0, int k1, int unit0, int unit1, float* output)

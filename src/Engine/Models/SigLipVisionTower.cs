@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using VQToken.Engine.Checkpoints;
+using VQToken.Engine.Kernels;
 using static TorchSharp.torch;
 
 namespace VQToken.Engine.Models;
@@ -149,9 +150,12 @@ internal sealed class SigLipAttention : nn.Module<Tensor, Tensor>
         Tensor merged;
         using (NewDisposeScope())   // q, k, v and the heads' output go as soon as they are merged
         {
-            var attended = nn.functional.scaled_dot_product_attention(
-                Heads(q_proj.forward(x)), Heads(k_proj.forward(x)), Heads(v_proj.forward(x)));
-            merged = attended.transpose(1, 2).reshape(t, p, d).MoveToOuterDisposeScope();
+            Tensor q = q_proj.forward(x), k = k_proj.forward(x), v = v_proj.forward(x);
+            if (AttentionKernel.Takes(q, k, v, _heads))
+                merged = AttentionKernel.Forward(q, k, v, _heads).MoveToOuterDisposeScope();
+            else
+                merged = nn.functional.scaled_dot_product_attention(Heads(q), Heads(k), Heads(v))
+                    .transpose(1, 2).reshape(t, p, d).MoveToOuterDisposeScope();
         }
         return out_proj.forward(merged).MoveToOuterDisposeScope();
     }
