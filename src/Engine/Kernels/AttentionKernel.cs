@@ -6,10 +6,10 @@ using static TorchSharp.torch;
 
 namespace VQToken.Engine.Kernels;
 
-/// <summary>softmax(q·kᵀ/√d)·v for unmasked attention (SigLIP's) on CPU float32 with AVX-512, reading the heads
-/// straight out of the projections' [T, P, H·d] rows and writing the merged [T, P, H·d]: both products are
-/// outer-product register tiles over a transposed copy of k, where libtorch's fused CPU attention runs at a
-/// third of the FMA peak on these head sizes.</summary>
+/// <summary>softmax(q·kᵀ/√d)·v on CPU float32 with AVX-512, unmasked (SigLIP's frames) or causal after a cache
+/// (Qwen2's prefill, query heads grouped over key/value heads), reading the heads in place through their strides
+/// and writing the merged [.., positions, heads·d] output: both products are outer-product register tiles over a
+/// transposed copy of a head's keys, where libtorch's CPU attention runs at a third of the FMA peak on these sizes.</summary>
 public static unsafe class AttentionKernel
 {
     /// <summary>Query rows of a score block (two 4-row halves for the value product).</summary>
@@ -20,13 +20,21 @@ public static unsafe class AttentionKernel
     /// <summary>Calls on this thread (observability, tests).</summary>
     public static long CallsOnThisThread => t_calls;
 
-    /// <summary>Whether the kernel takes q, k, v [T, P, H·d] on this process: CPU float32, contiguous, AVX-512,
-    /// a head size up to 80.</summary>
+    /// <summary>Whether the kernel takes q, k, v [T, P, H·d] (SigLIP's projections) in this process: CPU float32,
+    /// AVX-512, a head size up to 80.</summary>
     public static bool Takes(Tensor q, Tensor k, Tensor v, int heads) =>
-        Avx512F.IsSupported && q.device_type == DeviceType.CPU && q.dtype == ScalarType.Float32 && q.dim() == 3
-        && q.shape[2] % heads == 0 && q.shape[2] / heads is > 0 and <= 80
-        && k.shape.SequenceEqual(q.shape) && v.shape.SequenceEqual(q.shape)
-        && k.dtype == ScalarType.Float32 && v.dtype == ScalarType.Float32 && k.device_type == DeviceType.CPU && v.device_type == DeviceType.CPU;
+        Avx512F.IsSupported && q.dim() == 3 && q.shape[2] % heads == 0 && q.shape[2] / heads is > 0 and <= 80
+        && k.shape.SequenceEqual(q.shape) && v.shape.SequenceEqual(q.shape) && OnCpuInFloat32(q, k, v);
+
+    /// <summary>Whether <see cref="Causal"/> takes q [B, H, n, d] against k, v [B, Hkv, S, d].</summary>
+    public static bool TakesCausal(Tensor q, Tensor k, Tensor v) =>
+        Avx512F.IsSupported && q.dim() == 4 && k.dim() == 4 && v.shape.SequenceEqual(k.shape) && q.shape[0] == k.shape[0]
+        && q.shape[3] == k.shape[3] && q.shape[3] is > 0 and <= 80 && k.shape[1] > 0 && q.shape[1] % k.shape[1] == 0
+        && k.shape[2] >= q.shape[2] && q.stride(3) == 1 && k.stride(3) == 1 && v.stride(3) == 1 && OnCpuInFloat32(q, k, v);
+
+    private static bool OnCpuInFloat32(Tensor q, Tensor k, Tensor v) =>
+        q.device_type == DeviceType.CPU && k.device_type == DeviceType.CPU && v.device_type == DeviceType.CPU
+        && q.dtype == ScalarType.Float32 && k.dtype == ScalarType.Float32 && v.dtype == ScalarType.Float32;
 
     /// <summary>q, k, v [T, P, H·d] → the heads' outputs merged [T, P, H·d] (as SDPA then transpose and reshape).</summary>
     /// <param name="threads">Parts to split the (frame, head) pairs into; default the kernels' thread count.</param>
@@ -36,9 +44,11 @@ public static unsafe class AttentionKernel
         using var kc = k.contiguous();
         using var vc = v.contiguous();
         var y = empty(q.shape, ScalarType.Float32, q.device);
-        int frames = (int)q.shape[0], positions = (int)q.shape[1], width = (int)q.shape[2];
-        Run(SkinnyLinear.Pointer(qc), SkinnyLinear.Pointer(kc), SkinnyLinear.Pointer(vc), SkinnyLinear.Pointer(y),
-            frames, positions, heads, width / heads, threads ?? SkinnyLinear.KernelThreads, SkinnyLinear.RunParts);
+        int frames = (int)q.shape[0], positions = (int)q.shape[1], width = (int)q.shape[2], d = width / heads;
+        long frame = (long)positions * width;
+        Run(new Heads(SkinnyLinear.Pointer(qc), frame, d, width), new Heads(SkinnyLinear.Pointer(kc), frame, d, width),
+            new Heads(SkinnyLinear.Pointer(vc), frame, d, width), new Heads(SkinnyLinear.Pointer(y), frame, d, width),
+            frames, heads, heads, positions, positions, d, past: -1, threads ?? SkinnyLinear.KernelThreads, SkinnyLinear.RunParts);
         GC.KeepAlive(qc);   // their native memory was read through raw pointers
         GC.KeepAlive(kc);
         GC.KeepAlive(vc);
@@ -46,63 +56,95 @@ public static unsafe class AttentionKernel
         return y;
     }
 
-    /// <summary>The kernel on raw memory: (frame, head) pairs split over <paramref name="threads"/> parts.</summary>
-    internal static void Run(float* q, float* k, float* v, float* y, int frames, int positions, int heads, int headSize,
+    /// <summary>q [B, H, n, d] at positions S − n.. against k, v [B, Hkv, S, d] (the cache and the new positions;
+    /// query head h uses key head h / (H / Hkv)), each position seeing the keys up to itself → [B, n, H·d].</summary>
+    public static Tensor Causal(Tensor q, Tensor k, Tensor v, int? threads = null)
+    {
+        int batch = (int)q.shape[0], heads = (int)q.shape[1], n = (int)q.shape[2], d = (int)q.shape[3];
+        int kvHeads = (int)k.shape[1], keys = (int)k.shape[2];
+        var y = empty([batch, n, heads * d], ScalarType.Float32, q.device);
+        Heads Of(Tensor t) => new(SkinnyLinear.Pointer(t), t.stride(0), t.stride(1), t.stride(2));
+        Run(Of(q), Of(k), Of(v), new Heads(SkinnyLinear.Pointer(y), (long)n * heads * d, d, heads * d),
+            batch, heads, kvHeads, n, keys, d, past: keys - n, threads ?? SkinnyLinear.KernelThreads, SkinnyLinear.RunParts);
+        GC.KeepAlive(q);
+        GC.KeepAlive(k);
+        GC.KeepAlive(v);
+        t_calls++;
+        return y;
+    }
+
+    /// <summary>Where a tensor's heads are: element (b, h, row, c) at At + b·Batch + h·Head + row·Row + c.</summary>
+    internal readonly struct Heads(float* at, long batch, long head, long row)
+    {
+        public readonly float* At = at;
+        public readonly long Batch = batch, Head = head, Row = row;
+        public float* Of(int b, int h) => At + b * Batch + h * Head;
+    }
+
+    /// <summary>The kernel on raw memory: (batch, key head) pairs split over <paramref name="threads"/> parts; each
+    /// pair transposes its keys once for all the query heads that share them. <paramref name="past"/> &lt; 0: no mask.</summary>
+    internal static void Run(Heads q, Heads k, Heads v, Heads y, int batch, int heads, int kvHeads, int n, int keys, int d, int past,
         int threads, Action<int, Action<int>> runParts)
     {
-        int pairs = frames * heads, parts = Math.Clamp(threads, 1, pairs);
-        var job = new Job(q, k, v, y, positions, heads, headSize);
+        int pairs = batch * kvHeads, parts = Math.Clamp(threads, 1, pairs);
+        var job = new Job(q, k, v, y, heads / kvHeads, n, keys, d, past);
         if (parts == 1)
         {
-            for (int pair = 0; pair < pairs; pair++) job.Head(pair / heads, pair % heads);
+            for (int pair = 0; pair < pairs; pair++) job.Pair(pair / kvHeads, pair % kvHeads);
             return;
         }
         runParts(parts, part =>
         {
-            for (int pair = pairs * part / parts; pair < pairs * (part + 1) / parts; pair++) job.Head(pair / heads, pair % heads);
+            for (int pair = pairs * part / parts; pair < pairs * (part + 1) / parts; pair++) job.Pair(pair / kvHeads, pair % kvHeads);
         });
     }
 
-    private readonly struct Job(float* q, float* k, float* v, float* y, int p, int heads, int d)
+    private readonly struct Job(Heads q, Heads k, Heads v, Heads y, int group, int n, int keys, int d, int past)
     {
         /// <summary>Keys padded to whole 32-key blocks (zero keys, masked out of the softmax).</summary>
-        private int Keys => (p + 31) / 32 * 32;
+        private int Padded => (keys + 31) / 32 * 32;
+
+        /// <summary>Keys query row <paramref name="row"/> sees.</summary>
+        private int Seen(int row) => past < 0 ? keys : Math.Min(keys, past + row + 1);
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void Head(int frame, int head)
+        public void Pair(int b, int kvHead)
         {
-            int keys = Keys, width = heads * d;
-            long origin = (long)frame * p * width + head * d;
-            // This thread's scratch: kᵀ [d, keys] then the score block [Rows, keys].
-            float* kt = SkinnyLinear.Buffers.Input(d * keys + Rows * keys), scores = kt + d * keys;
-            float* kh = k + origin;
-            for (int j = 0; j < p; j++)
-                for (int c = 0; c < d; c++) kt[c * keys + j] = kh[(long)j * width + c];
+            int padded = Padded;
+            // This thread's scratch: kᵀ [d, padded] then the score block [Rows, padded].
+            float* kt = SkinnyLinear.Buffers.Input(d * padded + Rows * padded), scores = kt + d * padded;
+            float* kh = k.Of(b, kvHead);
+            for (int j = 0; j < keys; j++)
+                for (int c = 0; c < d; c++) kt[c * padded + j] = kh[j * k.Row + c];
             for (int c = 0; c < d; c++)
-                for (int j = p; j < keys; j++) kt[c * keys + j] = 0;
+                for (int j = keys; j < padded; j++) kt[c * padded + j] = 0;
             float scale = 1 / MathF.Sqrt(d);
             var sums = stackalloc float[Rows];
-            for (int r0 = 0; r0 < p; r0 += Rows)
-            {
-                int count = Math.Min(Rows, p - r0);
-                float* qr = q + origin + (long)r0 * width;
-                for (int j = 0; j < keys; j += 32) Scores(qr, width, count, kt, keys, j, scores);
-                for (int r = 0; r < count; r++) sums[r] = Softmax(scores + r * keys, scale);
-                float* yr = y + origin + (long)r0 * width;
-                for (int r = 0; r < count; r += 4) Values(scores + r * keys, keys, Math.Min(4, count - r), v + origin, width, sums + r, yr + (long)r * width);
-            }
+            float* vh = v.Of(b, kvHead);
+            for (int head = kvHead * group; head < (kvHead + 1) * group; head++)
+                for (int r0 = 0; r0 < n; r0 += Rows)
+                {
+                    int count = Math.Min(Rows, n - r0), seen = Seen(r0 + count - 1);
+                    float* qr = q.Of(b, head) + r0 * q.Row;
+                    for (int j = 0; j < seen; j += 32) Scores(qr, count, kt, padded, j, scores);
+                    for (int r = 0; r < count; r++) sums[r] = Softmax(scores + r * padded, scale, Seen(r0 + r), (seen + 31) / 32 * 32);
+                    float* yr = y.Of(b, head) + r0 * y.Row;
+                    for (int r = 0; r < count; r += 4)
+                        Values(scores + r * padded, padded, Math.Min(4, count - r), Seen(r0 + Math.Min(r + 3, count - 1)), vh, sums + r, yr + r * y.Row);
+                }
         }
 
         /// <summary>scores[r, j..j+31] = q[r]·k[j..j+31] for the block's rows (missing rows repeat the last).</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void Scores(float* qr, int width, int count, float* kt, int keys, int j, float* scores)
+        private void Scores(float* qr, int count, float* kt, int stride, int j, float* scores)
         {
-            float* q0 = qr, q1 = qr + (long)Math.Min(1, count - 1) * width, q2 = qr + (long)Math.Min(2, count - 1) * width, q3 = qr + (long)Math.Min(3, count - 1) * width;
-            float* q4 = qr + (long)Math.Min(4, count - 1) * width, q5 = qr + (long)Math.Min(5, count - 1) * width, q6 = qr + (long)Math.Min(6, count - 1) * width, q7 = qr + (long)Math.Min(7, count - 1) * width;
+            long width = q.Row;
+            float* q0 = qr, q1 = qr + Math.Min(1, count - 1) * width, q2 = qr + Math.Min(2, count - 1) * width, q3 = qr + Math.Min(3, count - 1) * width;
+            float* q4 = qr + Math.Min(4, count - 1) * width, q5 = qr + Math.Min(5, count - 1) * width, q6 = qr + Math.Min(6, count - 1) * width, q7 = qr + Math.Min(7, count - 1) * width;
             Vector512<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
             Vector512<float> a40 = default, a41 = default, a50 = default, a51 = default, a60 = default, a61 = default, a70 = default, a71 = default;
             float* kc = kt + j;
-            for (int c = 0; c < d; c++, kc += keys)
+            for (int c = 0; c < d; c++, kc += stride)
             {
                 var k0 = Vector512.Load(kc);
                 var k1 = Vector512.Load(kc + 16);
@@ -116,19 +158,20 @@ public static unsafe class AttentionKernel
                 b = Vector512.Create(q7[c]); a70 = Avx512F.FusedMultiplyAdd(b, k0, a70); a71 = Avx512F.FusedMultiplyAdd(b, k1, a71);
             }
             float* s = scores + j;
-            a00.Store(s); a01.Store(s + 16); s += keys;
-            a10.Store(s); a11.Store(s + 16); s += keys;
-            a20.Store(s); a21.Store(s + 16); s += keys;
-            a30.Store(s); a31.Store(s + 16); s += keys;
-            a40.Store(s); a41.Store(s + 16); s += keys;
-            a50.Store(s); a51.Store(s + 16); s += keys;
-            a60.Store(s); a61.Store(s + 16); s += keys;
+            a00.Store(s); a01.Store(s + 16); s += stride;
+            a10.Store(s); a11.Store(s + 16); s += stride;
+            a20.Store(s); a21.Store(s + 16); s += stride;
+            a30.Store(s); a31.Store(s + 16); s += stride;
+            a40.Store(s); a41.Store(s + 16); s += stride;
+            a50.Store(s); a51.Store(s + 16); s += stride;
+            a60.Store(s); a61.Store(s + 16); s += stride;
             a70.Store(s); a71.Store(s + 16);
         }
 
-        /// <summary>A row of scores → exp(scale·s − max) in place (zeros past the real keys); returns their sum.</summary>
+        /// <summary>A row of scores → exp(scale·s − max) over the <paramref name="p"/> keys it sees, in place, zeros
+        /// after them up to <paramref name="end"/>; returns their sum.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private float Softmax(float* row, float scale)
+        private static float Softmax(float* row, float scale, int p, int end)
         {
             var top = Vector512.Create(float.NegativeInfinity);
             int j = 0;
@@ -153,15 +196,16 @@ public static unsafe class AttentionKernel
                 row[j] = e;
                 sum += e;
             }
-            for (; j < Keys; j++) row[j] = 0;
+            for (; j < end; j++) row[j] = 0;
             return sum;
         }
 
         /// <summary>y[r] = Σ_j probs[r, j]·v[j] / sums[r] for up to 4 rows; the head's 5th vector is masked to d − 64.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void Values(float* probs, int keys, int count, float* vh, int width, float* sums, float* yr)
+        private void Values(float* probs, int stride, int count, int p, float* vh, float* sums, float* yr)
         {
-            float* p0 = probs, p1 = probs + Math.Min(1, count - 1) * keys, p2 = probs + Math.Min(2, count - 1) * keys, p3 = probs + Math.Min(3, count - 1) * keys;
+            long width = v.Row, into = y.Row;
+            float* p0 = probs, p1 = probs + Math.Min(1, count - 1) * stride, p2 = probs + Math.Min(2, count - 1) * stride, p3 = probs + Math.Min(3, count - 1) * stride;
             var lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
             var m0 = Vector512.LessThan(lane, Vector512.Create(d)).AsSingle();
             var m1 = Vector512.LessThan(lane, Vector512.Create(d - 16)).AsSingle();
@@ -191,9 +235,9 @@ public static unsafe class AttentionKernel
                 a30 = Avx512F.FusedMultiplyAdd(b, v0, a30); a31 = Avx512F.FusedMultiplyAdd(b, v1, a31); a32 = Avx512F.FusedMultiplyAdd(b, v2, a32); a33 = Avx512F.FusedMultiplyAdd(b, v3, a33); a34 = Avx512F.FusedMultiplyAdd(b, v4, a34);
             }
             Put(yr, a00, a01, a02, a03, a04, sums[0], m0, m1, m2, m3, m4);
-            if (count > 1) Put(yr + width, a10, a11, a12, a13, a14, sums[1], m0, m1, m2, m3, m4);
-            if (count > 2) Put(yr + 2L * width, a20, a21, a22, a23, a24, sums[2], m0, m1, m2, m3, m4);
-            if (count > 3) Put(yr + 3L * width, a30, a31, a32, a33, a34, sums[3], m0, m1, m2, m3, m4);
+            if (count > 1) Put(yr + into, a10, a11, a12, a13, a14, sums[1], m0, m1, m2, m3, m4);
+            if (count > 2) Put(yr + 2 * into, a20, a21, a22, a23, a24, sums[2], m0, m1, m2, m3, m4);
+            if (count > 3) Put(yr + 3 * into, a30, a31, a32, a33, a34, sums[3], m0, m1, m2, m3, m4);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

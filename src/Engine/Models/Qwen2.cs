@@ -330,6 +330,8 @@ internal sealed class Qwen2Attention : nn.Module
         // the cache is read in place instead of copied `repeat` times every step.
         if (n == 1)
             return nn.functional.scaled_dot_product_attention(q.reshape(1, _kvHeads, repeat, _headDim), keys, values).reshape(1, _heads, 1, _headDim);
+        if (AttentionKernel.TakesCausal(q, keys, values))
+            return AttentionKernel.Causal(q, keys, values).view(1, n, _heads, _headDim).transpose(1, 2);          // [1, H, L, hd] view
         if (repeat > 1)
         {
             keys = keys.repeat_interleave(repeat, dim: 1);

@@ -52,6 +52,40 @@ public class AttentionKernelTests
         Assert.Equal(one.data<float>().ToArray(), two.data<float>().ToArray());
     }
 
+    /// <summary>Qwen2's prefill: query heads grouped over key heads, new positions after a cache (or none), each
+    /// seeing the keys up to itself; q is a strided view as the rotary embedding leaves it.</summary>
+    [Theory]
+    [InlineData(14, 2, 64, 100, 0)]     // a first chunk: causal from position 0
+    [InlineData(14, 2, 64, 63, 40)]     // a prompt after a cached prefix
+    [InlineData(4, 4, 16, 9, 30)]       // one query head per key head, a ragged row block
+    [InlineData(6, 2, 72, 2, 1)]        // two new positions after one cached
+    public void Causal_matches_masked_attention_over_repeated_key_heads(int heads, int kvHeads, int headSize, int n, int past)
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator((ulong)(heads * 1000 + n * 10 + past));
+        var q = (randn([1, n, heads, headSize], generator: generator) * 1.5).transpose(1, 2);                 // [1, H, n, d], strided
+        var k = randn([1, kvHeads, past + n, headSize], generator: generator) * 1.5;
+        var v = randn([1, kvHeads, past + n, headSize], generator: generator);
+        Assert.True(AttentionKernel.TakesCausal(q, k, v), "needs AVX-512: the kernel does not run on this CPU");
+
+        var actual = AttentionKernel.Causal(q, k, v);                                                           // [1, n, H·d]
+        var allowed = arange(past + n).unsqueeze(0) <= arange(past, past + n).unsqueeze(1);
+        Tensor Reference(ScalarType type) => nn.functional.scaled_dot_product_attention(q.to(type),
+                k.to(type).repeat_interleave(heads / kvHeads, dim: 1), v.to(type).repeat_interleave(heads / kvHeads, dim: 1), allowed)
+            .transpose(1, 2).reshape(1, n, heads * headSize);
+        var exact = Reference(ScalarType.Float64);
+        double ours = (actual.to(ScalarType.Float64) - exact).abs().max().item<double>();
+        double theirs = (Reference(ScalarType.Float32).to(ScalarType.Float64) - exact).abs().max().item<double>();
+        Assert.True(ours <= Math.Max(2 * theirs, 1e-6), $"max abs error {ours:E2}, libtorch's {theirs:E2}");
+        // The oracle sees the mask: without it (every position seeing every key) the result is far off.
+        if (n > 1)
+        {
+            var unmasked = nn.functional.scaled_dot_product_attention(q, k.repeat_interleave(heads / kvHeads, dim: 1), v.repeat_interleave(heads / kvHeads, dim: 1))
+                .transpose(1, 2).reshape(1, n, heads * headSize);
+            Assert.True((actual - unmasked).abs().max().item<float>() > 1e-2);
+        }
+    }
+
     private static (Tensor Q, Tensor K, Tensor V) Inputs(int frames, int positions, int heads, int headSize, int seed)
     {
         var generator = new Generator((ulong)seed);
