@@ -273,6 +273,7 @@ public static class Bf16RowsKernel
             for (int kk = t.S0 * 32; kk < t.S1 * 32; kk += 32, xc += 256)
             {
                 var v0 = Even(w0 + kk); var v1 = Even(w1 + kk); var v2 = Even(w2 + kk);
+                Sse.Prefetch0(w0 + 3L * k + kk); Sse.Prefetch0(w1 + 3L * k + kk); Sse.Prefetch0(w2 + 3L * k + kk);   // the next tile's weights
                 var x0 = Vector512.Load(xc + 0); a00 = Avx512F.FusedMultiplyAdd(x0, v0, a00); a01 = Avx512F.FusedMultiplyAdd(x0, v1, a01); a02 = Avx512F.FusedMultiplyAdd(x0, v2, a02);
                 var x1 = Vector512.Load(xc + 32); a10 = Avx512F.FusedMultiplyAdd(x1, v0, a10); a11 = Avx512F.FusedMultiplyAdd(x1, v1, a11); a12 = Avx512F.FusedMultiplyAdd(x1, v2, a12);
                 var x2 = Vector512.Load(xc + 64); a20 = Avx512F.FusedMultiplyAdd(x2, v0, a20); a21 = Avx512F.FusedMultiplyAdd(x2, v1, a21); a22 = Avx512F.FusedMultiplyAdd(x2, v2, a22);
@@ -335,6 +336,7 @@ public static class Bf16RowsKernel
             for (int kk = t.S0 * 32; kk < t.S1 * 32; kk += 32, xc += 128)
             {
                 var v0 = Even(w0 + kk); var v1 = Even(w1 + kk); var v2 = Even(w2 + kk);
+                Sse.Prefetch0(w0 + 3L * k + kk); Sse.Prefetch0(w1 + 3L * k + kk); Sse.Prefetch0(w2 + 3L * k + kk);   // the next tile's weights
                 var x0 = Vector512.Load(xc + 0); a00 = Avx512F.FusedMultiplyAdd(x0, v0, a00); a01 = Avx512F.FusedMultiplyAdd(x0, v1, a01); a02 = Avx512F.FusedMultiplyAdd(x0, v2, a02);
                 var x1 = Vector512.Load(xc + 32); a10 = Avx512F.FusedMultiplyAdd(x1, v0, a10); a11 = Avx512F.FusedMultiplyAdd(x1, v1, a11); a12 = Avx512F.FusedMultiplyAdd(x1, v2, a12);
                 var x2 = Vector512.Load(xc + 64); a20 = Avx512F.FusedMultiplyAdd(x2, v0, a20); a21 = Avx512F.FusedMultiplyAdd(x2, v1, a21); a22 = Avx512F.FusedMultiplyAdd(x2, v2, a22);
@@ -384,6 +386,7 @@ public static class Bf16RowsKernel
             for (int kk = t.S0 * 32; kk < t.S1 * 32; kk += 32, xc += 64)
             {
                 var v0 = Even(w0 + kk); var v1 = Even(w1 + kk); var v2 = Even(w2 + kk);
+                Sse.Prefetch0(w0 + 3L * k + kk); Sse.Prefetch0(w1 + 3L * k + kk); Sse.Prefetch0(w2 + 3L * k + kk);   // the next tile's weights
                 var x0 = Vector512.Load(xc + 0); a00 = Avx512F.FusedMultiplyAdd(x0, v0, a00); a01 = Avx512F.FusedMultiplyAdd(x0, v1, a01); a02 = Avx512F.FusedMultiplyAdd(x0, v2, a02);
                 var x1 = Vector512.Load(xc + 32); a10 = Avx512F.FusedMultiplyAdd(x1, v0, a10); a11 = Avx512F.FusedMultiplyAdd(x1, v1, a11); a12 = Avx512F.FusedMultiplyAdd(x1, v2, a12);
                 v0 = Odd(w0 + kk); v1 = Odd(w1 + kk); v2 = Odd(w2 + kk);
