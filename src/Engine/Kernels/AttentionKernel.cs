@@ -113,11 +113,7 @@ public static unsafe class AttentionKernel
             int padded = Padded;
             // This thread's scratch: kᵀ [d, padded] then the score block [Rows, padded].
             float* kt = SkinnyLinear.Buffers.Input(d * padded + Rows * padded), scores = kt + d * padded;
-            float* kh = k.Of(b, kvHead);
-            for (int j = 0; j < keys; j++)
-                for (int c = 0; c < d; c++) kt[c * padded + j] = kh[j * k.Row + c];
-            for (int c = 0; c < d; c++)
-                for (int j = keys; j < padded; j++) kt[c * padded + j] = 0;
+            Transpose(k.Of(b, kvHead), kt, padded);
             float scale = 1 / MathF.Sqrt(d);
             var sums = stackalloc float[Rows];
             float* vh = v.Of(b, kvHead);
@@ -132,6 +128,35 @@ public static unsafe class AttentionKernel
                     for (int r = 0; r < count; r += 4)
                         Values(scores + r * padded, padded, Math.Min(4, count - r), Seen(r0 + Math.Min(r + 3, count - 1)), vh, sums + r, yr + r * y.Row);
                 }
+        }
+
+        /// <summary>kᵀ [d, padded] of one head's keys (rows k.Row apart), 16 keys a column at a time (two 8-lane
+        /// gathers), zeros for the padding keys.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void Transpose(float* kh, float* kt, int padded)
+        {
+            var lane = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+            var last = Vector256.Create(keys - 1);
+            for (int j0 = 0; j0 < padded; j0 += 16)
+            {
+                if (j0 >= keys)
+                {
+                    for (int c = 0; c < d; c++) Vector512<float>.Zero.Store(kt + c * padded + j0);
+                    continue;
+                }
+                Vector256<int> rowsLo = lane + Vector256.Create(j0), rowsHi = rowsLo + Vector256.Create(8);
+                // Keys past the end read the last key's values (in bounds), then are zeroed.
+                var liveLo = Vector256.LessThan(rowsLo, Vector256.Create(keys)).AsSingle();
+                var liveHi = Vector256.LessThan(rowsHi, Vector256.Create(keys)).AsSingle();
+                var atLo = Vector256.Min(rowsLo, last) * Vector256.Create((int)k.Row);
+                var atHi = Vector256.Min(rowsHi, last) * Vector256.Create((int)k.Row);
+                for (int c = 0; c < d; c++)
+                {
+                    var lo = Avx2.GatherVector256(kh + c, atLo, 4) & liveLo;
+                    var hi = Avx2.GatherVector256(kh + c, atHi, 4) & liveHi;
+                    Vector512.Create(lo, hi).Store(kt + c * padded + j0);
+                }
+            }
         }
 
         /// <summary>scores[r, j..j+31] = q[r]·k[j..j+31] for the block's rows (missing rows repeat the last).</summary>
@@ -217,6 +242,7 @@ public static unsafe class AttentionKernel
             Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default, a24 = default;
             Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default, a34 = default;
             var zero = Vector512<float>.Zero;
+            bool five = d > 64;   // Qwen2's 64-wide heads skip the fifth vector
             float* vj = vh;
             for (int j = 0; j < p; j++, vj += width)
             {
@@ -224,15 +250,16 @@ public static unsafe class AttentionKernel
                 var v1 = Avx512F.MaskLoad(vj + 16, m1, zero);
                 var v2 = Avx512F.MaskLoad(vj + 32, m2, zero);
                 var v3 = Avx512F.MaskLoad(vj + 48, m3, zero);
-                var v4 = Avx512F.MaskLoad(vj + 64, m4, zero);
-                var b = Vector512.Create(p0[j]);
-                a00 = Avx512F.FusedMultiplyAdd(b, v0, a00); a01 = Avx512F.FusedMultiplyAdd(b, v1, a01); a02 = Avx512F.FusedMultiplyAdd(b, v2, a02); a03 = Avx512F.FusedMultiplyAdd(b, v3, a03); a04 = Avx512F.FusedMultiplyAdd(b, v4, a04);
-                b = Vector512.Create(p1[j]);
-                a10 = Avx512F.FusedMultiplyAdd(b, v0, a10); a11 = Avx512F.FusedMultiplyAdd(b, v1, a11); a12 = Avx512F.FusedMultiplyAdd(b, v2, a12); a13 = Avx512F.FusedMultiplyAdd(b, v3, a13); a14 = Avx512F.FusedMultiplyAdd(b, v4, a14);
-                b = Vector512.Create(p2[j]);
-                a20 = Avx512F.FusedMultiplyAdd(b, v0, a20); a21 = Avx512F.FusedMultiplyAdd(b, v1, a21); a22 = Avx512F.FusedMultiplyAdd(b, v2, a22); a23 = Avx512F.FusedMultiplyAdd(b, v3, a23); a24 = Avx512F.FusedMultiplyAdd(b, v4, a24);
-                b = Vector512.Create(p3[j]);
-                a30 = Avx512F.FusedMultiplyAdd(b, v0, a30); a31 = Avx512F.FusedMultiplyAdd(b, v1, a31); a32 = Avx512F.FusedMultiplyAdd(b, v2, a32); a33 = Avx512F.FusedMultiplyAdd(b, v3, a33); a34 = Avx512F.FusedMultiplyAdd(b, v4, a34);
+                Vector512<float> b0 = Vector512.Create(p0[j]), b1 = Vector512.Create(p1[j]), b2 = Vector512.Create(p2[j]), b3 = Vector512.Create(p3[j]);
+                a00 = Avx512F.FusedMultiplyAdd(b0, v0, a00); a01 = Avx512F.FusedMultiplyAdd(b0, v1, a01); a02 = Avx512F.FusedMultiplyAdd(b0, v2, a02); a03 = Avx512F.FusedMultiplyAdd(b0, v3, a03);
+                a10 = Avx512F.FusedMultiplyAdd(b1, v0, a10); a11 = Avx512F.FusedMultiplyAdd(b1, v1, a11); a12 = Avx512F.FusedMultiplyAdd(b1, v2, a12); a13 = Avx512F.FusedMultiplyAdd(b1, v3, a13);
+                a20 = Avx512F.FusedMultiplyAdd(b2, v0, a20); a21 = Avx512F.FusedMultiplyAdd(b2, v1, a21); a22 = Avx512F.FusedMultiplyAdd(b2, v2, a22); a23 = Avx512F.FusedMultiplyAdd(b2, v3, a23);
+                a30 = Avx512F.FusedMultiplyAdd(b3, v0, a30); a31 = Avx512F.FusedMultiplyAdd(b3, v1, a31); a32 = Avx512F.FusedMultiplyAdd(b3, v2, a32); a33 = Avx512F.FusedMultiplyAdd(b3, v3, a33);
+                if (five)
+                {
+                    var v4 = Avx512F.MaskLoad(vj + 64, m4, zero);
+                    a04 = Avx512F.FusedMultiplyAdd(b0, v4, a04); a14 = Avx512F.FusedMultiplyAdd(b1, v4, a14); a24 = Avx512F.FusedMultiplyAdd(b2, v4, a24); a34 = Avx512F.FusedMultiplyAdd(b3, v4, a34);
+                }
             }
             Put(yr, a00, a01, a02, a03, a04, sums[0], m0, m1, m2, m3, m4);
             if (count > 1) Put(yr + into, a10, a11, a12, a13, a14, sums[1], m0, m1, m2, m3, m4);
