@@ -130,33 +130,41 @@ public static unsafe class AttentionKernel
                 }
         }
 
-        /// <summary>kᵀ [d, padded] of one head's keys (rows k.Row apart), 16 keys a column at a time (two 8-lane
-        /// gathers), zeros for the padding keys.</summary>
+        /// <summary>kᵀ [d, padded] of one head's keys (rows k.Row apart) in 8×8 blocks transposed in registers,
+        /// zeros for the padding keys.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Transpose(float* kh, float* kt, int padded)
         {
-            var lane = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
-            var last = Vector256.Create(keys - 1);
-            for (int j0 = 0; j0 < padded; j0 += 16)
+            int whole = keys / 8 * 8, wide = d / 8 * 8;
+            long row = k.Row;
+            for (int j0 = 0; j0 < whole; j0 += 8)
             {
-                if (j0 >= keys)
+                float* from = kh + j0 * row;
+                for (int c0 = 0; c0 < wide; c0 += 8)
                 {
-                    for (int c = 0; c < d; c++) Vector512<float>.Zero.Store(kt + c * padded + j0);
-                    continue;
+                    Vector256<float> r0 = Vector256.Load(from + c0), r1 = Vector256.Load(from + row + c0), r2 = Vector256.Load(from + 2 * row + c0), r3 = Vector256.Load(from + 3 * row + c0);
+                    Vector256<float> r4 = Vector256.Load(from + 4 * row + c0), r5 = Vector256.Load(from + 5 * row + c0), r6 = Vector256.Load(from + 6 * row + c0), r7 = Vector256.Load(from + 7 * row + c0);
+                    Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+                    Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+                    Vector256<float> s0 = Avx.Shuffle(t0, t2, 0x44), s1 = Avx.Shuffle(t0, t2, 0xEE), s2 = Avx.Shuffle(t1, t3, 0x44), s3 = Avx.Shuffle(t1, t3, 0xEE);
+                    Vector256<float> s4 = Avx.Shuffle(t4, t6, 0x44), s5 = Avx.Shuffle(t4, t6, 0xEE), s6 = Avx.Shuffle(t5, t7, 0x44), s7 = Avx.Shuffle(t5, t7, 0xEE);
+                    float* into = kt + c0 * padded + j0;
+                    Avx.Permute2x128(s0, s4, 0x20).Store(into);
+                    Avx.Permute2x128(s1, s5, 0x20).Store(into + padded);
+                    Avx.Permute2x128(s2, s6, 0x20).Store(into + 2 * padded);
+                    Avx.Permute2x128(s3, s7, 0x20).Store(into + 3 * padded);
+                    Avx.Permute2x128(s0, s4, 0x31).Store(into + 4 * padded);
+                    Avx.Permute2x128(s1, s5, 0x31).Store(into + 5 * padded);
+                    Avx.Permute2x128(s2, s6, 0x31).Store(into + 6 * padded);
+                    Avx.Permute2x128(s3, s7, 0x31).Store(into + 7 * padded);
                 }
-                Vector256<int> rowsLo = lane + Vector256.Create(j0), rowsHi = rowsLo + Vector256.Create(8);
-                // Keys past the end read the last key's values (in bounds), then are zeroed.
-                var liveLo = Vector256.LessThan(rowsLo, Vector256.Create(keys)).AsSingle();
-                var liveHi = Vector256.LessThan(rowsHi, Vector256.Create(keys)).AsSingle();
-                var atLo = Vector256.Min(rowsLo, last) * Vector256.Create((int)k.Row);
-                var atHi = Vector256.Min(rowsHi, last) * Vector256.Create((int)k.Row);
-                for (int c = 0; c < d; c++)
-                {
-                    var lo = Avx2.GatherVector256(kh + c, atLo, 4) & liveLo;
-                    var hi = Avx2.GatherVector256(kh + c, atHi, 4) & liveHi;
-                    Vector512.Create(lo, hi).Store(kt + c * padded + j0);
-                }
+                for (int c = wide; c < d; c++)
+                    for (int i = 0; i < 8; i++) kt[c * padded + j0 + i] = from[i * row + c];
             }
+            for (int j = whole; j < keys; j++)
+                for (int c = 0; c < d; c++) kt[c * padded + j] = kh[j * row + c];
+            for (int c = 0; c < d; c++)
+                for (int j = keys; j < padded; j++) kt[c * padded + j] = 0;
         }
 
         /// <summary>scores[r, j..j+31] = q[r]·k[j..j+31] for the block's rows (missing rows repeat the last).</summary>
@@ -225,24 +233,58 @@ public static unsafe class AttentionKernel
             return sum;
         }
 
-        /// <summary>y[r] = Σ_j probs[r, j]·v[j] / sums[r] for up to 4 rows; the head's 5th vector is masked to d − 64.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        /// <summary>y[r] = Σ_j probs[r, j]·v[j] / sums[r] for up to 4 rows (missing rows repeat the last), over the
+        /// first <paramref name="p"/> keys.</summary>
         private void Values(float* probs, int stride, int count, int p, float* vh, float* sums, float* yr)
         {
-            long width = v.Row, into = y.Row;
             float* p0 = probs, p1 = probs + Math.Min(1, count - 1) * stride, p2 = probs + Math.Min(2, count - 1) * stride, p3 = probs + Math.Min(3, count - 1) * stride;
-            var lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-            var m0 = Vector512.LessThan(lane, Vector512.Create(d)).AsSingle();
-            var m1 = Vector512.LessThan(lane, Vector512.Create(d - 16)).AsSingle();
-            var m2 = Vector512.LessThan(lane, Vector512.Create(d - 32)).AsSingle();
-            var m3 = Vector512.LessThan(lane, Vector512.Create(d - 48)).AsSingle();
-            var m4 = Vector512.LessThan(lane, Vector512.Create(d - 64)).AsSingle();
+            if (d > 64) Values5(p0, p1, p2, p3, count, p, vh, sums, yr);
+            else Values4(p0, p1, p2, p3, count, p, vh, sums, yr);
+        }
+
+        /// <summary><see cref="Values"/> for heads of 65–80: four whole vectors and a masked fifth, 20 accumulators.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void Values5(float* p0, float* p1, float* p2, float* p3, int count, int p, float* vh, float* sums, float* yr)
+        {
+            long width = v.Row, into = y.Row;
+            var m4 = Mask(d - 64);
             Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a04 = default;
             Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default, a14 = default;
             Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default, a24 = default;
             Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default, a34 = default;
-            var zero = Vector512<float>.Zero;
-            bool five = d > 64;   // Qwen2's 64-wide heads skip the fifth vector
+            float* vj = vh;
+            for (int j = 0; j < p; j++, vj += width)
+            {
+                var v0 = Vector512.Load(vj);
+                var v1 = Vector512.Load(vj + 16);
+                var v2 = Vector512.Load(vj + 32);
+                var v3 = Vector512.Load(vj + 48);
+                var v4 = Avx512F.MaskLoad(vj + 64, m4, Vector512<float>.Zero);
+                var b = Vector512.Create(p0[j]);
+                a00 = Avx512F.FusedMultiplyAdd(b, v0, a00); a01 = Avx512F.FusedMultiplyAdd(b, v1, a01); a02 = Avx512F.FusedMultiplyAdd(b, v2, a02); a03 = Avx512F.FusedMultiplyAdd(b, v3, a03); a04 = Avx512F.FusedMultiplyAdd(b, v4, a04);
+                b = Vector512.Create(p1[j]);
+                a10 = Avx512F.FusedMultiplyAdd(b, v0, a10); a11 = Avx512F.FusedMultiplyAdd(b, v1, a11); a12 = Avx512F.FusedMultiplyAdd(b, v2, a12); a13 = Avx512F.FusedMultiplyAdd(b, v3, a13); a14 = Avx512F.FusedMultiplyAdd(b, v4, a14);
+                b = Vector512.Create(p2[j]);
+                a20 = Avx512F.FusedMultiplyAdd(b, v0, a20); a21 = Avx512F.FusedMultiplyAdd(b, v1, a21); a22 = Avx512F.FusedMultiplyAdd(b, v2, a22); a23 = Avx512F.FusedMultiplyAdd(b, v3, a23); a24 = Avx512F.FusedMultiplyAdd(b, v4, a24);
+                b = Vector512.Create(p3[j]);
+                a30 = Avx512F.FusedMultiplyAdd(b, v0, a30); a31 = Avx512F.FusedMultiplyAdd(b, v1, a31); a32 = Avx512F.FusedMultiplyAdd(b, v2, a32); a33 = Avx512F.FusedMultiplyAdd(b, v3, a33); a34 = Avx512F.FusedMultiplyAdd(b, v4, a34);
+            }
+            Put(yr, a00, a01, a02, a03, a04, sums[0], d);
+            if (count > 1) Put(yr + into, a10, a11, a12, a13, a14, sums[1], d);
+            if (count > 2) Put(yr + 2 * into, a20, a21, a22, a23, a24, sums[2], d);
+            if (count > 3) Put(yr + 3 * into, a30, a31, a32, a33, a34, sums[3], d);
+        }
+
+        /// <summary><see cref="Values"/> for heads up to 64: four vectors (masked past d), 16 accumulators.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void Values4(float* p0, float* p1, float* p2, float* p3, int count, int p, float* vh, float* sums, float* yr)
+        {
+            long width = v.Row, into = y.Row;
+            Vector512<float> m0 = Mask(d), m1 = Mask(d - 16), m2 = Mask(d - 32), m3 = Mask(d - 48), zero = Vector512<float>.Zero;
+            Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
+            Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
+            Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
+            Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
             float* vj = vh;
             for (int j = 0; j < p; j++, vj += width)
             {
@@ -250,33 +292,37 @@ public static unsafe class AttentionKernel
                 var v1 = Avx512F.MaskLoad(vj + 16, m1, zero);
                 var v2 = Avx512F.MaskLoad(vj + 32, m2, zero);
                 var v3 = Avx512F.MaskLoad(vj + 48, m3, zero);
-                Vector512<float> b0 = Vector512.Create(p0[j]), b1 = Vector512.Create(p1[j]), b2 = Vector512.Create(p2[j]), b3 = Vector512.Create(p3[j]);
-                a00 = Avx512F.FusedMultiplyAdd(b0, v0, a00); a01 = Avx512F.FusedMultiplyAdd(b0, v1, a01); a02 = Avx512F.FusedMultiplyAdd(b0, v2, a02); a03 = Avx512F.FusedMultiplyAdd(b0, v3, a03);
-                a10 = Avx512F.FusedMultiplyAdd(b1, v0, a10); a11 = Avx512F.FusedMultiplyAdd(b1, v1, a11); a12 = Avx512F.FusedMultiplyAdd(b1, v2, a12); a13 = Avx512F.FusedMultiplyAdd(b1, v3, a13);
-                a20 = Avx512F.FusedMultiplyAdd(b2, v0, a20); a21 = Avx512F.FusedMultiplyAdd(b2, v1, a21); a22 = Avx512F.FusedMultiplyAdd(b2, v2, a22); a23 = Avx512F.FusedMultiplyAdd(b2, v3, a23);
-                a30 = Avx512F.FusedMultiplyAdd(b3, v0, a30); a31 = Avx512F.FusedMultiplyAdd(b3, v1, a31); a32 = Avx512F.FusedMultiplyAdd(b3, v2, a32); a33 = Avx512F.FusedMultiplyAdd(b3, v3, a33);
-                if (five)
-                {
-                    var v4 = Avx512F.MaskLoad(vj + 64, m4, zero);
-                    a04 = Avx512F.FusedMultiplyAdd(b0, v4, a04); a14 = Avx512F.FusedMultiplyAdd(b1, v4, a14); a24 = Avx512F.FusedMultiplyAdd(b2, v4, a24); a34 = Avx512F.FusedMultiplyAdd(b3, v4, a34);
-                }
+                var b = Vector512.Create(p0[j]);
+                a00 = Avx512F.FusedMultiplyAdd(b, v0, a00); a01 = Avx512F.FusedMultiplyAdd(b, v1, a01); a02 = Avx512F.FusedMultiplyAdd(b, v2, a02); a03 = Avx512F.FusedMultiplyAdd(b, v3, a03);
+                b = Vector512.Create(p1[j]);
+                a10 = Avx512F.FusedMultiplyAdd(b, v0, a10); a11 = Avx512F.FusedMultiplyAdd(b, v1, a11); a12 = Avx512F.FusedMultiplyAdd(b, v2, a12); a13 = Avx512F.FusedMultiplyAdd(b, v3, a13);
+                b = Vector512.Create(p2[j]);
+                a20 = Avx512F.FusedMultiplyAdd(b, v0, a20); a21 = Avx512F.FusedMultiplyAdd(b, v1, a21); a22 = Avx512F.FusedMultiplyAdd(b, v2, a22); a23 = Avx512F.FusedMultiplyAdd(b, v3, a23);
+                b = Vector512.Create(p3[j]);
+                a30 = Avx512F.FusedMultiplyAdd(b, v0, a30); a31 = Avx512F.FusedMultiplyAdd(b, v1, a31); a32 = Avx512F.FusedMultiplyAdd(b, v2, a32); a33 = Avx512F.FusedMultiplyAdd(b, v3, a33);
             }
-            Put(yr, a00, a01, a02, a03, a04, sums[0], m0, m1, m2, m3, m4);
-            if (count > 1) Put(yr + into, a10, a11, a12, a13, a14, sums[1], m0, m1, m2, m3, m4);
-            if (count > 2) Put(yr + 2 * into, a20, a21, a22, a23, a24, sums[2], m0, m1, m2, m3, m4);
-            if (count > 3) Put(yr + 3 * into, a30, a31, a32, a33, a34, sums[3], m0, m1, m2, m3, m4);
+            Put(yr, a00, a01, a02, a03, zero, sums[0], d);
+            if (count > 1) Put(yr + into, a10, a11, a12, a13, zero, sums[1], d);
+            if (count > 2) Put(yr + 2 * into, a20, a21, a22, a23, zero, sums[2], d);
+            if (count > 3) Put(yr + 3 * into, a30, a31, a32, a33, zero, sums[3], d);
         }
 
+        /// <summary>Lanes below <paramref name="count"/> set (none when it is 0 or less).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Put(float* yr, Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3, Vector512<float> a4,
-            float sum, Vector512<float> m0, Vector512<float> m1, Vector512<float> m2, Vector512<float> m3, Vector512<float> m4)
+        private static Vector512<float> Mask(int count) =>
+            Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(count)).AsSingle();
+
+        /// <summary>A row's sums divided by its softmax total, its d values stored (inlined: a call after the loop
+        /// would make the JIT spill the accumulators inside it).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Put(float* yr, Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3, Vector512<float> a4, float sum, int d)
         {
             var s = Vector512.Create(sum);
-            Avx512F.MaskStore(yr, m0, a0 / s);
-            Avx512F.MaskStore(yr + 16, m1, a1 / s);
-            Avx512F.MaskStore(yr + 32, m2, a2 / s);
-            Avx512F.MaskStore(yr + 48, m3, a3 / s);
-            Avx512F.MaskStore(yr + 64, m4, a4 / s);
+            Avx512F.MaskStore(yr, Mask(d), a0 / s);
+            Avx512F.MaskStore(yr + 16, Mask(d - 16), a1 / s);
+            Avx512F.MaskStore(yr + 32, Mask(d - 32), a2 / s);
+            Avx512F.MaskStore(yr + 48, Mask(d - 48), a3 / s);
+            Avx512F.MaskStore(yr + 64, Mask(d - 64), a4 / s);
         }
     }
 }
