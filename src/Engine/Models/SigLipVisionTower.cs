@@ -175,6 +175,6 @@ internal sealed class SigLipMlp : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        return fc2.forward(fc1.forward(x).gelu_(GELU.Approximate.tanh)).MoveToOuterDisposeScope();   // in place: the widest activation once
+        return fc2.forward(Activations.GeluTanh_(fc1.forward(x))).MoveToOuterDisposeScope();   // in place: the widest activation once
     }
 }
