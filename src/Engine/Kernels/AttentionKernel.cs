@@ -40,15 +40,15 @@ public static unsafe class AttentionKernel
     /// <param name="threads">Parts to split the (frame, head) pairs into; default the kernels' thread count.</param>
     public static Tensor Forward(Tensor q, Tensor k, Tensor v, int heads, int? threads = null)
     {
-        using var qc = q.contiguous();
-        using var kc = k.contiguous();
-        using var vc = v.contiguous();
+        // Rows may be strided (q, k, v as column slices of one fused projection): read in place when columns are adjacent.
+        using var qc = q.stride(2) == 1 ? q.alias() : q.contiguous();
+        using var kc = k.stride(2) == 1 ? k.alias() : k.contiguous();
+        using var vc = v.stride(2) == 1 ? v.alias() : v.contiguous();
         var y = empty(q.shape, ScalarType.Float32, q.device);
         int frames = (int)q.shape[0], positions = (int)q.shape[1], width = (int)q.shape[2], d = width / heads;
-        long frame = (long)positions * width;
-        Run(new Heads(SkinnyLinear.Pointer(qc), frame, d, width), new Heads(SkinnyLinear.Pointer(kc), frame, d, width),
-            new Heads(SkinnyLinear.Pointer(vc), frame, d, width), new Heads(SkinnyLinear.Pointer(y), frame, d, width),
-            frames, heads, heads, positions, positions, d, past: -1, threads ?? SkinnyLinear.KernelThreads, SkinnyLinear.RunParts);
+        Heads Of(Tensor t) => new(SkinnyLinear.Pointer(t), t.stride(0), d, t.stride(1));
+        Run(Of(qc), Of(kc), Of(vc), Of(y), frames, heads, heads, positions, positions, d, past: -1,
+            threads ?? SkinnyLinear.KernelThreads, SkinnyLinear.RunParts);
         GC.KeepAlive(qc);   // their native memory was read through raw pointers
         GC.KeepAlive(kc);
         GC.KeepAlive(vc);

@@ -42,6 +42,19 @@ public class AttentionKernelTests
         Assert.True((ours - shiftedKeys).abs().max().item<float>() > 1e-2);
     }
 
+    /// <summary>q, k and v as column slices of one [T, P, 3·H·d] projection (rows 3·H·d apart) give the result of
+    /// contiguous copies, bit for bit.</summary>
+    [Fact]
+    public void Strided_rows_of_a_fused_projection_are_read_in_place()
+    {
+        using var scope = NewDisposeScope();
+        var fused = randn([2, 50, 3 * 4 * 24], generator: new Generator(21));
+        Tensor q = fused.narrow(2, 0, 96), k = fused.narrow(2, 96, 96), v = fused.narrow(2, 192, 96);
+        var strided = AttentionKernel.Forward(q, k, v, heads: 4);
+        var copied = AttentionKernel.Forward(q.contiguous(), k.contiguous(), v.contiguous(), heads: 4);
+        Assert.Equal(copied.data<float>().ToArray(), strided.data<float>().ToArray());
+    }
+
     [Fact]
     public void One_thread_and_two_give_the_same_bits()
     {
