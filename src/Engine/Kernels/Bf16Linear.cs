@@ -50,6 +50,16 @@ internal static unsafe class Bf16Linear
         return y;
     }
 
+    /// <summary>One row on raw float32 memory (the fused decode step): y[out] = x[in]·Wᵀ (+ b), W contiguous bf16 on the CPU.</summary>
+    internal static void Row(float* x, Tensor weight, Tensor? bias, float* y, int inputs, int outputs, int threads)
+    {
+        Bf16RowsKernel.Run(x, (ushort*)SkinnyLinear.Pointer(weight), bias is null ? null : SkinnyLinear.Pointer(bias), y, 1,
+            inputs, outputs, threads, SkinnyLinear.RunParts);
+        GC.KeepAlive(weight);
+        GC.KeepAlive(bias);
+        t_kernelCalls++;
+    }
+
     private static Tensor Widened(Tensor x, Tensor weight, Tensor? bias)
     {
         long outputs = weight.shape[0], inputs = weight.shape[1];

@@ -14,6 +14,7 @@ internal sealed class ColumnMajorLinear : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter weight;
     private readonly Parameter? bias;
+    private readonly int _inputs, _outputs;
 
     /// <param name="dtype">The compute dtype (activations, bias).</param>
     /// <param name="weightDType">bfloat16 holds the weight as the checkpoint stores it (row-major [out, in],
@@ -21,11 +22,19 @@ internal sealed class ColumnMajorLinear : nn.Module<Tensor, Tensor>
     public ColumnMajorLinear(long inFeatures, long outFeatures, bool hasBias, ScalarType dtype, Device device, ScalarType? weightDType = null) : base(nameof(ColumnMajorLinear))
     {
         weight = new Parameter(AllocateWeight(outFeatures, inFeatures, dtype, weightDType, device), requires_grad: false);
+        (_inputs, _outputs) = (checked((int)inFeatures), checked((int)outFeatures));
         if (hasBias) bias = new Parameter(empty([outFeatures], dtype, device), requires_grad: false);   // overwritten by loading
         RegisterComponents();
     }
 
     public override Tensor forward(Tensor x) => Apply(x, weight, bias);
+
+    /// <summary>Whether <see cref="ForwardRow"/> takes this layer: a bf16-resident weight under float32 compute on the CPU.</summary>
+    internal bool TakesRow => weight.device_type == DeviceType.CPU && IsBf16Resident(weight, ScalarType.Float32) && weight.is_contiguous()
+                              && (bias is null || bias.dtype == ScalarType.Float32);
+
+    /// <summary>One row on raw float32 memory (the fused decode step, <see cref="TakesRow"/>): y[out] = x[in]·Wᵀ (+ b).</summary>
+    internal unsafe void ForwardRow(float* x, float* y, int threads) => Bf16Linear.Row(x, weight, bias, y, _inputs, _outputs, threads);
 
     /// <summary>x·Wᵀ (+ b) for a weight held outside a module (the tied <c>lm_head</c>): column-major in
     /// the compute dtype, or a row-major bf16-resident weight under float32 compute.</summary>
