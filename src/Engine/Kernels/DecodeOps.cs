@@ -13,6 +13,7 @@ internal static unsafe class DecodeOps
     private static bool Wide => Vector512.IsHardwareAccelerated;
 
     /// <summary>y = weight · (x · rsqrt(mean(x²) + eps)) over n values (y may be x).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RmsNorm(float* x, float* weight, float eps, float* y, int n)
     {
         float r = 1f / MathF.Sqrt(Sum(x, x, n) / n + eps);
@@ -26,6 +27,7 @@ internal static unsafe class DecodeOps
     }
 
     /// <summary>Σ a[i]·b[i] (16 float32 partial sums, then added in double).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Sum(float* a, float* b, int n)
     {
         int i = 0;
@@ -41,6 +43,7 @@ internal static unsafe class DecodeOps
     }
 
     /// <summary>into += from over n values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Add(float* into, float* from, int n)
     {
         int i = 0;
@@ -50,6 +53,7 @@ internal static unsafe class DecodeOps
     }
 
     /// <summary>gate = silu(gate) · up = gate / (1 + exp(−gate)) · up over n values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SiluMul(float* gate, float* up, int n)
     {
         int i = 0;
@@ -67,6 +71,7 @@ internal static unsafe class DecodeOps
 
     /// <summary>Rotary embedding of one position, rotate-half convention, in place: each of the heads' [headDim]
     /// vectors x becomes x·cos + rotate_half(x)·sin, rotate_half(x) = (−x₂, x₁) for halves x₁, x₂.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Rotary(float* x, int heads, int headDim, float* cos, float* sin)
     {
         int half = headDim / 2;
@@ -95,6 +100,7 @@ internal static unsafe class DecodeOps
     /// q [heads, headDim]; keys and values [kvHeads, capacity, headDim] (a cache's buffers, the first positions
     /// filled); query head h reads kv head h / (heads / kvHeads). out [heads, headDim] = softmax(q·kᵀ/√headDim)·v.
     /// <paramref name="scores"/> holds at least <paramref name="positions"/> floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Attend(float* q, int heads, int kvHeads, int headDim, float* keys, float* values, long capacity, int positions,
         float* scores, float* output)
     {
@@ -110,14 +116,35 @@ internal static unsafe class DecodeOps
                 scores[s] = Dot(qh, kh + (long)s * headDim, headDim) * scale;
                 max = Math.Max(max, scores[s]);
             }
-            double total = 0;
-            for (int s = 0; s < positions; s++) total += scores[s] = MathF.Exp(scores[s] - max);
-            float inverse = (float)(1 / total);
+            float inverse = 1f / Exp(scores, max, positions);
             new Span<float>(oh, headDim).Clear();
             for (int s = 0; s < positions; s++) Axpy(scores[s] * inverse, vh + (long)s * headDim, oh, headDim);
         }
     }
 
+    /// <summary>scores[s] = exp(scores[s] − max); returns their sum.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float Exp(float* scores, float max, int n)
+    {
+        int s = 0;
+        double total = 0;
+        if (Wide)
+        {
+            var vmax = Vector512.Create(max);
+            var acc = Vector512<float>.Zero;
+            for (; s + 16 <= n; s += 16)
+            {
+                var e = Vector512.Exp(Vector512.Load(scores + s) - vmax);
+                Vector512.Store(e, scores + s);
+                acc += e;
+            }
+            total = Vector512.Sum(acc);
+        }
+        for (; s < n; s++) total += scores[s] = MathF.Exp(scores[s] - max);
+        return (float)total;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Dot(float* a, float* b, int n)
     {
         int i = 0;
@@ -133,6 +160,7 @@ internal static unsafe class DecodeOps
     }
 
     /// <summary>y += a·x over n values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Axpy(float a, float* x, float* y, int n)
     {
         int i = 0;
