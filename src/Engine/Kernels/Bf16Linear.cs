@@ -50,13 +50,11 @@ internal static unsafe class Bf16Linear
         return y;
     }
 
-    /// <summary>One row on raw float32 memory (the fused decode step): y[out] = x[in]·Wᵀ (+ b), W contiguous bf16 on the CPU.</summary>
-    internal static void Row(float* x, Tensor weight, Tensor? bias, float* y, int inputs, int outputs, int threads)
+    /// <summary>One row on raw float32 memory (the fused decode step): y[outputs] = x[inputs]·Wᵀ (+ b), W bf16
+    /// [outputs, inputs] row-major; the caller keeps W and b alive.</summary>
+    internal static void Row(float* x, ushort* weight, float* bias, float* y, int inputs, int outputs, int threads)
     {
-        Bf16RowsKernel.Run(x, (ushort*)SkinnyLinear.Pointer(weight), bias is null ? null : SkinnyLinear.Pointer(bias), y, 1,
-            inputs, outputs, threads, SkinnyLinear.RunParts);
-        GC.KeepAlive(weight);
-        GC.KeepAlive(bias);
+        Bf16RowsKernel.Run(x, weight, bias, y, 1, inputs, outputs, threads, SkinnyLinear.RunParts);
         t_kernelCalls++;
     }
 

@@ -48,7 +48,8 @@ public sealed partial class Qwen2ForCausalLM
         float* normed = scratch.Get(RowScratch.Normed, d);
         DecodeOps.RmsNorm(x, SkinnyLinear.Pointer(model.norm.Weight), model.norm.Eps, normed, d);
         var logits = empty([1, c.VocabSize], ScalarType.Float32);
-        Bf16Linear.Row(normed, lm_head, null, SkinnyLinear.Pointer(logits), d, c.VocabSize, threads);
+        Bf16Linear.Row(normed, (ushort*)SkinnyLinear.Pointer(lm_head), null, SkinnyLinear.Pointer(logits), d, c.VocabSize, threads);
+        GC.KeepAlive(lm_head);
         GC.KeepAlive(model.embed_tokens.weight);
         GC.KeepAlive(model.norm.Weight);
         ForwardCalls++;
@@ -96,17 +97,31 @@ internal sealed partial class Qwen2DecoderLayer
 
 internal sealed partial class Qwen2Attention
 {
-    public bool TakesRows => q_proj.TakesRow && k_proj.TakesRow && v_proj.TakesRow && o_proj.TakesRow;
+    public bool TakesRows
+    {
+        get
+        {
+            _projectionsAdjacent = ColumnMajorLinear.Adjacent([q_proj, k_proj, v_proj]);
+            return q_proj.TakesRow && k_proj.TakesRow && v_proj.TakesRow && o_proj.TakesRow;
+        }
+    }
+
+    /// <summary>q, k and v held back to back (<see cref="ColumnMajorLinear.Stacked"/>): one kernel call projects all three.</summary>
+    private bool _projectionsAdjacent;
 
     /// <summary>One position: q, k, v projected and rotated, k and v written into the cache at its length, then
     /// q attends over every cached position and itself (grouped heads as in <see cref="Attend"/>).</summary>
     public unsafe void DecodeRow(float* x, float* y, float* cos, float* sin, KvCache cache, RowScratch scratch, int threads)
     {
         int width = _heads * _headDim, kvWidth = _kvHeads * _headDim, positions = checked((int)(cache.Length + 1));
-        float* q = scratch.Get(RowScratch.Query, width), k = scratch.Get(RowScratch.Key, kvWidth), v = scratch.Get(RowScratch.Value, kvWidth);
-        q_proj.ForwardRow(x, q, threads);
-        k_proj.ForwardRow(x, k, threads);
-        v_proj.ForwardRow(x, v, threads);
+        float* q = scratch.Get(RowScratch.Projected, width + 2 * kvWidth), k = q + width, v = k + kvWidth;
+        if (_projectionsAdjacent) ColumnMajorLinear.ForwardRows([q_proj, k_proj, v_proj], x, q, threads);
+        else
+        {
+            q_proj.ForwardRow(x, q, threads);
+            k_proj.ForwardRow(x, k, threads);
+            v_proj.ForwardRow(x, v, threads);
+        }
         DecodeOps.Rotary(q, _heads, _headDim, cos, sin);
         DecodeOps.Rotary(k, _kvHeads, _headDim, cos, sin);
         var (keys, values) = cache.Buffers(_layer, positions);   // [1, Hkv, capacity, hd]
@@ -128,14 +143,28 @@ internal sealed partial class Qwen2Attention
 
 internal sealed partial class Qwen2Mlp
 {
-    public bool TakesRows => gate_proj.TakesRow && up_proj.TakesRow && down_proj.TakesRow;
+    public bool TakesRows
+    {
+        get
+        {
+            _gateUpAdjacent = ColumnMajorLinear.Adjacent([gate_proj, up_proj]);
+            return gate_proj.TakesRow && up_proj.TakesRow && down_proj.TakesRow;
+        }
+    }
+
+    /// <summary>gate and up held back to back (<see cref="ColumnMajorLinear.Stacked"/>): one kernel call projects both.</summary>
+    private bool _gateUpAdjacent;
 
     /// <summary>y = down(silu(gate(x)) · up(x)), on raw memory.</summary>
     public unsafe void DecodeRow(float* x, float* y, RowScratch scratch, int threads, int width)
     {
-        float* gate = scratch.Get(RowScratch.Gate, width), up = scratch.Get(RowScratch.Up, width);
-        gate_proj.ForwardRow(x, gate, threads);
-        up_proj.ForwardRow(x, up, threads);
+        float* gate = scratch.Get(RowScratch.GateUp, 2 * width), up = gate + width;
+        if (_gateUpAdjacent) ColumnMajorLinear.ForwardRows([gate_proj, up_proj], x, gate, threads);
+        else
+        {
+            gate_proj.ForwardRow(x, gate, threads);
+            up_proj.ForwardRow(x, up, threads);
+        }
         DecodeOps.SiluMul(gate, up, width);
         down_proj.ForwardRow(gate, y, threads);
     }
@@ -145,14 +174,14 @@ internal sealed partial class Qwen2Mlp
 /// cache seen and kept (a few hundred KB).</summary>
 internal sealed unsafe class RowScratch
 {
-    public const int Hidden = 0, Normed = 1, Output = 2, Query = 3, Key = 4, Value = 5, Attended = 6, Scores = 7, Gate = 8, Up = 9;
+    public const int Hidden = 0, Normed = 1, Output = 2, Projected = 3, Attended = 4, Scores = 5, GateUp = 6, Count = 7;
 
     [ThreadStatic] private static RowScratch? t_current;
 
     public static RowScratch Current => t_current ??= new RowScratch();
 
-    private readonly float*[] _memory = new float*[10];
-    private readonly int[] _sizes = new int[10];
+    private readonly float*[] _memory = new float*[Count];
+    private readonly int[] _sizes = new int[Count];
 
     public float* Get(int slot, int floats)
     {

@@ -238,9 +238,8 @@ internal sealed partial class Qwen2Attention : nn.Module
     public Qwen2Attention(Qwen2Config c, int layer, ScalarType dtype, Device device, ScalarType? weightDType = null) : base(nameof(Qwen2Attention))
     {
         (_heads, _kvHeads, _headDim, _layer) = (c.NumAttentionHeads, c.NumKeyValueHeads, c.HeadDim, layer);
-        q_proj = new ColumnMajorLinear(c.HiddenSize, _heads * _headDim, true, dtype, device, weightDType);
-        k_proj = new ColumnMajorLinear(c.HiddenSize, _kvHeads * _headDim, true, dtype, device, weightDType);
-        v_proj = new ColumnMajorLinear(c.HiddenSize, _kvHeads * _headDim, true, dtype, device, weightDType);
+        var qkv = ColumnMajorLinear.Stacked(c.HiddenSize, [_heads * _headDim, _kvHeads * _headDim, _kvHeads * _headDim], true, dtype, device, weightDType);
+        (q_proj, k_proj, v_proj) = (qkv[0], qkv[1], qkv[2]);
         o_proj = new ColumnMajorLinear(_heads * _headDim, c.HiddenSize, false, dtype, device, weightDType);
         RegisterComponents();
     }
@@ -351,8 +350,8 @@ internal sealed partial class Qwen2Mlp : nn.Module<Tensor, Tensor>
 
     public Qwen2Mlp(Qwen2Config c, ScalarType dtype, Device device, ScalarType? weightDType = null) : base(nameof(Qwen2Mlp))
     {
-        gate_proj = new ColumnMajorLinear(c.HiddenSize, c.IntermediateSize, false, dtype, device, weightDType);
-        up_proj = new ColumnMajorLinear(c.HiddenSize, c.IntermediateSize, false, dtype, device, weightDType);
+        var gateUp = ColumnMajorLinear.Stacked(c.HiddenSize, [c.IntermediateSize, c.IntermediateSize], false, dtype, device, weightDType);
+        (gate_proj, up_proj) = (gateUp[0], gateUp[1]);
         down_proj = new ColumnMajorLinear(c.IntermediateSize, c.HiddenSize, false, dtype, device, weightDType);
         RegisterComponents();
     }

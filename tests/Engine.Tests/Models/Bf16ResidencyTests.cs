@@ -185,11 +185,16 @@ public sealed class Bf16ResidencyTests : IDisposable
         Assert.Equal(fusedSteps + 8, language.FusedSteps);
         Assert.Equal(unfused.Length, fused.Length);
 
+        // q, k, v and gate, up are held back to back: a layer is 4 kernel calls (qkv, o, gate-up, down), plus the lm_head.
+        long calls = Bf16Linear.KernelCallsOnThisThread;
+        using (_bf16.DecodeRegion(1)) language.DecodeBatch([token], [fused]);
+        Assert.Equal(4 * _bf16.Config.Text.NumHiddenLayers + 1, Bf16Linear.KernelCallsOnThisThread - calls);
+
         // An evidence step reads attention probabilities only the tensor path writes: it does not fuse.
         using var probe = new AttentionProbe(0, 4);
         fused.Probe = probe;
         using (_bf16.DecodeRegion(1)) language.DecodeBatch([token], [fused]);
-        Assert.Equal(fusedSteps + 8, language.FusedSteps);
+        Assert.Equal(fusedSteps + 9, language.FusedSteps);
         Assert.NotNull(probe.TakeStep());
     }
 
