@@ -9,8 +9,8 @@ namespace VQToken.Engine.Models;
 
 /// <summary>The fused decode step of one sequence over bf16-held weights: the hidden state lives in raw
 /// float32 scratch memory, every linear runs the bf16 kernel on it directly and the norms, rotary, attention,
-/// SiLU·up and residual adds are <see cref="DecodeOps"/> loops, so a step makes a few libtorch calls (its
-/// rotary angles, the logits tensor) instead of ~1,000 tensor operations each costing microseconds of dispatch.
+/// SiLU·up and residual adds are <see cref="DecodeOps"/> loops, so a step makes one libtorch call (its logits
+/// tensor) instead of ~1,000 tensor operations each costing microseconds of dispatch.
 /// Same model, same formulas: results equal the tensor path's up to float32 rounding.</summary>
 public sealed partial class Qwen2ForCausalLM
 {
@@ -67,10 +67,9 @@ internal sealed partial class Qwen2Model
     /// <summary>The hidden state x [D] (raw) through every layer at position cache.Length; advances the cache.</summary>
     public unsafe void DecodeRow(float* x, KvCache cache, RowScratch scratch, int threads, Qwen2Config c)
     {
-        var (cos, sin) = _rotary.CosSin(cache.Length, 1, ScalarType.Float32, embed_tokens.weight.device);   // [1, hd]
-        foreach (var layer in layers) layer.DecodeRow(x, SkinnyLinear.Pointer(cos), SkinnyLinear.Pointer(sin), cache, scratch, threads, c);
-        GC.KeepAlive(cos);
-        GC.KeepAlive(sin);
+        float* cos = scratch.Get(RowScratch.Rotary, 2 * c.HeadDim), sin = cos + c.HeadDim;
+        _rotary.CosSinRow(cache.Length, cos, sin);
+        foreach (var layer in layers) layer.DecodeRow(x, cos, sin, cache, scratch, threads, c);
         cache.Advance(1);
     }
 }
@@ -174,7 +173,7 @@ internal sealed partial class Qwen2Mlp
 /// cache seen and kept (a few hundred KB).</summary>
 internal sealed unsafe class RowScratch
 {
-    public const int Hidden = 0, Normed = 1, Output = 2, Projected = 3, Attended = 4, Scores = 5, GateUp = 6, Count = 7;
+    public const int Hidden = 0, Normed = 1, Output = 2, Projected = 3, Attended = 4, Scores = 5, GateUp = 6, Rotary = 7, Count = 8;
 
     [ThreadStatic] private static RowScratch? t_current;
 
