@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace VQToken.Engine.Kernels;
 
@@ -94,6 +96,52 @@ internal static unsafe class DecodeOps
                 v[half + i] = x2 * cos[half + i] + x1 * sin[half + i];
             }
         }
+    }
+
+    /// <summary>Whether <see cref="ArgMax(Tensor)"/> reads <paramref name="logits"/> in place: float32, contiguous, on the CPU.</summary>
+    public static bool TakesArgMax(Tensor logits) =>
+        logits.dtype == ScalarType.Float32 && logits.device_type == DeviceType.CPU && logits.is_contiguous() && logits.NumberOfElements is > 0 and <= int.MaxValue;
+
+    /// <summary>Greedy choice over a decode step's logits without a libtorch call: <see cref="ArgMax(float*, int)"/> in place.</summary>
+    public static long ArgMax(Tensor logits)
+    {
+        long index = ArgMax(SkinnyLinear.Pointer(logits), (int)logits.NumberOfElements);
+        GC.KeepAlive(logits);
+        return index;
+    }
+
+    /// <summary>The index of the largest of n values, the first one on ties; a NaN counts as the largest (as torch.argmax).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static int ArgMax(float* x, int n)
+    {
+        float max = float.NegativeInfinity;
+        int i = 0;
+        if (Wide && n >= 16)
+        {
+            var acc = Vector512.Create(float.NegativeInfinity);
+            for (; i + 16 <= n; i += 16)
+            {
+                var v = Vector512.Load(x + i);
+                if (!Vector512.EqualsAll(v, v)) return FirstNaN(x, n);
+                acc = Vector512.Max(acc, v);
+            }
+            for (int lane = 0; lane < 16; lane++) max = Math.Max(max, acc[lane]);
+        }
+        for (; i < n; i++)
+        {
+            if (float.IsNaN(x[i])) return FirstNaN(x, n);
+            max = Math.Max(max, x[i]);
+        }
+        for (i = 0; i < n; i++)
+            if (x[i] == max) return i;
+        return 0;   // n == 0
+    }
+
+    private static int FirstNaN(float* x, int n)
+    {
+        for (int i = 0; i < n; i++)
+            if (float.IsNaN(x[i])) return i;
+        return 0;
     }
 
     /// <summary>Attention of one query position over <paramref name="positions"/> cached positions:

@@ -106,6 +106,31 @@ public sealed unsafe class DecodeOpsTests
         AssertClose(expected, output, 1e-5);
     }
 
+    [Theory]
+    [InlineData(151936, -1, false)]
+    [InlineData(37, -1, false)]
+    [InlineData(4096, 2000, false)]   // the maximum twice (indices 2000 and 3000): the first one
+    [InlineData(4096, 2000, true)]    // a NaN (at 2000, another at 3000): torch.argmax takes the first NaN
+    [InlineData(21, 17, true)]        // in the scalar tail
+    public void ArgMax_matches_torch_argmax(int n, int planted, bool nan)
+    {
+        var x = Managed.Uniform(new Random(n), n, spread: 20);
+        x[n / 3] = float.NegativeInfinity;
+        if (planted >= 0)
+        {
+            float value = nan ? float.NaN : 50;
+            x[planted] = value;
+            if (planted + 1000 < n) x[planted + 1000] = value;
+        }
+        using var scope = NewDisposeScope();
+        var logits = tensor(x, [1, n]);
+        long expected = logits.reshape(-1).argmax().item<long>();
+        if (planted >= 0) Assert.Equal(planted, expected);
+
+        Assert.True(DecodeOps.TakesArgMax(logits[0]));
+        Assert.Equal(expected, DecodeOps.ArgMax(logits[0]));
+    }
+
     private static void AssertClose(float[] expected, float[] actual, double relative)
     {
         Assert.Equal(expected.Length, actual.Length);
