@@ -30,7 +30,7 @@ public sealed partial class Qwen2ForCausalLM
 
     private bool WeightsTakeRows() =>
         Bf16Resident && model.embed_tokens.weight.device_type == DeviceType.CPU && model.embed_tokens.weight.is_contiguous()
-        && lm_head.is_contiguous() && ColumnMajorLinear.IsBf16Resident(lm_head, _dtype) && model.TakesRows;
+        && lm_head.is_contiguous() && ColumnMajorLinear.IsBf16Resident(lm_head, _dtype) && model.PrepareRows();
 
     /// <summary>The fused step: token → logits [1, V], appending its position to the cache.</summary>
     private unsafe Tensor DecodeRow(long token, KvCache cache)
@@ -61,8 +61,8 @@ public sealed partial class Qwen2ForCausalLM
 
 internal sealed partial class Qwen2Model
 {
-    /// <summary>Whether every linear of the decoder takes the raw one-row kernel.</summary>
-    public bool TakesRows => layers.All(layer => layer.TakesRows);
+    /// <summary>Whether every linear of the decoder takes the raw one-row kernel (and notes which run as one call).</summary>
+    public bool PrepareRows() => layers.Aggregate(true, (all, layer) => layer.PrepareRows() && all);
 
     /// <summary>The hidden state x [D] (raw) through every layer at position cache.Length; advances the cache.</summary>
     public unsafe void DecodeRow(float* x, KvCache cache, RowScratch scratch, int threads, Qwen2Config c)
@@ -76,7 +76,7 @@ internal sealed partial class Qwen2Model
 
 internal sealed partial class Qwen2DecoderLayer
 {
-    public bool TakesRows => self_attn.TakesRows && mlp.TakesRows;
+    public bool PrepareRows() => self_attn.PrepareRows() & mlp.PrepareRows();
 
     /// <summary>x += attention(norm(x)); x += mlp(norm(x)), on raw memory.</summary>
     public unsafe void DecodeRow(float* x, float* cos, float* sin, KvCache cache, RowScratch scratch, int threads, Qwen2Config c)
@@ -96,13 +96,11 @@ internal sealed partial class Qwen2DecoderLayer
 
 internal sealed partial class Qwen2Attention
 {
-    public bool TakesRows
+    /// <summary>Whether every projection takes the raw one-row kernel; notes whether q, k, v run as one call.</summary>
+    public bool PrepareRows()
     {
-        get
-        {
-            _projectionsAdjacent = ColumnMajorLinear.Adjacent([q_proj, k_proj, v_proj]);
-            return q_proj.TakesRow && k_proj.TakesRow && v_proj.TakesRow && o_proj.TakesRow;
-        }
+        _projectionsAdjacent = ColumnMajorLinear.Adjacent([q_proj, k_proj, v_proj]);
+        return q_proj.TakesRow && k_proj.TakesRow && v_proj.TakesRow && o_proj.TakesRow;
     }
 
     /// <summary>q, k and v held back to back (<see cref="ColumnMajorLinear.Stacked"/>): one kernel call projects all three.</summary>
@@ -142,13 +140,11 @@ internal sealed partial class Qwen2Attention
 
 internal sealed partial class Qwen2Mlp
 {
-    public bool TakesRows
+    /// <summary>Whether every projection takes the raw one-row kernel; notes whether gate and up run as one call.</summary>
+    public bool PrepareRows()
     {
-        get
-        {
-            _gateUpAdjacent = ColumnMajorLinear.Adjacent([gate_proj, up_proj]);
-            return gate_proj.TakesRow && up_proj.TakesRow && down_proj.TakesRow;
-        }
+        _gateUpAdjacent = ColumnMajorLinear.Adjacent([gate_proj, up_proj]);
+        return gate_proj.TakesRow && up_proj.TakesRow && down_proj.TakesRow;
     }
 
     /// <summary>gate and up held back to back (<see cref="ColumnMajorLinear.Stacked"/>): one kernel call projects both.</summary>
