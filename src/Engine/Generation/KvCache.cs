@@ -46,6 +46,14 @@ public sealed class KvCache : IDisposable
 
     public void Advance(long n) => Length += n;
 
+    /// <summary>The whole buffers of <paramref name="layer"/> [1, kvHeads, capacity, headDim], grown to hold
+    /// <paramref name="positions"/> (the fused decode step writes and reads them in place).</summary>
+    internal (Tensor Keys, Tensor Values) Buffers(int layer, long positions)
+    {
+        EnsureCapacity(layer, positions);
+        return (_keys[layer]!, _values[layer]!);
+    }
+
     /// <summary>A copy of the first <paramref name="length"/> positions (for prefix caching), with room for
     /// <paramref name="room"/> more before it grows: a stored prefix needs none, an ask its question and answer.</summary>
     public KvCache Clone(long? length = null, long room = 64)

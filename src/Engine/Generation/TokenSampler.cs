@@ -20,6 +20,7 @@ public sealed class TokenSampler : IDisposable
 
     public long Next(Tensor logits)
     {
+        if (_random is null && Kernels.DecodeOps.TakesArgMax(logits)) return Kernels.DecodeOps.ArgMax(logits);
         using var scope = NewDisposeScope();
         var scores = logits.reshape(-1).to_type(ScalarType.Float32);
         if (_random is null) return scores.argmax().item<long>();

@@ -49,6 +49,14 @@ internal static unsafe class Bf16Linear
         return y;
     }
 
+    /// <summary>One row on raw float32 memory (the fused decode step): y[outputs] = x[inputs]·Wᵀ (+ b), W bf16
+    /// [outputs, inputs] row-major; the caller keeps W and b alive.</summary>
+    internal static void Row(float* x, ushort* weight, float* bias, float* y, int inputs, int outputs, int threads)
+    {
+        Bf16RowsKernel.Run(x, weight, bias, y, 1, inputs, outputs, threads, SkinnyLinear.RunParts);
+        t_kernelCalls++;
+    }
+
     private static Tensor Widened(Tensor x, Tensor weight, Tensor? bias)
     {
         long outputs = weight.shape[0], inputs = weight.shape[1];

@@ -39,6 +39,10 @@ internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The learned scale and epsilon (the fused decode step applies them on raw memory).</summary>
+    internal Tensor Weight => weight;
+    internal float Eps => (float)_eps;
+
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();

@@ -11,7 +11,7 @@ namespace VQToken.Engine.Models;
 /// and rotary embeddings, SwiGLU MLP, RMSNorm), final norm and <c>lm_head</c> (tied to
 /// <c>embed_tokens</c> when the checkpoint has no <c>lm_head.weight</c>). Module names follow the
 /// checkpoint: <c>model.embed_tokens</c>, <c>model.layers.{i}.self_attn.q_proj</c>, …</summary>
-public sealed class Qwen2ForCausalLM : nn.Module
+public sealed partial class Qwen2ForCausalLM : nn.Module
 {
     private readonly Qwen2Model model;
     private Tensor lm_head;
@@ -46,6 +46,7 @@ public sealed class Qwen2ForCausalLM : nn.Module
             WeightLoader.LoadInto(checkpoint, "lm_head.weight", lm_head);
             TiedLmHead = false;
         }
+        _rowsTaken = null;   // the fused decode step looks at the loaded weights again
     }
 
     /// <summary>The compute dtype (activations, caches); the weights may be held narrower.</summary>
@@ -113,10 +114,12 @@ public sealed class Qwen2ForCausalLM : nn.Module
 
     /// <summary>One decode step for several sequences at once (ragged batching): token ids [B], each
     /// sequence at its own position with its own cache. The linear layers run on all B rows together;
-    /// attention runs per sequence over its cache. Returns logits [B, V].</summary>
+    /// attention runs per sequence over its cache. Returns logits [B, V]. One sequence over bf16-held weights
+    /// takes the fused step (<see cref="DecodeRow"/>).</summary>
     public Tensor DecodeBatch(IReadOnlyList<long> tokens, IReadOnlyList<KvCache> caches)
     {
         if (tokens.Count != caches.Count || tokens.Count == 0) throw new ArgumentException("one cache per token is required");
+        if (tokens.Count == 1 && TakesFusedStep(caches[0])) return DecodeRow(tokens[0], caches[0]);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var embeds = Embed(tensor(tokens.ToArray(), device: model.embed_tokens.weight.device)).unsqueeze(1);   // [B, 1, D]
@@ -154,7 +157,7 @@ public sealed class Qwen2ForCausalLM : nn.Module
     }
 }
 
-internal sealed class Qwen2Model : nn.Module
+internal sealed partial class Qwen2Model : nn.Module
 {
     public readonly TokenEmbedding embed_tokens;
     private readonly ModuleList<Qwen2DecoderLayer> layers = new();
@@ -201,7 +204,7 @@ internal sealed class Qwen2Model : nn.Module
     }
 }
 
-internal sealed class Qwen2DecoderLayer : nn.Module
+internal sealed partial class Qwen2DecoderLayer : nn.Module
 {
     private readonly RmsNorm input_layernorm, post_attention_layernorm;
     private readonly Qwen2Attention self_attn;
@@ -227,7 +230,7 @@ internal sealed class Qwen2DecoderLayer : nn.Module
     }
 }
 
-internal sealed class Qwen2Attention : nn.Module
+internal sealed partial class Qwen2Attention : nn.Module
 {
     private readonly ColumnMajorLinear q_proj, k_proj, v_proj, o_proj;
     private readonly int _heads, _kvHeads, _headDim, _layer;
@@ -235,9 +238,8 @@ internal sealed class Qwen2Attention : nn.Module
     public Qwen2Attention(Qwen2Config c, int layer, ScalarType dtype, Device device, ScalarType? weightDType = null) : base(nameof(Qwen2Attention))
     {
         (_heads, _kvHeads, _headDim, _layer) = (c.NumAttentionHeads, c.NumKeyValueHeads, c.HeadDim, layer);
-        q_proj = new ColumnMajorLinear(c.HiddenSize, _heads * _headDim, true, dtype, device, weightDType);
-        k_proj = new ColumnMajorLinear(c.HiddenSize, _kvHeads * _headDim, true, dtype, device, weightDType);
-        v_proj = new ColumnMajorLinear(c.HiddenSize, _kvHeads * _headDim, true, dtype, device, weightDType);
+        var qkv = ColumnMajorLinear.Stacked(c.HiddenSize, [_heads * _headDim, _kvHeads * _headDim, _kvHeads * _headDim], true, dtype, device, weightDType);
+        (q_proj, k_proj, v_proj) = (qkv[0], qkv[1], qkv[2]);
         o_proj = new ColumnMajorLinear(_heads * _headDim, c.HiddenSize, false, dtype, device, weightDType);
         RegisterComponents();
     }
@@ -344,14 +346,14 @@ internal sealed class Qwen2Attention : nn.Module
     }
 }
 
-internal sealed class Qwen2Mlp : nn.Module<Tensor, Tensor>
+internal sealed partial class Qwen2Mlp : nn.Module<Tensor, Tensor>
 {
     private readonly ColumnMajorLinear gate_proj, up_proj, down_proj;
 
     public Qwen2Mlp(Qwen2Config c, ScalarType dtype, Device device, ScalarType? weightDType = null) : base(nameof(Qwen2Mlp))
     {
-        gate_proj = new ColumnMajorLinear(c.HiddenSize, c.IntermediateSize, false, dtype, device, weightDType);
-        up_proj = new ColumnMajorLinear(c.HiddenSize, c.IntermediateSize, false, dtype, device, weightDType);
+        var gateUp = ColumnMajorLinear.Stacked(c.HiddenSize, [c.IntermediateSize, c.IntermediateSize], false, dtype, device, weightDType);
+        (gate_proj, up_proj) = (gateUp[0], gateUp[1]);
         down_proj = new ColumnMajorLinear(c.IntermediateSize, c.HiddenSize, false, dtype, device, weightDType);
         RegisterComponents();
     }

@@ -153,6 +153,51 @@ public sealed class Bf16ResidencyTests : IDisposable
         }
     }
 
+    [Fact]
+    public void A_one_sequence_decode_step_runs_fused_and_matches_the_tensor_path_while_its_cache_grows()
+    {
+        using var scope = NewDisposeScope();
+        var language = _bf16.Language;
+        var embeds = randn([1, 9, _bf16.Config.Text.HiddenSize], generator: new Generator(5));
+        using var fused = language.NewCache(10);
+        using var unfused = language.NewCache(10);
+        language.Forward(embeds, fused, lastOnly: true);
+        language.Forward(embeds, unfused, lastOnly: true);
+        long token = 3, fusedSteps = language.FusedSteps;
+        for (int step = 0; step < 8; step++)   // positions 9..16: both caches grow past their 10 positions
+        {
+            Tensor a, b;
+            using (_bf16.DecodeRegion(1)) a = language.DecodeBatch([token], [fused]);
+            language.FusedDecode = false;
+            try
+            {
+                using (_bf16.DecodeRegion(1)) b = language.DecodeBatch([token], [unfused]);
+            }
+            finally
+            {
+                language.FusedDecode = true;
+            }
+            double difference = (a - b).abs().max().item<float>();
+            Assert.True(difference <= 1e-5, $"step {step}: max difference {difference}");
+            Assert.Equal(b.argmax(1).item<long>(), a.argmax(1).item<long>());
+            token = a.argmax(1).item<long>();
+        }
+        Assert.Equal(fusedSteps + 8, language.FusedSteps);
+        Assert.Equal(unfused.Length, fused.Length);
+
+        // q, k, v and gate, up are held back to back: a layer is 4 kernel calls (qkv, o, gate-up, down), plus the lm_head.
+        long calls = Bf16Linear.KernelCallsOnThisThread;
+        using (_bf16.DecodeRegion(1)) language.DecodeBatch([token], [fused]);
+        Assert.Equal(4 * _bf16.Config.Text.NumHiddenLayers + 1, Bf16Linear.KernelCallsOnThisThread - calls);
+
+        // An evidence step reads attention probabilities only the tensor path writes: it does not fuse.
+        using var probe = new AttentionProbe(0, 4);
+        fused.Probe = probe;
+        using (_bf16.DecodeRegion(1)) language.DecodeBatch([token], [fused]);
+        Assert.Equal(fusedSteps + 9, language.FusedSteps);
+        Assert.NotNull(probe.TakeStep());
+    }
+
     /// <summary>The fixture's prompt ids and its video's VQ encoding.</summary>
     private (int[] Ids, VideoEncoding Encoding) Prompt()
     {

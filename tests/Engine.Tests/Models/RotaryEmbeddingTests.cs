@@ -51,4 +51,25 @@ public class RotaryEmbeddingTests
                     Assert.True(Math.Abs(rotated[at + j] - expected[j]) < 1e-5, $"head {h} position {start + p} dim {j}: {rotated[at + j]} vs {expected[j]}");
             }
     }
+
+    [Theory]
+    [InlineData(64, 1e6, 0)]
+    [InlineData(64, 1e6, 37)]
+    [InlineData(10, 1e4, 100000)]   // large angles
+    public unsafe void CosSinRow_matches_CosSin_of_the_same_position(int headDim, double theta, long position)
+    {
+        using var scope = NewDisposeScope();
+        var rotary = new RotaryEmbedding(headDim, theta);
+        var (cos, sin) = rotary.CosSin(position, 1, ScalarType.Float32, CPU);
+        var c = new float[headDim];
+        var s = new float[headDim];
+        fixed (float* pc = c, ps = s) rotary.CosSinRow(position, pc, ps);
+        var expectedCos = cos.data<float>().ToArray();
+        var expectedSin = sin.data<float>().ToArray();
+        for (int i = 0; i < headDim; i++)
+        {
+            Assert.True(Math.Abs(expectedCos[i] - c[i]) <= 1e-6, $"cos[{i}]: {c[i]}, expected {expectedCos[i]}");
+            Assert.True(Math.Abs(expectedSin[i] - s[i]) <= 1e-6, $"sin[{i}]: {s[i]}, expected {expectedSin[i]}");
+        }
+    }
 }
