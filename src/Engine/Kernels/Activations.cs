@@ -52,6 +52,41 @@ public static unsafe class Activations
         return Avx512F.Scale(p, n);
     }
 
+    /// <summary>row[i] ← e^(scale·row[i] − scale·max) over n values (max the row's largest): softmax's numerators; returns
+    /// their sum. The attention kernel's rows and the one-row decode step's scores both go through here.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static float SoftmaxExp(float* row, int n, float scale)
+    {
+        int j = 0;
+        if (!Avx512F.IsSupported)
+        {
+            float top = float.NegativeInfinity, total = 0;
+            for (; j < n; j++) top = MathF.Max(top, row[j]);
+            for (j = 0; j < n; j++) total += row[j] = MathF.Exp(MathF.FusedMultiplyAdd(row[j], scale, -top * scale));
+            return total;
+        }
+        Vector512<float> ninf = Vector512.Create(float.NegativeInfinity), zero = Vector512<float>.Zero, tops = ninf;
+        for (; j + 16 <= n; j += 16) tops = Vector512.Max(tops, Vector512.Load(row + j));
+        var tail = Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(n - j)).AsSingle();
+        if (j < n) tops = Vector512.Max(tops, Avx512F.MaskLoad(row + j, tail, ninf));
+        float max = float.NegativeInfinity;
+        for (int l = 0; l < 16; l++) max = MathF.Max(max, tops.GetElement(l));
+        Vector512<float> scaled = Vector512.Create(scale), shift = Vector512.Create(-max * scale), sum = zero;
+        for (j = 0; j + 16 <= n; j += 16)
+        {
+            var e = Exp(Avx512F.FusedMultiplyAdd(Vector512.Load(row + j), scaled, shift));
+            e.Store(row + j);
+            sum += e;
+        }
+        if (j < n)
+        {
+            var e = Exp(Avx512F.FusedMultiplyAdd(Avx512F.MaskLoad(row + j, tail, zero), scaled, shift)) & tail;
+            Avx512F.MaskStore(row + j, tail, e);
+            sum += e;
+        }
+        return Vector512.Sum(sum);
+    }
+
     /// <summary><see cref="GeluTanh_"/> over n values at x.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void GeluTanh(float* x, int n)

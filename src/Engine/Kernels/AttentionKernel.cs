@@ -203,37 +203,11 @@ public static unsafe class AttentionKernel
 
         /// <summary>A row of scores → exp(scale·s − max) over the <paramref name="p"/> keys it sees, in place, zeros
         /// after them up to <paramref name="end"/>; returns their sum.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static float Softmax(float* row, float scale, int p, int end)
         {
-            // The row is allocated to a whole number of 32-key blocks (end), so the last partial vector is read and
-            // written whole, its lanes past p masked.
-            var ninf = Vector512.Create(float.NegativeInfinity);
-            var top = ninf;
-            int j = 0;
-            for (; j + 16 <= p; j += 16) top = Vector512.Max(top, Vector512.Load(row + j));
-            var tail = Mask(p - j);
-            if (j < p) top = Vector512.Max(top, Vector512.ConditionalSelect(tail, Vector512.Load(row + j), ninf));
-            float max = float.NegativeInfinity;
-            for (int l = 0; l < 16; l++) max = MathF.Max(max, top.GetElement(l));
-            var scaled = Vector512.Create(scale);
-            var shift = Vector512.Create(-max * scale);
-            var total = Vector512<float>.Zero;
-            for (j = 0; j + 16 <= p; j += 16)
-            {
-                var e = Activations.Exp(Avx512F.FusedMultiplyAdd(Vector512.Load(row + j), scaled, shift));
-                e.Store(row + j);
-                total += e;
-            }
-            if (j < p)
-            {
-                var e = Activations.Exp(Avx512F.FusedMultiplyAdd(Vector512.Load(row + j), scaled, shift)) & tail;
-                e.Store(row + j);
-                total += e;
-                j += 16;
-            }
-            for (; j < end; j += 16) Vector512<float>.Zero.Store(row + j);
-            return Vector512.Sum(total);
+            float sum = Activations.SoftmaxExp(row, p, scale);
+            for (int j = p; j < end; j++) row[j] = 0;
+            return sum;
         }
 
         /// <summary>y[r] = Σ_j probs[r, j]·v[j] / sums[r] for up to 4 rows (missing rows repeat the last), over the

@@ -65,7 +65,7 @@ internal static unsafe class DecodeOps
             for (; i + 16 <= n; i += 16)
             {
                 var g = Vector512.Load(gate + i);
-                Vector512.Store(g / (one + Vector512.Exp(-g)) * Vector512.Load(up + i), gate + i);
+                Vector512.Store(g / (one + Activations.Exp(-g)) * Vector512.Load(up + i), gate + i);
             }
         }
         for (; i < n; i++) gate[i] = gate[i] / (1f + MathF.Exp(-gate[i])) * up[i];
@@ -158,38 +158,11 @@ internal static unsafe class DecodeOps
         {
             long head = (long)(h / repeat) * capacity * headDim;
             float* qh = q + (long)h * headDim, kh = keys + head, vh = values + head, oh = output + (long)h * headDim;
-            float max = float.NegativeInfinity;
-            for (int s = 0; s < positions; s++)
-            {
-                scores[s] = Dot(qh, kh + (long)s * headDim, headDim) * scale;
-                max = Math.Max(max, scores[s]);
-            }
-            float inverse = 1f / Exp(scores, max, positions);
+            for (int s = 0; s < positions; s++) scores[s] = Dot(qh, kh + (long)s * headDim, headDim);
+            float inverse = 1f / Activations.SoftmaxExp(scores, positions, scale);
             new Span<float>(oh, headDim).Clear();
             for (int s = 0; s < positions; s++) Axpy(scores[s] * inverse, vh + (long)s * headDim, oh, headDim);
         }
-    }
-
-    /// <summary>scores[s] = exp(scores[s] − max); returns their sum.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float Exp(float* scores, float max, int n)
-    {
-        int s = 0;
-        double total = 0;
-        if (Wide)
-        {
-            var vmax = Vector512.Create(max);
-            var acc = Vector512<float>.Zero;
-            for (; s + 16 <= n; s += 16)
-            {
-                var e = Vector512.Exp(Vector512.Load(scores + s) - vmax);
-                Vector512.Store(e, scores + s);
-                acc += e;
-            }
-            total = Vector512.Sum(acc);
-        }
-        for (; s < n; s++) total += scores[s] = MathF.Exp(scores[s] - max);
-        return (float)total;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
