@@ -88,6 +88,21 @@ internal sealed class ColumnMajorLinear : nn.Module<Tensor, Tensor>
         GC.KeepAlive(layers);   // and so their weights, read through raw pointers
     }
 
+    /// <summary>x [.., in] through each layer: for <see cref="Adjacent"/> layers as one linear (one pass of the kernel
+    /// over x instead of one per layer), the outputs then being column slices of one [.., Σ out] tensor.</summary>
+    internal static Tensor[] ForwardStacked(IReadOnlyList<ColumnMajorLinear> layers, Tensor x)
+    {
+        if (!Adjacent(layers)) return [.. layers.Select(l => l.forward(x))];
+        var first = layers[0];
+        int outputs = layers.Sum(l => l._outputs);
+        using var weight = first.weight.as_strided([outputs, first._inputs], [first._inputs, 1], first.weight.storage_offset());
+        using var bias = first.bias?.as_strided([outputs], [1], first.bias.storage_offset());
+        using var all = Bf16Linear.Forward(x, weight, bias);
+        var parts = new Tensor[layers.Count];
+        for (int i = 0, at = 0; i < parts.Length; at += layers[i]._outputs, i++) parts[i] = all.narrow(-1, at, layers[i]._outputs);
+        return parts;
+    }
+
     /// <summary>x·Wᵀ (+ b) for a weight held outside a module (the tied <c>lm_head</c>): column-major in
     /// the compute dtype, or a row-major bf16-resident weight under float32 compute.</summary>
     public static Tensor Apply(Tensor x, Tensor weight, Tensor? bias = null) =>

@@ -254,9 +254,10 @@ internal sealed partial class Qwen2Attention : nn.Module
     {
         using var scope = NewDisposeScope();
         long b = x.shape[0], n = x.shape[1];
-        var q = RotaryEmbedding.Apply(q_proj.forward(x).view(b, n, _heads, _headDim).transpose(1, 2), cos, sin);    // [B, H, L, hd]
-        var k = RotaryEmbedding.Apply(k_proj.forward(x).view(b, n, _kvHeads, _headDim).transpose(1, 2), cos, sin); // [B, Hkv, L, hd]
-        var v = v_proj.forward(x).view(b, n, _kvHeads, _headDim).transpose(1, 2);
+        var qkv = ColumnMajorLinear.ForwardStacked([q_proj, k_proj, v_proj], x);                                   // [B, L, H·hd], [B, L, Hkv·hd] ×2
+        var q = RotaryEmbedding.Apply(qkv[0].view(b, n, _heads, _headDim).transpose(1, 2), cos, sin);    // [B, H, L, hd]
+        var k = RotaryEmbedding.Apply(qkv[1].view(b, n, _kvHeads, _headDim).transpose(1, 2), cos, sin); // [B, Hkv, L, hd]
+        var v = qkv[2].view(b, n, _kvHeads, _headDim).transpose(1, 2);
         if (n == 1 && b > 1 && BatchedAttentionPays(caches))
         {
             var heads = AttendDecodeBatch(q, k, v, caches).transpose(1, 2).reshape(b, 1, _heads * _headDim);
@@ -361,6 +362,7 @@ internal sealed partial class Qwen2Mlp : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        return down_proj.forward(nn.functional.silu(gate_proj.forward(x)) * up_proj.forward(x)).MoveToOuterDisposeScope();
+        var gateUp = ColumnMajorLinear.ForwardStacked([gate_proj, up_proj], x);                                       // [.., I] ×2
+        return down_proj.forward(nn.functional.silu(gateUp[0]).mul_(gateUp[1])).MoveToOuterDisposeScope();
     }
 }

@@ -134,9 +134,18 @@ internal sealed class SigLipAttention : nn.Module<Tensor, Tensor>
 
     public SigLipAttention(SigLipConfig c, ScalarType dtype, Device device, ScalarType? weightDType) : base(nameof(SigLipAttention))
     {
-        q_proj = Layers.HeldLinear(c.HiddenSize, c.HiddenSize, true, dtype, device, weightDType);
-        k_proj = Layers.HeldLinear(c.HiddenSize, c.HiddenSize, true, dtype, device, weightDType);
-        v_proj = Layers.HeldLinear(c.HiddenSize, c.HiddenSize, true, dtype, device, weightDType);
+        if (weightDType == ScalarType.BFloat16 && dtype == ScalarType.Float32)
+        {
+            // Held back to back: one kernel pass projects q, k and v, read in place by the attention kernel.
+            var qkv = ColumnMajorLinear.Stacked(c.HiddenSize, [c.HiddenSize, c.HiddenSize, c.HiddenSize], true, dtype, device, weightDType);
+            (q_proj, k_proj, v_proj) = (qkv[0], qkv[1], qkv[2]);
+        }
+        else
+        {
+            q_proj = Layers.HeldLinear(c.HiddenSize, c.HiddenSize, true, dtype, device, weightDType);
+            k_proj = Layers.HeldLinear(c.HiddenSize, c.HiddenSize, true, dtype, device, weightDType);
+            v_proj = Layers.HeldLinear(c.HiddenSize, c.HiddenSize, true, dtype, device, weightDType);
+        }
         out_proj = Layers.HeldLinear(c.HiddenSize, c.HiddenSize, true, dtype, device, weightDType);
         _heads = c.NumAttentionHeads;
         RegisterComponents();
@@ -150,7 +159,13 @@ internal sealed class SigLipAttention : nn.Module<Tensor, Tensor>
         Tensor merged;
         using (NewDisposeScope())   // q, k, v and the heads' output go as soon as they are merged
         {
-            Tensor q = q_proj.forward(x), k = k_proj.forward(x), v = v_proj.forward(x);
+            Tensor q, k, v;
+            if (q_proj is ColumnMajorLinear qp && k_proj is ColumnMajorLinear kp && v_proj is ColumnMajorLinear vp)
+            {
+                var qkv = ColumnMajorLinear.ForwardStacked([qp, kp, vp], x);                                          // column slices of [T, P, 3·D]
+                (q, k, v) = (qkv[0], qkv[1], qkv[2]);
+            }
+            else (q, k, v) = (q_proj.forward(x), k_proj.forward(x), v_proj.forward(x));
             if (AttentionKernel.Takes(q, k, v, _heads))
                 merged = AttentionKernel.Forward(q, k, v, _heads).MoveToOuterDisposeScope();
             else
