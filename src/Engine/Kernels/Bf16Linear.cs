@@ -30,6 +30,9 @@ internal static unsafe class Bf16Linear
         return kernel ? Kernel(x, weight, bias, (int)rows) : Widened(x, weight, bias);
     }
 
+    /// <summary>The kernel's threads: the open region's, else libtorch's.</summary>
+    private static int Threads => SkinnyLinear.RegionThreads is > 0 and var t ? t : torch.get_num_threads();
+
     private static Tensor Kernel(Tensor x, Tensor weight, Tensor? bias, int rows)
     {
         int inputs = (int)weight.shape[1], outputs = (int)weight.shape[0];
@@ -39,9 +42,8 @@ internal static unsafe class Bf16Linear
         using (var input = x.contiguous())
         using (var b = bias?.contiguous())
         {
-            int threads = SkinnyLinear.RegionThreads is > 0 and var t ? t : torch.get_num_threads();
             Bf16RowsKernel.Run(SkinnyLinear.Pointer(input), (ushort*)SkinnyLinear.Pointer(weight), b is null ? null : SkinnyLinear.Pointer(b),
-                SkinnyLinear.Pointer(y), rows, inputs, outputs, threads, SkinnyLinear.RunParts);
+                SkinnyLinear.Pointer(y), rows, inputs, outputs, Threads, SkinnyLinear.RunParts);
             GC.KeepAlive(input);   // their native memory was read through raw pointers
             GC.KeepAlive(weight);
             GC.KeepAlive(b);
@@ -52,9 +54,9 @@ internal static unsafe class Bf16Linear
 
     /// <summary>One row on raw float32 memory (the fused decode step): y[outputs] = x[inputs]·Wᵀ (+ b), W bf16
     /// [outputs, inputs] row-major; the caller keeps W and b alive.</summary>
-    internal static void Row(float* x, ushort* weight, float* bias, float* y, int inputs, int outputs, int threads)
+    internal static void Row(float* x, ushort* weight, float* bias, float* y, int inputs, int outputs)
     {
-        Bf16RowsKernel.Run(x, weight, bias, y, 1, inputs, outputs, threads, SkinnyLinear.RunParts);
+        Bf16RowsKernel.Run(x, weight, bias, y, 1, inputs, outputs, Threads, SkinnyLinear.RunParts);
         t_kernelCalls++;
     }
 

@@ -38,19 +38,15 @@ public sealed partial class Qwen2ForCausalLM
         var c = Config;
         if (token < 0 || token >= c.VocabSize) throw new ArgumentOutOfRangeException(nameof(token), token, $"outside the vocabulary (0..{c.VocabSize - 1})");
         int d = c.HiddenSize;
-        int threads = SkinnyLinear.RegionThreads is > 0 and var t ? t : torch.get_num_threads();
         var scratch = RowScratch.Current;
         float* x = scratch.Get(RowScratch.Hidden, d);
-        ushort* row = (ushort*)SkinnyLinear.Pointer(model.embed_tokens.weight) + token * d;
-        for (int i = 0; i < d; i++) x[i] = Bf16RowsKernel.FromBf16(row[i]);   // the bf16 row widened (exact)
+        model.embed_tokens.WidenRow(token, x, d);
         using var scope = NewDisposeScope();
-        model.DecodeRow(x, cache, scratch, threads, c);
+        model.DecodeRow(x, cache, scratch, c);
         float* normed = scratch.Get(RowScratch.Normed, d);
         DecodeOps.RmsNorm(x, SkinnyLinear.Pointer(model.norm.Weight), model.norm.Eps, normed, d);
         var logits = empty([1, c.VocabSize], ScalarType.Float32);
-        Bf16Linear.Row(normed, (ushort*)SkinnyLinear.Pointer(lm_head), null, SkinnyLinear.Pointer(logits), d, c.VocabSize, threads);
-        GC.KeepAlive(lm_head);
-        GC.KeepAlive(model.embed_tokens.weight);
+        ColumnMajorLinear.ApplyRow(lm_head, normed, SkinnyLinear.Pointer(logits));
         GC.KeepAlive(model.norm.Weight);
         ForwardCalls++;
         ForwardPositions++;
@@ -65,11 +61,11 @@ internal sealed partial class Qwen2Model
     public bool PrepareRows() => layers.Aggregate(true, (all, layer) => layer.PrepareRows() && all);
 
     /// <summary>The hidden state x [D] (raw) through every layer at position cache.Length; advances the cache.</summary>
-    public unsafe void DecodeRow(float* x, KvCache cache, RowScratch scratch, int threads, Qwen2Config c)
+    public unsafe void DecodeRow(float* x, KvCache cache, RowScratch scratch, Qwen2Config c)
     {
         float* cos = scratch.Get(RowScratch.Rotary, 2 * c.HeadDim), sin = cos + c.HeadDim;
         _rotary.CosSinRow(cache.Length, cos, sin);
-        foreach (var layer in layers) layer.DecodeRow(x, cos, sin, cache, scratch, threads, c);
+        foreach (var layer in layers) layer.DecodeRow(x, cos, sin, cache, scratch, c);
         cache.Advance(1);
     }
 }
@@ -79,15 +75,15 @@ internal sealed partial class Qwen2DecoderLayer
     public bool PrepareRows() => self_attn.PrepareRows() & mlp.PrepareRows();
 
     /// <summary>x += attention(norm(x)); x += mlp(norm(x)), on raw memory.</summary>
-    public unsafe void DecodeRow(float* x, float* cos, float* sin, KvCache cache, RowScratch scratch, int threads, Qwen2Config c)
+    public unsafe void DecodeRow(float* x, float* cos, float* sin, KvCache cache, RowScratch scratch, Qwen2Config c)
     {
         int d = c.HiddenSize;
         float* normed = scratch.Get(RowScratch.Normed, d), output = scratch.Get(RowScratch.Output, d);
         DecodeOps.RmsNorm(x, SkinnyLinear.Pointer(input_layernorm.Weight), input_layernorm.Eps, normed, d);
-        self_attn.DecodeRow(normed, output, cos, sin, cache, scratch, threads);
+        self_attn.DecodeRow(normed, output, cos, sin, cache, scratch);
         DecodeOps.Add(x, output, d);
         DecodeOps.RmsNorm(x, SkinnyLinear.Pointer(post_attention_layernorm.Weight), post_attention_layernorm.Eps, normed, d);
-        mlp.DecodeRow(normed, output, scratch, threads, c.IntermediateSize);
+        mlp.DecodeRow(normed, output, scratch, c.IntermediateSize);
         DecodeOps.Add(x, output, d);
         GC.KeepAlive(input_layernorm.Weight);
         GC.KeepAlive(post_attention_layernorm.Weight);
@@ -108,16 +104,16 @@ internal sealed partial class Qwen2Attention
 
     /// <summary>One position: q, k, v projected and rotated, k and v written into the cache at its length, then
     /// q attends over every cached position and itself (grouped heads as in <see cref="Attend"/>).</summary>
-    public unsafe void DecodeRow(float* x, float* y, float* cos, float* sin, KvCache cache, RowScratch scratch, int threads)
+    public unsafe void DecodeRow(float* x, float* y, float* cos, float* sin, KvCache cache, RowScratch scratch)
     {
         int width = _heads * _headDim, kvWidth = _kvHeads * _headDim, positions = checked((int)(cache.Length + 1));
         float* q = scratch.Get(RowScratch.Projected, width + 2 * kvWidth), k = q + width, v = k + kvWidth;
-        if (_projectionsAdjacent) ColumnMajorLinear.ForwardRows([q_proj, k_proj, v_proj], x, q, threads);
+        if (_projectionsAdjacent) ColumnMajorLinear.ForwardRows([q_proj, k_proj, v_proj], x, q);
         else
         {
-            q_proj.ForwardRow(x, q, threads);
-            k_proj.ForwardRow(x, k, threads);
-            v_proj.ForwardRow(x, v, threads);
+            q_proj.ForwardRow(x, q);
+            k_proj.ForwardRow(x, k);
+            v_proj.ForwardRow(x, v);
         }
         DecodeOps.Rotary(q, _heads, _headDim, cos, sin);
         DecodeOps.Rotary(k, _kvHeads, _headDim, cos, sin);
@@ -134,7 +130,7 @@ internal sealed partial class Qwen2Attention
         DecodeOps.Attend(q, _heads, _kvHeads, _headDim, kb, vb, capacity, positions, scratch.Get(RowScratch.Scores, positions), attended);
         GC.KeepAlive(keys);
         GC.KeepAlive(values);
-        o_proj.ForwardRow(attended, y, threads);
+        o_proj.ForwardRow(attended, y);
     }
 }
 
@@ -151,17 +147,17 @@ internal sealed partial class Qwen2Mlp
     private bool _gateUpAdjacent;
 
     /// <summary>y = down(silu(gate(x)) · up(x)), on raw memory.</summary>
-    public unsafe void DecodeRow(float* x, float* y, RowScratch scratch, int threads, int width)
+    public unsafe void DecodeRow(float* x, float* y, RowScratch scratch, int width)
     {
         float* gate = scratch.Get(RowScratch.GateUp, 2 * width), up = gate + width;
-        if (_gateUpAdjacent) ColumnMajorLinear.ForwardRows([gate_proj, up_proj], x, gate, threads);
+        if (_gateUpAdjacent) ColumnMajorLinear.ForwardRows([gate_proj, up_proj], x, gate);
         else
         {
-            gate_proj.ForwardRow(x, gate, threads);
-            up_proj.ForwardRow(x, up, threads);
+            gate_proj.ForwardRow(x, gate);
+            up_proj.ForwardRow(x, up);
         }
         DecodeOps.SiluMul(gate, up, width);
-        down_proj.ForwardRow(gate, y, threads);
+        down_proj.ForwardRow(gate, y);
     }
 }
 
