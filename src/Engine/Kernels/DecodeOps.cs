@@ -147,10 +147,11 @@ internal static unsafe class DecodeOps
     /// <summary>Attention of one query position over <paramref name="positions"/> cached positions:
     /// q [heads, headDim]; keys and values [kvHeads, capacity, headDim] (a cache's buffers, the first positions
     /// filled); query head h reads kv head h / (heads / kvHeads). out [heads, headDim] = softmax(q·kᵀ/√headDim)·v.
-    /// <paramref name="scores"/> holds at least <paramref name="positions"/> floats.</summary>
+    /// <paramref name="scores"/> holds at least <paramref name="positions"/> floats; <paramref name="probabilities"/>, when
+    /// not null, receives the softmax [heads, positions] (an evidence ask's attention probe).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Attend(float* q, int heads, int kvHeads, int headDim, float* keys, float* values, long capacity, int positions,
-        float* scores, float* output)
+        float* scores, float* output, float* probabilities = null)
     {
         int repeat = heads / kvHeads;
         float scale = 1f / MathF.Sqrt(headDim);
@@ -165,6 +166,8 @@ internal static unsafe class DecodeOps
                 max = Math.Max(max, scores[s]);
             }
             float inverse = 1f / Exp(scores, max, positions);
+            if (probabilities != null)
+                for (int s = 0; s < positions; s++) probabilities[(long)h * positions + s] = scores[s] * inverse;
             new Span<float>(oh, headDim).Clear();
             for (int s = 0; s < positions; s++) Axpy(scores[s] * inverse, vh + (long)s * headDim, oh, headDim);
         }

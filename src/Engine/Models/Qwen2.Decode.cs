@@ -20,9 +20,8 @@ public sealed partial class Qwen2ForCausalLM
     /// <summary>Decode steps that took the fused path (observability, tests).</summary>
     internal long FusedSteps { get; private set; }
 
-    /// <summary>One sequence, weights held bf16 under float32 compute on the CPU, and no attention probe
-    /// (evidence asks read the probabilities from the tensor path).</summary>
-    private bool TakesFusedStep(KvCache cache) => FusedDecode && cache.Probe is null && (_rowsTaken ??= WeightsTakeRows());
+    /// <summary>One sequence, weights held bf16 under float32 compute on the CPU (an evidence ask's probe is fed too).</summary>
+    private bool TakesFusedStep(KvCache cache) => FusedDecode && (_rowsTaken ??= WeightsTakeRows());
 
     /// <summary>Whether the weights suit the fused step: read once, at the first decode step (after loading), since
     /// asking every linear's tensors costs native calls the fused step is there to save.</summary>
@@ -127,7 +126,10 @@ internal sealed partial class Qwen2Attention
             new ReadOnlySpan<float>(v + g * _headDim, _headDim).CopyTo(new Span<float>(vb + at, _headDim));
         }
         float* attended = scratch.Get(RowScratch.Attended, width);
-        DecodeOps.Attend(q, _heads, _kvHeads, _headDim, kb, vb, capacity, positions, scratch.Get(RowScratch.Scores, positions), attended);
+        var probabilities = cache.Probe is null ? null : empty([_heads, positions], ScalarType.Float32);   // [H, S], the probe's record
+        DecodeOps.Attend(q, _heads, _kvHeads, _headDim, kb, vb, capacity, positions, scratch.Get(RowScratch.Scores, positions), attended,
+            probabilities is null ? null : SkinnyLinear.Pointer(probabilities));
+        if (probabilities is not null) cache.Probe!.Add(probabilities);
         GC.KeepAlive(keys);
         GC.KeepAlive(values);
         o_proj.ForwardRow(attended, y);
