@@ -51,9 +51,9 @@ internal static unsafe class Bf16Linear
 
     /// <summary>One row on raw float32 memory (the fused decode step): y[outputs] = x[inputs]·Wᵀ (+ b), W bf16
     /// [outputs, inputs] row-major; the caller keeps W and b alive.</summary>
-    internal static void Row(float* x, ushort* weight, float* bias, float* y, int inputs, int outputs, int threads)
+    internal static void Row(float* x, ushort* weight, float* bias, float* y, int inputs, int outputs)
     {
-        Bf16RowsKernel.Run(x, weight, bias, y, 1, inputs, outputs, threads, SkinnyLinear.RunParts);
+        Bf16RowsKernel.Run(x, weight, bias, y, 1, inputs, outputs, SkinnyLinear.KernelThreads, SkinnyLinear.RunParts);
         t_kernelCalls++;
     }
 

@@ -59,7 +59,7 @@ internal sealed class ColumnMajorLinear : nn.Module<Tensor, Tensor>
                               && (bias is null || bias.dtype == ScalarType.Float32);
 
     /// <summary>One row on raw float32 memory (the fused decode step, <see cref="TakesRow"/>): y[out] = x[in]·Wᵀ (+ b).</summary>
-    internal unsafe void ForwardRow(float* x, float* y, int threads) => ForwardRows([this], x, y, threads);
+    internal unsafe void ForwardRow(float* x, float* y) => ForwardRows([this], x, y);
 
     /// <summary>Whether <paramref name="layers"/> take one-row steps over the same input and lie back to back in
     /// memory, weights and biases, as <see cref="Stacked"/> allocates them.</summary>
@@ -79,12 +79,12 @@ internal sealed class ColumnMajorLinear : nn.Module<Tensor, Tensor>
 
     /// <summary>One row through <see cref="Adjacent"/> layers (or one layer) as one kernel call: y holds their outputs
     /// one after another.</summary>
-    internal static unsafe void ForwardRows(IReadOnlyList<ColumnMajorLinear> layers, float* x, float* y, int threads)
+    internal static unsafe void ForwardRows(IReadOnlyList<ColumnMajorLinear> layers, float* x, float* y)
     {
         var first = layers[0];
         int outputs = 0;
         foreach (var layer in layers) outputs += layer._outputs;
-        Bf16Linear.Row(x, (ushort*)SkinnyLinear.Pointer(first.weight), first.bias is null ? null : SkinnyLinear.Pointer(first.bias), y, first._inputs, outputs, threads);
+        Bf16Linear.Row(x, (ushort*)SkinnyLinear.Pointer(first.weight), first.bias is null ? null : SkinnyLinear.Pointer(first.bias), y, first._inputs, outputs);
         GC.KeepAlive(layers);   // and so their weights, read through raw pointers
     }
 
@@ -101,6 +101,14 @@ internal sealed class ColumnMajorLinear : nn.Module<Tensor, Tensor>
         var parts = new Tensor[layers.Count];
         for (int i = 0, at = 0; i < parts.Length; at += layers[i]._outputs, i++) parts[i] = all.narrow(-1, at, layers[i]._outputs);
         return parts;
+    }
+
+    /// <summary>One row on raw memory through a bf16-resident weight [out, in] held outside a module (the tied
+    /// <c>lm_head</c>): y[out] = x[in]·Wᵀ.</summary>
+    internal static unsafe void ApplyRow(Tensor weight, float* x, float* y)
+    {
+        Bf16Linear.Row(x, (ushort*)SkinnyLinear.Pointer(weight), null, y, (int)weight.shape[1], (int)weight.shape[0]);
+        GC.KeepAlive(weight);
     }
 
     /// <summary>x·Wᵀ (+ b) for a weight held outside a module (the tied <c>lm_head</c>): column-major in

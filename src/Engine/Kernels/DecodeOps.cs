@@ -18,7 +18,7 @@ internal static unsafe class DecodeOps
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RmsNorm(float* x, float* weight, float eps, float* y, int n)
     {
-        float r = 1f / MathF.Sqrt(Sum(x, x, n) / n + eps);
+        float r = 1f / MathF.Sqrt(Dot(x, x, n) / n + eps);
         int i = 0;
         if (Wide)
         {
@@ -26,22 +26,6 @@ internal static unsafe class DecodeOps
             for (; i + 16 <= n; i += 16) Vector512.Store(Vector512.Load(weight + i) * (Vector512.Load(x + i) * vr), y + i);
         }
         for (; i < n; i++) y[i] = weight[i] * (x[i] * r);
-    }
-
-    /// <summary>Σ a[i]·b[i] (16 float32 partial sums, then added in double).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float Sum(float* a, float* b, int n)
-    {
-        int i = 0;
-        double total = 0;
-        if (Wide && n >= 16)
-        {
-            var acc = Vector512<float>.Zero;
-            for (; i + 16 <= n; i += 16) acc = Vector512.FusedMultiplyAdd(Vector512.Load(a + i), Vector512.Load(b + i), acc);
-            for (int lane = 0; lane < 16; lane++) total += acc[lane];
-        }
-        for (; i < n; i++) total += a[i] * b[i];
-        return (float)total;
     }
 
     /// <summary>into += from over n values.</summary>
@@ -147,10 +131,11 @@ internal static unsafe class DecodeOps
     /// <summary>Attention of one query position over <paramref name="positions"/> cached positions:
     /// q [heads, headDim]; keys and values [kvHeads, capacity, headDim] (a cache's buffers, the first positions
     /// filled); query head h reads kv head h / (heads / kvHeads). out [heads, headDim] = softmax(q·kᵀ/√headDim)·v.
-    /// <paramref name="scores"/> holds at least <paramref name="positions"/> floats.</summary>
+    /// <paramref name="scores"/> holds at least <paramref name="positions"/> floats; <paramref name="probabilities"/>, when
+    /// not null, receives the softmax [heads, positions] (an evidence ask's attention probe).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Attend(float* q, int heads, int kvHeads, int headDim, float* keys, float* values, long capacity, int positions,
-        float* scores, float* output)
+        float* scores, float* output, float* probabilities = null)
     {
         int repeat = heads / kvHeads;
         float scale = 1f / MathF.Sqrt(headDim);
@@ -160,11 +145,14 @@ internal static unsafe class DecodeOps
             float* qh = q + (long)h * headDim, kh = keys + head, vh = values + head, oh = output + (long)h * headDim;
             for (int s = 0; s < positions; s++) scores[s] = Dot(qh, kh + (long)s * headDim, headDim);
             float inverse = 1f / Activations.SoftmaxExp(scores, positions, scale);
+            if (probabilities != null)
+                for (int s = 0; s < positions; s++) probabilities[(long)h * positions + s] = scores[s] * inverse;
             new Span<float>(oh, headDim).Clear();
             for (int s = 0; s < positions; s++) Axpy(scores[s] * inverse, vh + (long)s * headDim, oh, headDim);
         }
     }
 
+    /// <summary>Σ a[i]·b[i] (16 float32 partial sums, then their tree sum).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Dot(float* a, float* b, int n)
     {

@@ -23,35 +23,11 @@ internal static unsafe partial class SkinnyLinear
     /// kept (a few MB at most).</summary>
     internal static class Buffers
     {
-        [ThreadStatic] private static Scratch? t_scratch;
+        // Slot 0 is the input; slot t ≥ 1 the partial sums of thread t.
+        [ThreadStatic] private static NativeScratch? t_scratch;
 
-        public static float* Input(int floats) => (t_scratch ??= new Scratch()).Get(0, floats);
-        public static float* Partial(int part, int floats) => (t_scratch ??= new Scratch()).Get(part, floats);
-
-        private sealed class Scratch
-        {
-            private readonly float*[] _memory = new float*[Environment.ProcessorCount + 1];
-            private readonly int[] _sizes = new int[Environment.ProcessorCount + 1];
-
-            // Slot 0 is the input; slot t ≥ 1 the partial sums of thread t.
-            public float* Get(int slot, int floats)
-            {
-                if (_sizes[slot] < floats)
-                {
-                    NativeMemory.AlignedFree(_memory[slot]);
-                    _memory[slot] = null;   // nothing dangling if the allocation fails
-                    _sizes[slot] = 0;
-                    _memory[slot] = (float*)NativeMemory.AlignedAlloc((nuint)floats * sizeof(float), 64);
-                    _sizes[slot] = floats;
-                }
-                return _memory[slot];
-            }
-
-            ~Scratch()
-            {
-                foreach (var p in _memory) NativeMemory.AlignedFree(p);
-            }
-        }
+        public static float* Input(int floats) => (t_scratch ??= new NativeScratch(Environment.ProcessorCount + 1)).Get(0, floats);
+        public static float* Partial(int part, int floats) => (t_scratch ??= new NativeScratch(Environment.ProcessorCount + 1)).Get(part, floats);
     }
 
     /// <summary>Helper threads for the kernel: the caller runs part 0 and each helper one more part.

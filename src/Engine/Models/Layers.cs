@@ -66,4 +66,13 @@ internal sealed class TokenEmbedding : nn.Module
         weight = new Parameter(ColumnMajorLinear.AllocateWeight(vocab, dim, dtype, weightDType, device), requires_grad: false);
         RegisterComponents();
     }
+
+    /// <summary>Row <paramref name="token"/> of a bf16-held table widened (exactly) into <paramref name="into"/> [dim]
+    /// (the fused decode step; the caller checked the token and the table).</summary>
+    public unsafe void WidenRow(long token, float* into, int dim)
+    {
+        ushort* row = (ushort*)SkinnyLinear.Pointer(weight) + token * dim;
+        for (int i = 0; i < dim; i++) into[i] = BitConverter.UInt32BitsToSingle((uint)row[i] << 16);
+        GC.KeepAlive(weight);
+    }
 }

@@ -20,9 +20,8 @@ public sealed partial class Qwen2ForCausalLM
     /// <summary>Decode steps that took the fused path (observability, tests).</summary>
     internal long FusedSteps { get; private set; }
 
-    /// <summary>One sequence, weights held bf16 under float32 compute on the CPU, and no attention probe
-    /// (evidence asks read the probabilities from the tensor path).</summary>
-    private bool TakesFusedStep(KvCache cache) => FusedDecode && cache.Probe is null && (_rowsTaken ??= WeightsTakeRows());
+    /// <summary>One sequence, weights held bf16 under float32 compute on the CPU (an evidence ask's probe is fed too).</summary>
+    private bool TakesFusedStep(KvCache cache) => FusedDecode && (_rowsTaken ??= WeightsTakeRows());
 
     /// <summary>Whether the weights suit the fused step: read once, at the first decode step (after loading), since
     /// asking every linear's tensors costs native calls the fused step is there to save.</summary>
@@ -38,19 +37,15 @@ public sealed partial class Qwen2ForCausalLM
         var c = Config;
         if (token < 0 || token >= c.VocabSize) throw new ArgumentOutOfRangeException(nameof(token), token, $"outside the vocabulary (0..{c.VocabSize - 1})");
         int d = c.HiddenSize;
-        int threads = SkinnyLinear.RegionThreads is > 0 and var t ? t : torch.get_num_threads();
         var scratch = RowScratch.Current;
         float* x = scratch.Get(RowScratch.Hidden, d);
-        ushort* row = (ushort*)SkinnyLinear.Pointer(model.embed_tokens.weight) + token * d;
-        for (int i = 0; i < d; i++) x[i] = Bf16RowsKernel.FromBf16(row[i]);   // the bf16 row widened (exact)
+        model.embed_tokens.WidenRow(token, x, d);
         using var scope = NewDisposeScope();
-        model.DecodeRow(x, cache, scratch, threads, c);
+        model.DecodeRow(x, cache, scratch, c);
         float* normed = scratch.Get(RowScratch.Normed, d);
         DecodeOps.RmsNorm(x, SkinnyLinear.Pointer(model.norm.Weight), model.norm.Eps, normed, d);
         var logits = empty([1, c.VocabSize], ScalarType.Float32);
-        Bf16Linear.Row(normed, (ushort*)SkinnyLinear.Pointer(lm_head), null, SkinnyLinear.Pointer(logits), d, c.VocabSize, threads);
-        GC.KeepAlive(lm_head);
-        GC.KeepAlive(model.embed_tokens.weight);
+        ColumnMajorLinear.ApplyRow(lm_head, normed, SkinnyLinear.Pointer(logits));
         GC.KeepAlive(model.norm.Weight);
         ForwardCalls++;
         ForwardPositions++;
@@ -65,11 +60,11 @@ internal sealed partial class Qwen2Model
     public bool PrepareRows() => layers.Aggregate(true, (all, layer) => layer.PrepareRows() && all);
 
     /// <summary>The hidden state x [D] (raw) through every layer at position cache.Length; advances the cache.</summary>
-    public unsafe void DecodeRow(float* x, KvCache cache, RowScratch scratch, int threads, Qwen2Config c)
+    public unsafe void DecodeRow(float* x, KvCache cache, NativeScratch scratch, Qwen2Config c)
     {
         float* cos = scratch.Get(RowScratch.Rotary, 2 * c.HeadDim), sin = cos + c.HeadDim;
         _rotary.CosSinRow(cache.Length, cos, sin);
-        foreach (var layer in layers) layer.DecodeRow(x, cos, sin, cache, scratch, threads, c);
+        foreach (var layer in layers) layer.DecodeRow(x, cos, sin, cache, scratch, c);
         cache.Advance(1);
     }
 }
@@ -79,15 +74,15 @@ internal sealed partial class Qwen2DecoderLayer
     public bool PrepareRows() => self_attn.PrepareRows() & mlp.PrepareRows();
 
     /// <summary>x += attention(norm(x)); x += mlp(norm(x)), on raw memory.</summary>
-    public unsafe void DecodeRow(float* x, float* cos, float* sin, KvCache cache, RowScratch scratch, int threads, Qwen2Config c)
+    public unsafe void DecodeRow(float* x, float* cos, float* sin, KvCache cache, NativeScratch scratch, Qwen2Config c)
     {
         int d = c.HiddenSize;
         float* normed = scratch.Get(RowScratch.Normed, d), output = scratch.Get(RowScratch.Output, d);
         DecodeOps.RmsNorm(x, SkinnyLinear.Pointer(input_layernorm.Weight), input_layernorm.Eps, normed, d);
-        self_attn.DecodeRow(normed, output, cos, sin, cache, scratch, threads);
+        self_attn.DecodeRow(normed, output, cos, sin, cache, scratch);
         DecodeOps.Add(x, output, d);
         DecodeOps.RmsNorm(x, SkinnyLinear.Pointer(post_attention_layernorm.Weight), post_attention_layernorm.Eps, normed, d);
-        mlp.DecodeRow(normed, output, scratch, threads, c.IntermediateSize);
+        mlp.DecodeRow(normed, output, scratch, c.IntermediateSize);
         DecodeOps.Add(x, output, d);
         GC.KeepAlive(input_layernorm.Weight);
         GC.KeepAlive(post_attention_layernorm.Weight);
@@ -108,16 +103,16 @@ internal sealed partial class Qwen2Attention
 
     /// <summary>One position: q, k, v projected and rotated, k and v written into the cache at its length, then
     /// q attends over every cached position and itself (grouped heads as in <see cref="Attend"/>).</summary>
-    public unsafe void DecodeRow(float* x, float* y, float* cos, float* sin, KvCache cache, RowScratch scratch, int threads)
+    public unsafe void DecodeRow(float* x, float* y, float* cos, float* sin, KvCache cache, NativeScratch scratch)
     {
         int width = _heads * _headDim, kvWidth = _kvHeads * _headDim, positions = checked((int)(cache.Length + 1));
         float* q = scratch.Get(RowScratch.Projected, width + 2 * kvWidth), k = q + width, v = k + kvWidth;
-        if (_projectionsAdjacent) ColumnMajorLinear.ForwardRows([q_proj, k_proj, v_proj], x, q, threads);
+        if (_projectionsAdjacent) ColumnMajorLinear.ForwardRows([q_proj, k_proj, v_proj], x, q);
         else
         {
-            q_proj.ForwardRow(x, q, threads);
-            k_proj.ForwardRow(x, k, threads);
-            v_proj.ForwardRow(x, v, threads);
+            q_proj.ForwardRow(x, q);
+            k_proj.ForwardRow(x, k);
+            v_proj.ForwardRow(x, v);
         }
         DecodeOps.Rotary(q, _heads, _headDim, cos, sin);
         DecodeOps.Rotary(k, _kvHeads, _headDim, cos, sin);
@@ -131,10 +126,13 @@ internal sealed partial class Qwen2Attention
             new ReadOnlySpan<float>(v + g * _headDim, _headDim).CopyTo(new Span<float>(vb + at, _headDim));
         }
         float* attended = scratch.Get(RowScratch.Attended, width);
-        DecodeOps.Attend(q, _heads, _kvHeads, _headDim, kb, vb, capacity, positions, scratch.Get(RowScratch.Scores, positions), attended);
+        var probabilities = cache.Probe is null ? null : empty([_heads, positions], ScalarType.Float32);   // [H, S], the probe's record
+        DecodeOps.Attend(q, _heads, _kvHeads, _headDim, kb, vb, capacity, positions, scratch.Get(RowScratch.Scores, positions), attended,
+            probabilities is null ? null : SkinnyLinear.Pointer(probabilities));
+        if (probabilities is not null) cache.Probe!.Add(probabilities);
         GC.KeepAlive(keys);
         GC.KeepAlive(values);
-        o_proj.ForwardRow(attended, y, threads);
+        o_proj.ForwardRow(attended, y);
     }
 }
 
@@ -151,49 +149,27 @@ internal sealed partial class Qwen2Mlp
     private bool _gateUpAdjacent;
 
     /// <summary>y = down(silu(gate(x)) · up(x)), on raw memory.</summary>
-    public unsafe void DecodeRow(float* x, float* y, RowScratch scratch, int threads, int width)
+    public unsafe void DecodeRow(float* x, float* y, NativeScratch scratch, int width)
     {
         float* gate = scratch.Get(RowScratch.GateUp, 2 * width), up = gate + width;
-        if (_gateUpAdjacent) ColumnMajorLinear.ForwardRows([gate_proj, up_proj], x, gate, threads);
+        if (_gateUpAdjacent) ColumnMajorLinear.ForwardRows([gate_proj, up_proj], x, gate);
         else
         {
-            gate_proj.ForwardRow(x, gate, threads);
-            up_proj.ForwardRow(x, up, threads);
+            gate_proj.ForwardRow(x, gate);
+            up_proj.ForwardRow(x, up);
         }
         DecodeOps.SiluMul(gate, up, width);
-        down_proj.ForwardRow(gate, y, threads);
+        down_proj.ForwardRow(gate, y);
     }
 }
 
-/// <summary>The fused decode step's raw float32 buffers, one set per thread, grown to the largest model and
-/// cache seen and kept (a few hundred KB).</summary>
-internal sealed unsafe class RowScratch
+/// <summary>The fused decode step's scratch slots (<see cref="NativeScratch"/>), one set per thread, grown to the
+/// largest model and cache seen and kept (a few hundred KB).</summary>
+internal static class RowScratch
 {
     public const int Hidden = 0, Normed = 1, Output = 2, Projected = 3, Attended = 4, Scores = 5, GateUp = 6, Rotary = 7, Count = 8;
 
-    [ThreadStatic] private static RowScratch? t_current;
+    [ThreadStatic] private static NativeScratch? t_current;
 
-    public static RowScratch Current => t_current ??= new RowScratch();
-
-    private readonly float*[] _memory = new float*[Count];
-    private readonly int[] _sizes = new int[Count];
-
-    public float* Get(int slot, int floats)
-    {
-        if (_sizes[slot] < floats)
-        {
-            int size = Math.Max(floats, 2 * _sizes[slot]);   // a growing cache's scores: doubling, not one allocation per step
-            NativeMemory.AlignedFree(_memory[slot]);
-            _memory[slot] = null;   // nothing dangling if the allocation fails
-            _sizes[slot] = 0;
-            _memory[slot] = (float*)NativeMemory.AlignedAlloc((nuint)size * sizeof(float), 64);
-            _sizes[slot] = size;
-        }
-        return _memory[slot];
-    }
-
-    ~RowScratch()
-    {
-        foreach (var p in _memory) NativeMemory.AlignedFree(p);
-    }
+    public static NativeScratch Current => t_current ??= new NativeScratch(Count);
 }

@@ -185,17 +185,31 @@ public sealed class Bf16ResidencyTests : IDisposable
         Assert.Equal(fusedSteps + 8, language.FusedSteps);
         Assert.Equal(unfused.Length, fused.Length);
 
+        // An evidence step fuses too, and records the attention the tensor path records.
+        using var fusedProbe = new AttentionProbe(0, fused.Length);
+        using var unfusedProbe = new AttentionProbe(0, unfused.Length);
+        (fused.Probe, unfused.Probe) = (fusedProbe, unfusedProbe);
+        using (_bf16.DecodeRegion(1)) language.DecodeBatch([token], [fused]);
+        Assert.Equal(fusedSteps + 9, language.FusedSteps);
+        language.FusedDecode = false;
+        try
+        {
+            using (_bf16.DecodeRegion(1)) language.DecodeBatch([token], [unfused]);
+        }
+        finally
+        {
+            language.FusedDecode = true;
+        }
+        var recorded = fusedProbe.TakeStep()!;
+        var expected = unfusedProbe.TakeStep()!;
+        Assert.Equal(expected.Length, recorded.Length);
+        Assert.True(expected.Max() - expected.Min() > 1e-3, "the attention is flat: a weak comparison");
+        for (int i = 0; i < expected.Length; i++) Assert.True(Math.Abs(expected[i] - recorded[i]) <= 1e-6, $"position {i}: {recorded[i]} vs {expected[i]}");
+
         // q, k, v and gate, up are held back to back: a layer is 4 kernel calls (qkv, o, gate-up, down), plus the lm_head.
         long calls = Bf16Linear.KernelCallsOnThisThread;
         using (_bf16.DecodeRegion(1)) language.DecodeBatch([token], [fused]);
         Assert.Equal(4 * _bf16.Config.Text.NumHiddenLayers + 1, Bf16Linear.KernelCallsOnThisThread - calls);
-
-        // An evidence step reads attention probabilities only the tensor path writes: it does not fuse.
-        using var probe = new AttentionProbe(0, 4);
-        fused.Probe = probe;
-        using (_bf16.DecodeRegion(1)) language.DecodeBatch([token], [fused]);
-        Assert.Equal(fusedSteps + 9, language.FusedSteps);
-        Assert.NotNull(probe.TakeStep());
     }
 
     /// <summary>The fixture's prompt ids and its video's VQ encoding.</summary>
