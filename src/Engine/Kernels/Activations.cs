@@ -6,8 +6,8 @@ using static TorchSharp.torch;
 
 namespace VQToken.Engine.Kernels;
 
-/// <summary>Element-wise functions over raw float32 memory for the CPU kernels: a fast e^x and the tanh-GELU, split over
-/// the kernels' threads (libtorch's took about a quarter of a SigLIP fc1's time on its output).</summary>
+/// <summary>Element-wise functions over raw float32 memory for the CPU kernels: a fast e^x, softmax numerators and the
+/// tanh-GELU split over the kernels' threads (libtorch's GELU and Vector512.Exp were slow here; docs/BENCHMARKS.md).</summary>
 public static unsafe class Activations
 {
     /// <summary>Values per part when split over threads (smaller calls run on the calling thread alone).</summary>

@@ -26,16 +26,19 @@ public sealed class SigLipVisionTower : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    /// <summary>Frames through the encoder at a time on the CPU: each frame attends only within itself, so a pass of
-    /// one frame keeps its activations (~13 MB at their widest) in the last-level cache; a GPU takes the batch.</summary>
-    internal const int CpuFramesPerPass = 1;
+    /// <summary>Frames through the encoder at a time on the CPU: each frame attends only within itself, so passes of a
+    /// few frames keep the activations of a few; as many as keep the widest (the MLP's) within ~16 MB, so a real frame
+    /// (~13 MB) goes alone and stays in the last-level cache, at most 4 (small models: fewer, larger temporaries).
+    /// A GPU takes the batch.</summary>
+    internal static int CpuFramesPerPass(SigLipConfig c) =>
+        (int)Math.Clamp((16L << 20) / Math.Max(1L, (long)c.NumPatches * c.IntermediateSize * sizeof(float)), 1, 4);
 
     /// <summary>pixels [T, 3, S, S] in [-1, 1] → features [T, P, Dv] (P = (S/patch)²).</summary>
     public override Tensor forward(Tensor pixels)
     {
         using var scope = NewDisposeScope();
         long frames = pixels.shape[0];
-        long step = pixels.device_type == DeviceType.CPU ? CpuFramesPerPass : frames;
+        long step = pixels.device_type == DeviceType.CPU ? CpuFramesPerPass(Config) : frames;
         if (frames <= step) return encoder.forward(embeddings.forward(pixels)).MoveToOuterDisposeScope();
         Tensor? features = null;
         for (long from = 0; from < frames; from += step)

@@ -13,12 +13,20 @@ public sealed class VisionPassesTests : IClassFixture<TinyCheckpointFixture>
     public VisionPassesTests(TinyCheckpointFixture checkpoint) => _checkpoint = checkpoint;
 
     [Fact]
+    public void A_real_frame_goes_alone_and_a_small_model_takes_four_frames_a_pass()
+    {
+        Assert.Equal(1, SigLipVisionTower.CpuFramesPerPass(new VQToken.Engine.Checkpoints.SigLipConfig()));   // 729 × 4304 floats: ~12.5 MB
+        using var model = LlavaOneVision.Load(_checkpoint.Directory, CPU, ScalarType.Float32);
+        Assert.Equal(4, SigLipVisionTower.CpuFramesPerPass(model.Config.Vision));
+    }
+
+    [Fact]
     public void A_batch_longer_than_one_pass_encodes_every_frame_as_it_would_alone()
     {
         using var model = LlavaOneVision.Load(_checkpoint.Directory, CPU, ScalarType.Float32);
         using var scope = NewDisposeScope();
         using var generator = new Generator(5);
-        int frames = SigLipVisionTower.CpuFramesPerPass * 2 + 1, side = model.Config.Vision.ImageSize;
+        int frames = SigLipVisionTower.CpuFramesPerPass(model.Config.Vision) * 2 + 1, side = model.Config.Vision.ImageSize;
         var pixels = rand([frames, 3, side, side], generator: generator) * 2 - 1;
 
         var batch = model.EncodeVision(pixels);
