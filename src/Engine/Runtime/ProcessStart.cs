@@ -8,5 +8,6 @@ public static class ProcessStart
     {
         OpenMpWaitPolicy.Apply();   // before TorchSharp loads libgomp: idle OpenMP workers sleep, not spin
         HeapTrim.LimitArenas();     // before threads allocate: few glibc arenas, so freed tensor memory is not kept per thread
+        HeapTrim.KeepActivationPages();   // activations reused from the arenas, not returned and faulted in per layer
     }
 }
