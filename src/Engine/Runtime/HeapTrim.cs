@@ -17,12 +17,12 @@ public static class HeapTrim
 
     /// <summary>Allocations up to this size come from the arenas (glibc's default grows to 32 MB at most): a prefill
     /// chunk's MLP activations are ~20–30 MB each.</summary>
-    public const int MmapThreshold = 64 << 20;
+    public const int MmapThreshold = 32 << 20;
 
     /// <summary>Free memory an arena keeps at its top between operations (and grows by): freed activations are reused
     /// by the next layer instead of being returned and faulted in again; the idle trim (<see cref="Release"/>) still
     /// returns them.</summary>
-    public const int TrimThreshold = 256 << 20, TopPad = 64 << 20;
+    public const int TrimThreshold = 128 << 20, TopPad = 16 << 20;
 
     /// <summary>glibc arenas the service allocates from (see <see cref="LimitArenas"/>).</summary>
     public const int Arenas = 2;
