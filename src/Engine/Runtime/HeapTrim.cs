@@ -15,8 +15,8 @@ public static class HeapTrim
 
     private const int ArenaMaxParam = -8, TrimThresholdParam = -1, TopPadParam = -2, MmapThresholdParam = -3;   // M_ARENA_MAX, M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD
 
-    /// <summary>Allocations up to this size come from the arenas (glibc's default grows to 32 MB at most): a prefill
-    /// chunk's MLP activations are ~20–30 MB each.</summary>
+    /// <summary>Allocations up to this size come from the arenas from the start (glibc's own dynamic threshold reaches
+    /// this ceiling only after freeing such blocks); larger ones are mapped and unmapped as before.</summary>
     public const int MmapThreshold = 32 << 20;
 
     /// <summary>Free memory an arena keeps at its top between operations (and grows by): freed activations are reused
@@ -53,8 +53,8 @@ public static class HeapTrim
 
     /// <summary>Sets the arenas' mmap threshold, trim threshold and top pad (<see cref="MmapThreshold"/>,
     /// <see cref="TrimThreshold"/>, <see cref="TopPad"/>) unless the operator set any of them: with glibc's defaults a
-    /// long prefill returned its activation pages to the OS after each layer and faulted them in again (page faults
-    /// halved and the full-token prefill ~15 % faster here). Called with <see cref="LimitArenas"/>; returns whether set.</summary>
+    /// long prefill returned its activation pages to the OS after each layer and faulted them in again (measured in
+    /// docs/BENCHMARKS.md). Called with <see cref="LimitArenas"/>; returns whether set.</summary>
     public static bool KeepActivationPages()
     {
         if (_unavailable || !ShouldKeepActivationPages(Environment.GetEnvironmentVariable, Environment.GetEnvironmentVariable("GLIBC_TUNABLES")))
