@@ -52,6 +52,11 @@ public static unsafe class Activations
         return Avx512F.Scale(p, n);
     }
 
+    /// <summary>A mask of the first <paramref name="count"/> of 16 lanes (none when it is 0 or less): tails of vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Lanes(int count) =>
+        Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(count)).AsSingle();
+
     /// <summary>row[i] ← e^(scale·row[i] − scale·max) over n values (max the row's largest): softmax's numerators; returns
     /// their sum. The attention kernel's rows and the one-row decode step's scores both go through here.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -67,7 +72,7 @@ public static unsafe class Activations
         }
         Vector512<float> ninf = Vector512.Create(float.NegativeInfinity), zero = Vector512<float>.Zero, tops = ninf;
         for (; j + 16 <= n; j += 16) tops = Vector512.Max(tops, Vector512.Load(row + j));
-        var tail = Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(n - j)).AsSingle();
+        var tail = Lanes(n - j);
         if (j < n) tops = Vector512.Max(tops, Avx512F.MaskLoad(row + j, tail, ninf));
         float max = float.NegativeInfinity;
         for (int l = 0; l < 16; l++) max = MathF.Max(max, tops.GetElement(l));

@@ -15,11 +15,6 @@ public static unsafe class AttentionKernel
     /// <summary>Query rows of a score block (two 4-row halves for the value product).</summary>
     private const int Rows = 8;
 
-    [ThreadStatic] private static long t_calls;
-
-    /// <summary>Calls on this thread (observability, tests).</summary>
-    public static long CallsOnThisThread => t_calls;
-
     /// <summary>Whether the kernel takes q, k, v [T, P, H·d] (SigLIP's projections) in this process: CPU float32,
     /// AVX-512, a head size up to 80.</summary>
     public static bool Takes(Tensor q, Tensor k, Tensor v, int heads) =>
@@ -52,7 +47,6 @@ public static unsafe class AttentionKernel
         GC.KeepAlive(qc);   // their native memory was read through raw pointers
         GC.KeepAlive(kc);
         GC.KeepAlive(vc);
-        t_calls++;
         return y;
     }
 
@@ -69,7 +63,6 @@ public static unsafe class AttentionKernel
         GC.KeepAlive(q);
         GC.KeepAlive(k);
         GC.KeepAlive(v);
-        t_calls++;
         return y;
     }
 
@@ -224,7 +217,7 @@ public static unsafe class AttentionKernel
         private void Values5(float* p0, float* p1, float* p2, float* p3, int count, int p, float* vh, float* sums, float* yr)
         {
             long width = v.Row, into = y.Row;
-            var m4 = Mask(d - 64);
+            var m4 = Activations.Lanes(d - 64);
             Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a04 = default;
             Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default, a14 = default;
             Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default, a24 = default;
@@ -257,7 +250,7 @@ public static unsafe class AttentionKernel
         private void Values4(float* p0, float* p1, float* p2, float* p3, int count, int p, float* vh, float* sums, float* yr)
         {
             long width = v.Row, into = y.Row;
-            Vector512<float> m0 = Mask(d), m1 = Mask(d - 16), m2 = Mask(d - 32), m3 = Mask(d - 48), zero = Vector512<float>.Zero;
+            Vector512<float> m0 = Activations.Lanes(d), m1 = Activations.Lanes(d - 16), m2 = Activations.Lanes(d - 32), m3 = Activations.Lanes(d - 48), zero = Vector512<float>.Zero;
             Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
             Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
             Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
@@ -284,22 +277,17 @@ public static unsafe class AttentionKernel
             if (count > 3) Put(yr + 3 * into, a30, a31, a32, a33, zero, sums[3], d);
         }
 
-        /// <summary>Lanes below <paramref name="count"/> set (none when it is 0 or less).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector512<float> Mask(int count) =>
-            Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(count)).AsSingle();
-
         /// <summary>A row's sums divided by its softmax total, its d values stored (inlined: a call after the loop
         /// would make the JIT spill the accumulators inside it).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void Put(float* yr, Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3, Vector512<float> a4, float sum, int d)
         {
             var s = Vector512.Create(sum);
-            Avx512F.MaskStore(yr, Mask(d), a0 / s);
-            Avx512F.MaskStore(yr + 16, Mask(d - 16), a1 / s);
-            Avx512F.MaskStore(yr + 32, Mask(d - 32), a2 / s);
-            Avx512F.MaskStore(yr + 48, Mask(d - 48), a3 / s);
-            Avx512F.MaskStore(yr + 64, Mask(d - 64), a4 / s);
+            Avx512F.MaskStore(yr, Activations.Lanes(d), a0 / s);
+            Avx512F.MaskStore(yr + 16, Activations.Lanes(d - 16), a1 / s);
+            Avx512F.MaskStore(yr + 32, Activations.Lanes(d - 32), a2 / s);
+            Avx512F.MaskStore(yr + 48, Activations.Lanes(d - 48), a3 / s);
+            Avx512F.MaskStore(yr + 64, Activations.Lanes(d - 64), a4 / s);
         }
     }
 }

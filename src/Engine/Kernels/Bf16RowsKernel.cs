@@ -421,7 +421,7 @@ public static class Bf16RowsKernel
                 var order = Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
                 Vector512<float> p0 = Avx512F.PermuteVar16x32(Vector512.Load(sums), order), p1 = Avx512F.PermuteVar16x32(Vector512.Load(sums + 16), order);
                 var lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-                var mask = Vector512.LessThan(lane, Vector512.Create(outs)).AsSingle();
+                var mask = Activations.Lanes(outs);
                 var b = bias == null ? Vector512<float>.Zero : Avx512F.MaskLoad(bias + o, mask, Vector512<float>.Zero);
                 for (int i = 0; i < count; i++)
                     Avx512F.MaskStore(y + (long)(r + i) * n + o, mask, Avx512F.PermuteVar16x32x2(p0, lane + Vector512.Create(3 * i), p1) + b);

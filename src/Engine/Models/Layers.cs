@@ -22,6 +22,14 @@ internal static class Layers
             ? new ColumnMajorLinear(inFeatures, outFeatures, bias, dtype, device, weightDType)
             : Linear(inFeatures, outFeatures, bias, dtype, device);
 
+    /// <summary><see cref="HeldLinear"/> layers reading one input (one per entry of <paramref name="outFeatures"/>): held in
+    /// bf16 they are rows of one allocation (<see cref="ColumnMajorLinear.Stacked"/>, run as one by
+    /// <see cref="ColumnMajorLinear.ForwardStacked"/>), else separate <see cref="Linear"/> layers.</summary>
+    public static nn.Module<Tensor, Tensor>[] HeldLinears(long inFeatures, long[] outFeatures, bool bias, ScalarType dtype, Device device, ScalarType? weightDType) =>
+        weightDType == ScalarType.BFloat16 && dtype == ScalarType.Float32
+            ? ColumnMajorLinear.Stacked(inFeatures, outFeatures, bias, dtype, device, weightDType)
+            : [.. outFeatures.Select(o => HeldLinear(inFeatures, o, bias, dtype, device, weightDType))];
+
     public static LayerNorm LayerNorm(long dim, double eps, ScalarType dtype, Device device) =>
         nn.LayerNorm(dim, eps, device: device, dtype: dtype);
 }

@@ -137,18 +137,9 @@ internal sealed class SigLipAttention : nn.Module<Tensor, Tensor>
 
     public SigLipAttention(SigLipConfig c, ScalarType dtype, Device device, ScalarType? weightDType) : base(nameof(SigLipAttention))
     {
-        if (weightDType == ScalarType.BFloat16 && dtype == ScalarType.Float32)
-        {
-            // Held back to back: one kernel pass projects q, k and v, read in place by the attention kernel.
-            var qkv = ColumnMajorLinear.Stacked(c.HiddenSize, [c.HiddenSize, c.HiddenSize, c.HiddenSize], true, dtype, device, weightDType);
-            (q_proj, k_proj, v_proj) = (qkv[0], qkv[1], qkv[2]);
-        }
-        else
-        {
-            q_proj = Layers.HeldLinear(c.HiddenSize, c.HiddenSize, true, dtype, device, weightDType);
-            k_proj = Layers.HeldLinear(c.HiddenSize, c.HiddenSize, true, dtype, device, weightDType);
-            v_proj = Layers.HeldLinear(c.HiddenSize, c.HiddenSize, true, dtype, device, weightDType);
-        }
+        // Held in bf16, back to back: one kernel pass projects q, k and v, read in place by the attention kernel.
+        var qkv = Layers.HeldLinears(c.HiddenSize, [c.HiddenSize, c.HiddenSize, c.HiddenSize], true, dtype, device, weightDType);
+        (q_proj, k_proj, v_proj) = (qkv[0], qkv[1], qkv[2]);
         out_proj = Layers.HeldLinear(c.HiddenSize, c.HiddenSize, true, dtype, device, weightDType);
         _heads = c.NumAttentionHeads;
         RegisterComponents();
